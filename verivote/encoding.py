@@ -1,0 +1,130 @@
+"""The canonical encodings.
+
+Two encodings, each with exactly one byte string per object:
+
+* **Length-prefixed bytes** for everything that is hashed or signed: each field is its
+  4-byte big-endian length followed by its bytes (:func:`frame`). No separator can be
+  confused with content, and ``None`` / ``[]`` / ``b""`` never collide because callers frame
+  a tag with every field.
+* **Canonical JSON** for the published record: UTF-8, object keys sorted, no insignificant
+  white space, no floats, no duplicate keys, byte strings as lowercase hex
+  (:func:`dumps`, :func:`loads`). :func:`loads` rejects any input that :func:`dumps` would
+  not have produced, so a record line has one spelling only.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Iterable
+from typing import Any
+
+from verivote.errors import DecodeError
+
+_LEN = struct.Struct(">I")
+
+
+def frame(*parts: bytes) -> bytes:
+    """Concatenate ``parts``, each preceded by its length as 4 big-endian bytes."""
+    return b"".join(_LEN.pack(len(p)) + p for p in parts)
+
+
+def frame_all(parts: Iterable[bytes]) -> bytes:
+    """Like :func:`frame` for an iterable; the count is framed first."""
+    items = list(parts)
+    return _LEN.pack(len(items)) + frame(*items)
+
+
+def encode_uint(value: int, length: int) -> bytes:
+    """Big-endian unsigned integer in exactly ``length`` bytes."""
+    if value < 0:
+        raise DecodeError(f"negative integer {value} has no unsigned encoding")
+    try:
+        return value.to_bytes(length, "big")
+    except OverflowError:
+        raise DecodeError(f"integer does not fit in {length} bytes") from None
+
+
+def from_hex(text: object, length: int | None = None, what: str = "value") -> bytes:
+    """Decode lowercase hex; with ``length``, require exactly that many bytes.
+
+    Rejects upper case, odd length, white space and anything that is not a string.
+    """
+    if not isinstance(text, str):
+        raise DecodeError(f"{what}: expected a hex string, got {type(text).__name__}")
+    if length is not None and len(text) != 2 * length:
+        raise DecodeError(f"{what}: expected {length} bytes of hex, got {len(text)} characters")
+    try:
+        data = bytes.fromhex(text)
+    except ValueError:
+        raise DecodeError(f"{what}: not hex") from None
+    if len(data) * 2 != len(text) or data.hex() != text:
+        raise DecodeError(f"{what}: hex must be lowercase without spaces")
+    return data
+
+
+def _reject_float(text: str) -> Any:
+    raise DecodeError(f"floats are not allowed in the record: {text[:20]}")
+
+
+def _reject_constant(text: str) -> Any:
+    raise DecodeError(f"{text} is not allowed in the record")
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise DecodeError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")
+)
+_DECODER = json.JSONDecoder(
+    parse_float=_reject_float, parse_constant=_reject_constant, object_pairs_hook=_pairs
+)
+
+
+def dumps(obj: Any) -> bytes:
+    """The canonical JSON bytes of ``obj`` (dicts with str keys, lists, str, int, bool, None)."""
+    _check_types(obj)
+    return _ENCODER.encode(obj).encode("utf-8")
+
+
+def _check_types(obj: Any) -> None:
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            if not isinstance(key, str):
+                raise DecodeError(f"object key {key!r} is not a string")
+            _check_types(value)
+    elif isinstance(obj, list):
+        for value in obj:
+            _check_types(value)
+    elif isinstance(obj, float):
+        raise DecodeError("floats are not allowed in the record")
+    elif obj is not None and not isinstance(obj, str | int | bool):
+        raise DecodeError(f"{type(obj).__name__} cannot be encoded in the record")
+
+
+def loads(data: bytes | str, *, canonical: bool = True) -> Any:
+    """Parse JSON strictly; with ``canonical`` (the default) also require that ``data`` is
+    exactly what :func:`dumps` produces for the parsed value.
+
+    Raises :class:`DecodeError` for malformed text, duplicate keys, floats, NaN, integers too
+    large to parse, and non-canonical spellings.
+    """
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes | bytearray) else data
+        obj = _DECODER.decode(text)
+    except DecodeError:
+        raise
+    except (ValueError, RecursionError) as exc:
+        raise DecodeError(f"not valid JSON: {exc}") from None
+    if canonical:
+        raw = data if isinstance(data, bytes) else data.encode("utf-8")
+        if _ENCODER.encode(obj).encode("utf-8") != raw:
+            raise DecodeError("JSON is not in canonical form (sorted keys, no spaces)")
+    return obj

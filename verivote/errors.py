@@ -1,0 +1,59 @@
+"""The one exception tree of verivote.
+
+Every failure the library reports is a subclass of :class:`VerivoteError`. Where a failure is
+also naturally a builtin (bad input is a ``ValueError``), the class inherits from both, so a
+caller may catch either. Verification functions return ``None`` on success and raise one of
+these on failure; the message names the check and the reason.
+"""
+
+from __future__ import annotations
+
+
+class VerivoteError(Exception):
+    """Base class of every error raised by verivote."""
+
+
+class DecodeError(VerivoteError, ValueError):
+    """Bytes or JSON that are not the canonical encoding of the expected object."""
+
+
+class InvalidElement(DecodeError):
+    """A group element that is not canonical, not in the group or not in the prime-order
+    subgroup, or the identity where the identity is not allowed."""
+
+
+class InvalidScalar(DecodeError):
+    """A scalar that is not canonical (not reduced modulo the group order)."""
+
+
+class ParameterError(VerivoteError, ValueError):
+    """An argument out of its documented range (a limit, a threshold, a group name…)."""
+
+
+class VerificationError(VerivoteError):
+    """Base class of every failed cryptographic or protocol check."""
+
+
+class InvalidProof(VerificationError):
+    """A zero-knowledge proof whose verification equation does not hold."""
+
+
+class InvalidSignature(VerificationError):
+    """A signature that does not verify under the stated key."""
+
+
+class InvalidInclusion(VerificationError):
+    """A Merkle inclusion proof that does not lead to the stated root."""
+
+
+class InvalidConsistency(VerificationError):
+    """A Merkle consistency proof that does not link the two stated tree heads."""
+
+
+class ProtocolError(VerificationError):
+    """An entry or action that breaks a rule of the election protocol (unknown credential,
+    ballot after close, duplicate ciphertext, …)."""
+
+
+class DiscreteLogError(VerivoteError, ValueError):
+    """A discrete logarithm outside the range the solver was asked to search."""

@@ -1,0 +1,159 @@
+"""The 4096-bit MODP group with a 256-bit prime-order subgroup, on gmpy2.
+
+These are ElectionGuard's standard baseline parameters: ``q = 2^256 - 189``, a 4096-bit
+prime ``p`` with ``p - 1 = q·r`` (``r = 2·r'`` with ``r'`` prime), and ``g = 2^r mod p``.
+Elements are residues ``1 <= x < p`` with ``x^q = 1 (mod p)``, stored as ``gmpy2.mpz`` and
+encoded as 512 big-endian bytes.
+
+Exponentiation of a base registered with :meth:`Modp4096Group.precompute` (the generator is
+always registered) uses a fixed-base table of 8-bit windows: 32 multiplications instead of
+about 300 for a 256-bit exponent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gmpy2
+from gmpy2 import mpz, powmod
+
+from verivote.errors import InvalidElement
+from verivote.groups.base import Element, Group
+
+P = int(
+    "".join(
+        (
+    "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+    "93c467e37db0c7a4d1be3f810152cb56a1cecc3af65cc0190c03df34709affbd"
+    "8e4b59fa03a9f0eed0649ccb621057d11056ae9132135a08e43b4673d74bafea"
+    "58deb878cc86d733dbe7bf38154b36cf8a96d1567899aaae0c09d4c8b6b7b86f"
+    "d2a1ea1de62ff8643ec7c271827977225e6ac2f0bd61c746961542a3ce3bea5d"
+    "b54fe70e63e6d09f8fc28658e80567a47cfde60ee741e5d85a7bd46931ced822"
+    "0365594964b839896fcaabccc9b31959c083f22ad3ee591c32fab2c7448f2a05"
+    "7db2db49ee52e0182741e53865f004cc8e704b7c5c40bf304c4d8c4f13edf604"
+    "7c555302d2238d8ce11df2424f1b66c2c5d238d0744db679af2890487031f9c0"
+    "aea1c4bb6fe9554ee528fdf1b05e5b256223b2f09215f3719f9c7ccc69ddf172"
+    "d0d6234217fcc0037f18b93ef5389130b7a661e5c26e54214068bbcafea32a67"
+    "818bd3075ad1f5c7e9cc3d1737fb28171baf84dbb6612b7881c1a48e439cd03a"
+    "92bf52225a2b38e6542e9f722bce15a381b5753ea842763381ccae83512b3051"
+    "1b32e5e8d80362149ad030aaba5f3a5798bb22aa7ec1b6d0f17903f4e22d8407"
+    "34aa85973f79a93ffb82a75c47c03d43d2f9ca02d03199baceddd4533a52566a"
+    "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+        )
+    ),
+    16,
+)
+Q = 2**256 - 189
+R = (P - 1) // Q
+G = pow(2, R, P)
+
+_P = mpz(P)
+_ONE = mpz(1)
+_WINDOW = 8
+_MASK = (1 << _WINDOW) - 1
+
+
+class FixedBase:
+    """Powers ``base^(d·2^(8i))`` for every byte position ``i`` of a 256-bit exponent and
+    every digit ``d``; an exponentiation is then one multiplication per non-zero byte."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self, base: Any, bits: int = 256) -> None:
+        rows = []
+        power = mpz(base)
+        for _ in range((bits + _WINDOW - 1) // _WINDOW):
+            row = [_ONE, power]
+            acc = power
+            for _ in range(2, 1 << _WINDOW):
+                acc = acc * power % _P
+                row.append(acc)
+            rows.append(row)
+            power = acc * power % _P  # power^(2^8)
+        self.rows = rows
+
+    def pow(self, k: int) -> Any:
+        """``base^k mod p`` for ``0 <= k < 2^256``."""
+        result = _ONE
+        i = 0
+        while k:
+            digit = k & _MASK
+            if digit:
+                result = result * self.rows[i][digit] % _P
+            k >>= _WINDOW
+            i += 1
+        return result
+
+
+class Modp4096Group(Group):
+    """ElectionGuard's 4096-bit group; selectable for compatibility, slower than ed25519."""
+
+    name = "modp4096"
+    order = Q
+    element_size = 512
+    scalar_size = 32
+
+    def __init__(self) -> None:
+        self._g = mpz(G)
+        self._tables: dict[Any, FixedBase] = {}
+        self._generator_table: FixedBase | None = None
+
+    def _op(self, a: Any, b: Any) -> Any:
+        return a * b % _P
+
+    def _inv(self, a: Any) -> Any:
+        return gmpy2.invert(a, _P)
+
+    def _pow(self, a: Any, k: int) -> Any:
+        table = self._tables.get(a)
+        if table is not None:
+            return table.pow(k)
+        if a == self._g:
+            # The generator's table is built on first use (about 0.1 s).
+            if self._generator_table is None:
+                self._generator_table = FixedBase(self._g)
+                self._tables[self._g] = self._generator_table
+            return self._generator_table.pow(k)
+        return powmod(a, k, _P)
+
+    def _encode(self, a: Any) -> bytes:
+        return int(a).to_bytes(512, "big")
+
+    def _decode(self, data: bytes) -> Any:
+        if not isinstance(data, bytes | bytearray) or len(data) != 512:
+            raise InvalidElement("modp4096: an element is exactly 512 bytes")
+        x = mpz(int.from_bytes(data, "big"))
+        if not 0 < x < _P:
+            raise InvalidElement("modp4096: element is not in the range 1 <= x < p")
+        if powmod(x, Q, _P) != 1:
+            raise InvalidElement("modp4096: element is not in the order-q subgroup")
+        return x
+
+    def _generator(self) -> Any:
+        return self._g
+
+    def _identity(self) -> Any:
+        return _ONE
+
+    def _from_hash(self, digest: bytes) -> Any | None:
+        # Widen the digest to 4160 bits by counter-mode SHA-512, reduce mod p, and raise to
+        # the cofactor r: the result is in the subgroup and its log to g is unknown.
+        import hashlib
+
+        wide = b"".join(
+            hashlib.sha512(digest + i.to_bytes(2, "big")).digest() for i in range(9)
+        )
+        x = mpz(int.from_bytes(wide[:520], "big")) % _P
+        if x == 0:
+            return None
+        y = powmod(x, R, _P)
+        return None if y == 1 else y
+
+    def precompute(self, element: Element) -> None:
+        """Build (once) a fixed-base table for ``element``: about 0.07 s and 4 MiB, then each
+        exponentiation of it is about 8× faster."""
+        if element.group is self and element.value not in self._tables:
+            self._tables[element.value] = FixedBase(element.value)
+
+    def parameters(self) -> dict[str, str]:
+        return {"p": format(P, "x"), "q": format(Q, "x"), "g": format(G, "x")}

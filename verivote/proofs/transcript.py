@@ -1,0 +1,84 @@
+"""The one Fiat–Shamir transcript used by every proof.
+
+A transcript is a SHA-512 hash fed with framed, labelled fields, in this order:
+
+1. the fixed prefix ``verivote/v1`` and the proof's protocol label (``schnorr``,
+   ``chaum-pedersen``, ``range``…), so no two proof types share challenges;
+2. the SHA-512 of the group's full description (name and every parameter);
+3. the caller's context (for election proofs: the election context hash, and what the proof
+   is bound to, e.g. the voter's credential and the contest);
+4. every public input of the statement, then every commitment, each with its label.
+
+The challenge is the digest reduced modulo the group order. Because the whole statement and
+the group are hashed, a proof for one statement, key, election or group is never a proof for
+another (strong Fiat–Shamir; the weak form, hashing commitments alone, is what broke Helios).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+
+from verivote.groups.base import Element, Group, Scalar
+
+PREFIX = b"verivote/v1"
+_LEN = struct.Struct(">I")
+_GROUP_DIGESTS: dict[str, bytes] = {}
+
+
+def group_digest(group: Group) -> bytes:
+    """SHA-512 of the group's description (cached per group)."""
+    digest = _GROUP_DIGESTS.get(group.name)
+    if digest is None:
+        digest = hashlib.sha512(group.description()).digest()
+        _GROUP_DIGESTS[group.name] = digest
+    return digest
+
+
+class Transcript:
+    """An append-only, domain-separated hash of a proof's statement and commitments."""
+
+    __slots__ = ("_group", "_hash")
+
+    def __init__(self, protocol: bytes, group: Group, context: bytes) -> None:
+        self._group = group
+        self._hash = hashlib.sha512()
+        self._put(PREFIX)
+        self._put(protocol)
+        self._put(group_digest(group))
+        self._put(context)
+
+    def _put(self, data: bytes) -> None:
+        self._hash.update(_LEN.pack(len(data)))
+        self._hash.update(data)
+
+    def bytes(self, label: bytes, data: bytes) -> Transcript:
+        """Append a labelled byte string."""
+        self._put(label)
+        self._put(data)
+        return self
+
+    def integer(self, label: bytes, value: int) -> Transcript:
+        """Append a labelled non-negative integer (8 bytes, big-endian)."""
+        return self.bytes(label, value.to_bytes(8, "big"))
+
+    def element(self, label: bytes, element: Element) -> Transcript:
+        """Append a labelled group element (its canonical encoding)."""
+        return self.bytes(label, element.to_bytes())
+
+    def elements(self, label: bytes, elements: list[Element] | tuple[Element, ...]) -> Transcript:
+        """Append a labelled sequence of elements, count first."""
+        self._put(label)
+        self._put(len(elements).to_bytes(4, "big"))
+        for element in elements:
+            self._put(element.to_bytes())
+        return self
+
+    def scalar(self, label: bytes, scalar: Scalar) -> Transcript:
+        """Append a labelled scalar."""
+        return self.bytes(label, scalar.to_bytes())
+
+    def challenge(self) -> Scalar:
+        """The challenge: the digest so far, reduced modulo the group order."""
+        digest = self._hash.copy().digest()
+        return Scalar(self._group, int.from_bytes(digest, "big") % self._group.order)
