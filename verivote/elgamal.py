@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from verivote.encoding import from_hex
 from verivote.errors import DecodeError, DiscreteLogError, ParameterError
@@ -91,7 +91,7 @@ def encrypt_with_nonce(public_key: Element, message: int, nonce: Scalar) -> Ciph
     if message < 0:
         raise ParameterError("exponential ElGamal encrypts non-negative integers only")
     g = public_key.group.generator
-    return Ciphertext(g**nonce, g ** message * public_key**nonce)
+    return Ciphertext(g**nonce, g**message * public_key**nonce)
 
 
 def reencrypt(public_key: Element, ct: Ciphertext, nonce: Scalar) -> Ciphertext:
@@ -146,7 +146,7 @@ class DiscreteLog:
     a look-up then costs at most as many group operations again.
     """
 
-    _cache: dict[tuple[str, int], DiscreteLog] = {}
+    _cache: ClassVar[dict[tuple[str, int], DiscreteLog]] = {}
 
     def __init__(self, group: Group, bound: int = 10_000_000) -> None:
         if bound < 0:

@@ -21,25 +21,23 @@ from verivote.errors import InvalidElement
 from verivote.groups.base import Element, Group
 
 P = int(
-    "".join(
-        (
-    "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
-    "93c467e37db0c7a4d1be3f810152cb56a1cecc3af65cc0190c03df34709affbd"
-    "8e4b59fa03a9f0eed0649ccb621057d11056ae9132135a08e43b4673d74bafea"
-    "58deb878cc86d733dbe7bf38154b36cf8a96d1567899aaae0c09d4c8b6b7b86f"
-    "d2a1ea1de62ff8643ec7c271827977225e6ac2f0bd61c746961542a3ce3bea5d"
-    "b54fe70e63e6d09f8fc28658e80567a47cfde60ee741e5d85a7bd46931ced822"
-    "0365594964b839896fcaabccc9b31959c083f22ad3ee591c32fab2c7448f2a05"
-    "7db2db49ee52e0182741e53865f004cc8e704b7c5c40bf304c4d8c4f13edf604"
-    "7c555302d2238d8ce11df2424f1b66c2c5d238d0744db679af2890487031f9c0"
-    "aea1c4bb6fe9554ee528fdf1b05e5b256223b2f09215f3719f9c7ccc69ddf172"
-    "d0d6234217fcc0037f18b93ef5389130b7a661e5c26e54214068bbcafea32a67"
-    "818bd3075ad1f5c7e9cc3d1737fb28171baf84dbb6612b7881c1a48e439cd03a"
-    "92bf52225a2b38e6542e9f722bce15a381b5753ea842763381ccae83512b3051"
-    "1b32e5e8d80362149ad030aaba5f3a5798bb22aa7ec1b6d0f17903f4e22d8407"
-    "34aa85973f79a93ffb82a75c47c03d43d2f9ca02d03199baceddd4533a52566a"
-    "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
-        )
+    (
+        "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+        "93c467e37db0c7a4d1be3f810152cb56a1cecc3af65cc0190c03df34709affbd"
+        "8e4b59fa03a9f0eed0649ccb621057d11056ae9132135a08e43b4673d74bafea"
+        "58deb878cc86d733dbe7bf38154b36cf8a96d1567899aaae0c09d4c8b6b7b86f"
+        "d2a1ea1de62ff8643ec7c271827977225e6ac2f0bd61c746961542a3ce3bea5d"
+        "b54fe70e63e6d09f8fc28658e80567a47cfde60ee741e5d85a7bd46931ced822"
+        "0365594964b839896fcaabccc9b31959c083f22ad3ee591c32fab2c7448f2a05"
+        "7db2db49ee52e0182741e53865f004cc8e704b7c5c40bf304c4d8c4f13edf604"
+        "7c555302d2238d8ce11df2424f1b66c2c5d238d0744db679af2890487031f9c0"
+        "aea1c4bb6fe9554ee528fdf1b05e5b256223b2f09215f3719f9c7ccc69ddf172"
+        "d0d6234217fcc0037f18b93ef5389130b7a661e5c26e54214068bbcafea32a67"
+        "818bd3075ad1f5c7e9cc3d1737fb28171baf84dbb6612b7881c1a48e439cd03a"
+        "92bf52225a2b38e6542e9f722bce15a381b5753ea842763381ccae83512b3051"
+        "1b32e5e8d80362149ad030aaba5f3a5798bb22aa7ec1b6d0f17903f4e22d8407"
+        "34aa85973f79a93ffb82a75c47c03d43d2f9ca02d03199baceddd4533a52566a"
+        "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
     ),
     16,
 )
@@ -140,9 +138,7 @@ class Modp4096Group(Group):
         # the cofactor r: the result is in the subgroup and its log to g is unknown.
         import hashlib
 
-        wide = b"".join(
-            hashlib.sha512(digest + i.to_bytes(2, "big")).digest() for i in range(9)
-        )
+        wide = b"".join(hashlib.sha512(digest + i.to_bytes(2, "big")).digest() for i in range(9))
         x = mpz(int.from_bytes(wide[:520], "big")) % _P
         if x == 0:
             return None

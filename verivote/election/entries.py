@@ -1,0 +1,112 @@
+"""The entry envelope: what one line of ``board.jsonl`` holds.
+
+An entry is the canonical JSON object ``{"body": {...}, "sig": hex, "time": str,
+"type": str}``:
+
+* ``type`` — one of :data:`ENTRY_TYPES`;
+* ``body`` — the type's content, written by its author;
+* ``sig`` — the author's Ed25519 signature of :func:`signing_message`
+  ``(fingerprint, type, body)``; the author is fixed by the type (organiser, registrar, a
+  trustee named in the body, or the credential named in the body);
+* ``time`` — when the board accepted it (``YYYY-MM-DDTHH:MM:SSZ``), set by the board and
+  covered by its signed tree heads, not by the author's signature.
+
+The signature binds the election fingerprint (the manifest hash), so an entry cannot be
+moved to another election. The ``election`` entry itself is signed over an empty
+fingerprint: it *is* the manifest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from verivote.election.manifest import check_time
+from verivote.encoding import dumps, frame, from_hex, loads
+from verivote.errors import DecodeError
+from verivote.signatures import SIGNATURE_SIZE, Signer, verify_signature
+
+ENTRY_TYPES = (
+    "election",
+    "trustee",
+    "share",
+    "complaint",
+    "justification",
+    "joint_key",
+    "roll",
+    "open",
+    "amend",
+    "ballot",
+    "audit",
+    "close",
+    "tally",
+    "decryption",
+    "result",
+)
+
+
+def signing_message(fingerprint: bytes, entry_type: str, body: dict[str, Any]) -> bytes:
+    """The bytes an entry's author signs."""
+    return frame(b"verivote/entry/v1", fingerprint, entry_type.encode(), dumps(body))
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One signed board entry."""
+
+    type: str
+    time: str
+    body: dict[str, Any]
+    signature: bytes
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of the record line."""
+        return {
+            "type": self.type,
+            "time": self.time,
+            "body": self.body,
+            "sig": self.signature.hex(),
+        }
+
+    def to_line(self) -> bytes:
+        """The canonical bytes of the record line (no trailing newline)."""
+        return dumps(self.to_dict())
+
+    def verify(self, public_key: bytes, fingerprint: bytes, what: str) -> None:
+        """Check the author's signature; raises InvalidSignature naming ``what``."""
+        verify_signature(
+            public_key, signing_message(fingerprint, self.type, self.body), self.signature, what
+        )
+
+
+def sign_entry(
+    signer: Signer, fingerprint: bytes, entry_type: str, body: dict[str, Any], time: str
+) -> Entry:
+    """Make an entry of ``entry_type`` with ``body`` signed by ``signer``."""
+    if entry_type not in ENTRY_TYPES:
+        raise DecodeError(f"unknown entry type {entry_type!r}")
+    dumps(body)  # refuse bodies that have no canonical encoding before signing
+    signature = signer.sign(signing_message(fingerprint, entry_type, body))
+    return Entry(entry_type, time, body, signature)
+
+
+def entry_from_dict(obj: Any) -> Entry:
+    """Strictly decode a parsed record line; raises DecodeError."""
+    if not isinstance(obj, dict) or set(obj) != {"type", "time", "body", "sig"}:
+        raise DecodeError("entry: expected exactly the keys body, sig, time, type")
+    entry_type = obj["type"]
+    if entry_type not in ENTRY_TYPES:
+        raise DecodeError(f"entry: unknown type {entry_type!r}")
+    if not isinstance(obj["body"], dict):
+        raise DecodeError("entry: body must be an object")
+    return Entry(
+        entry_type,
+        check_time(obj["time"], "entry time"),
+        obj["body"],
+        from_hex(obj["sig"], SIGNATURE_SIZE, "entry signature"),
+    )
+
+
+def entry_from_line(line: bytes) -> Entry:
+    """Strictly decode one canonical record line (without its newline)."""
+    return entry_from_dict(loads(line))

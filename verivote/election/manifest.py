@@ -1,0 +1,328 @@
+"""The election manifest: what is being decided, by whom, in which group, and when.
+
+The manifest is the body of the first entry of every record. Its hash (the *election
+fingerprint*) is bound into every signature and every proof of the election; observers
+compare it out of band. After the key ceremony, the *ballot context* adds the joint public
+key, and every ballot proof binds to it.
+
+Contest kinds:
+
+* ``plurality`` — choose at most ``limit`` (usually 1) candidates;
+* ``approval`` — choose up to ``limit`` of the candidates;
+* ``referendum`` — exactly two options (e.g. yes / no), at most one chosen.
+
+Every selection is encrypted as 0 or 1 and the contest's total is proven to lie in
+``[0, limit]``, so under-votes (including blank) are always allowed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from verivote.encoding import dumps, frame, from_hex
+from verivote.errors import DecodeError, ParameterError
+from verivote.groups import GROUP_NAMES, Element, Group, get_group
+from verivote.proofs.range import MAX_RANGE
+
+VERSION = "verivote/1"
+KINDS = ("plurality", "approval", "referendum")
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+
+def check_id(value: Any, what: str) -> str:
+    """An identifier: 1–64 characters of ``a-z 0-9 _ -``, starting alphanumeric."""
+    if not isinstance(value, str) or not _ID.match(value):
+        raise DecodeError(f"{what}: {value!r} is not an identifier (a-z, 0-9, _ and -)")
+    return value
+
+
+def check_time(value: Any, what: str) -> str:
+    """A UTC time ``YYYY-MM-DDTHH:MM:SSZ``; such strings compare in time order."""
+    if not isinstance(value, str) or not _TIME.match(value):
+        raise DecodeError(f"{what}: {value!r} is not a time of the form 2026-01-31T12:00:00Z")
+    try:
+        datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        raise DecodeError(f"{what}: {value!r} is not a real date and time") from None
+    return value
+
+
+def format_time(moment: datetime) -> str:
+    """The record's time format for an aware ``datetime``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _text(value: Any, what: str, max_len: int = 500) -> str:
+    if not isinstance(value, str) or not 0 < len(value) <= max_len:
+        raise DecodeError(f"{what}: expected a non-empty string of at most {max_len} characters")
+    return value
+
+
+def _int(value: Any, what: str, lo: int, hi: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+        raise DecodeError(f"{what}: expected an integer in [{lo}, {hi}], got {value!r}")
+    return value
+
+
+def _keys(obj: Any, required: set[str], what: str) -> dict[str, Any]:
+    if not isinstance(obj, dict):
+        raise DecodeError(f"{what}: expected an object")
+    if set(obj) != required:
+        missing = sorted(required - set(obj))
+        extra = sorted(set(obj) - required)
+        raise DecodeError(f"{what}: missing {missing}, unexpected {extra}")
+    return obj
+
+
+def _key32(value: Any, what: str) -> bytes:
+    return from_hex(value, 32, what)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One option of a contest."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Contest:
+    """A question on the ballot: candidates, kind and how many may be chosen."""
+
+    id: str
+    title: str
+    kind: str
+    candidates: tuple[Candidate, ...]
+    limit: int
+
+    def __post_init__(self) -> None:
+        check_id(self.id, "contest id")
+        if self.kind not in KINDS:
+            raise ParameterError(f"contest {self.id}: kind must be one of {KINDS}")
+        if not 1 <= len(self.candidates) <= MAX_RANGE:
+            raise ParameterError(f"contest {self.id}: 1..{MAX_RANGE} candidates")
+        ids = [c.id for c in self.candidates]
+        for cid in ids:
+            check_id(cid, f"contest {self.id} candidate id")
+        if len(set(ids)) != len(ids):
+            raise ParameterError(f"contest {self.id}: candidate ids repeat")
+        if not 1 <= self.limit <= len(self.candidates):
+            raise ParameterError(f"contest {self.id}: limit must be in 1..{len(self.candidates)}")
+        if self.kind == "referendum" and (len(self.candidates) != 2 or self.limit != 1):
+            raise ParameterError(f"contest {self.id}: a referendum has two options and limit 1")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "kind": self.kind,
+            "candidates": [{"id": c.id, "name": c.name} for c in self.candidates],
+            "limit": self.limit,
+        }
+
+    @classmethod
+    def from_dict(cls, obj: Any) -> Contest:
+        """Strict decoding; raises DecodeError."""
+        o = _keys(obj, {"id", "title", "kind", "candidates", "limit"}, "contest")
+        if not isinstance(o["candidates"], list):
+            raise DecodeError("contest candidates: expected a list")
+        candidates = tuple(
+            Candidate(
+                check_id(_keys(c, {"id", "name"}, "candidate")["id"], "candidate id"),
+                _text(c["name"], "candidate name"),
+            )
+            for c in o["candidates"]
+        )
+        try:
+            return cls(
+                check_id(o["id"], "contest id"),
+                _text(o["title"], "contest title"),
+                o["kind"] if isinstance(o["kind"], str) else "",
+                candidates,
+                _int(o["limit"], "contest limit", 1, MAX_RANGE),
+            )
+        except ParameterError as exc:
+            raise DecodeError(str(exc)) from None
+
+
+@dataclass(frozen=True, slots=True)
+class TrusteeInfo:
+    """A trustee's public identity: Ed25519 key for its entries, X25519 key for shares."""
+
+    index: int
+    name: str
+    sign_key: bytes
+    box_key: bytes
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "index": self.index,
+            "name": self.name,
+            "sign_key": self.sign_key.hex(),
+            "box_key": self.box_key.hex(),
+        }
+
+    @classmethod
+    def from_dict(cls, obj: Any) -> TrusteeInfo:
+        """Strict decoding; raises DecodeError."""
+        o = _keys(obj, {"index", "name", "sign_key", "box_key"}, "trustee")
+        return cls(
+            _int(o["index"], "trustee index", 1, 255),
+            _text(o["name"], "trustee name", 200),
+            _key32(o["sign_key"], "trustee sign_key"),
+            _key32(o["box_key"], "trustee box_key"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """Everything fixed before the election starts. Immutable; one canonical encoding."""
+
+    election_id: str
+    title: str
+    group_name: str
+    contests: tuple[Contest, ...]
+    categories: tuple[str, ...]
+    opens: str
+    closes: str
+    threshold: int
+    trustees: tuple[TrusteeInfo, ...]
+    organiser_key: bytes
+    registrar_key: bytes
+    board_key: bytes
+    min_category_size: int = 10
+    version: str = VERSION
+    _fingerprint: bytes = field(default=b"", init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        check_id(self.election_id, "election id")
+        if self.group_name not in GROUP_NAMES:
+            raise ParameterError(f"group must be one of {GROUP_NAMES}")
+        if not self.contests:
+            raise ParameterError("an election needs at least one contest")
+        if len({c.id for c in self.contests}) != len(self.contests):
+            raise ParameterError("contest ids repeat")
+        if not self.categories:
+            raise ParameterError("at least one elector category is needed")
+        for cat in self.categories:
+            check_id(cat, "category")
+        if len(set(self.categories)) != len(self.categories):
+            raise ParameterError("categories repeat")
+        check_time(self.opens, "opens")
+        check_time(self.closes, "closes")
+        if not self.opens < self.closes:
+            raise ParameterError("the election must open before it closes")
+        n = len(self.trustees)
+        if n < 1 or not 1 <= self.threshold <= n:
+            raise ParameterError(f"need 1 <= threshold <= trustees, got {self.threshold} of {n}")
+        if [t.index for t in self.trustees] != list(range(1, n + 1)):
+            raise ParameterError("trustees must be numbered 1..n in order")
+        if self.min_category_size < 1:
+            raise ParameterError("min_category_size must be at least 1")
+        if self.version != VERSION:
+            raise ParameterError(f"unsupported manifest version {self.version!r}")
+        digest = hashlib.sha512(frame(b"verivote/manifest", dumps(self.to_dict()))).digest()
+        object.__setattr__(self, "_fingerprint", digest)
+
+    @property
+    def group(self) -> Group:
+        """The group every element of this election lives in."""
+        return get_group(self.group_name)
+
+    @property
+    def fingerprint(self) -> bytes:
+        """SHA-512 of the framed canonical manifest: the election's identity."""
+        return self._fingerprint
+
+    def contest(self, contest_id: str) -> Contest:
+        """The contest with this id; raises KeyError."""
+        for c in self.contests:
+            if c.id == contest_id:
+                return c
+        raise KeyError(contest_id)
+
+    def trustee(self, index: int) -> TrusteeInfo:
+        """Trustee number ``index`` (1-based); raises KeyError."""
+        if not 1 <= index <= len(self.trustees):
+            raise KeyError(index)
+        return self.trustees[index - 1]
+
+    def ballot_context(self, joint_key: Element) -> bytes:
+        """The context every ballot proof binds to: the fingerprint and the joint key."""
+        return hashlib.sha512(
+            frame(b"verivote/ballot-context", self.fingerprint, joint_key.to_bytes())
+        ).digest()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form (the body of the ``election`` entry)."""
+        return {
+            "version": self.version,
+            "election_id": self.election_id,
+            "title": self.title,
+            "group": self.group_name,
+            "contests": [c.to_dict() for c in self.contests],
+            "categories": list(self.categories),
+            "opens": self.opens,
+            "closes": self.closes,
+            "threshold": self.threshold,
+            "trustees": [t.to_dict() for t in self.trustees],
+            "organiser_key": self.organiser_key.hex(),
+            "registrar_key": self.registrar_key.hex(),
+            "board_key": self.board_key.hex(),
+            "min_category_size": self.min_category_size,
+        }
+
+    @classmethod
+    def from_dict(cls, obj: Any) -> Manifest:
+        """Strict decoding; raises DecodeError on any missing, extra or ill-typed field."""
+        o = _keys(
+            obj,
+            {
+                "version",
+                "election_id",
+                "title",
+                "group",
+                "contests",
+                "categories",
+                "opens",
+                "closes",
+                "threshold",
+                "trustees",
+                "organiser_key",
+                "registrar_key",
+                "board_key",
+                "min_category_size",
+            },
+            "manifest",
+        )
+        if not isinstance(o["contests"], list) or not isinstance(o["trustees"], list):
+            raise DecodeError("manifest: contests and trustees must be lists")
+        if not isinstance(o["categories"], list):
+            raise DecodeError("manifest: categories must be a list")
+        try:
+            return cls(
+                election_id=check_id(o["election_id"], "election id"),
+                title=_text(o["title"], "title"),
+                group_name=o["group"] if isinstance(o["group"], str) else "",
+                contests=tuple(Contest.from_dict(c) for c in o["contests"]),
+                categories=tuple(check_id(c, "category") for c in o["categories"]),
+                opens=check_time(o["opens"], "opens"),
+                closes=check_time(o["closes"], "closes"),
+                threshold=_int(o["threshold"], "threshold", 1, 255),
+                trustees=tuple(TrusteeInfo.from_dict(t) for t in o["trustees"]),
+                organiser_key=_key32(o["organiser_key"], "organiser_key"),
+                registrar_key=_key32(o["registrar_key"], "registrar_key"),
+                board_key=_key32(o["board_key"], "board_key"),
+                min_category_size=_int(o["min_category_size"], "min_category_size", 1, 10**9),
+                version=o["version"] if isinstance(o["version"], str) else "",
+            )
+        except ParameterError as exc:
+            raise DecodeError(f"manifest: {exc}") from None
