@@ -91,7 +91,10 @@ _DECODER = json.JSONDecoder(
 def dumps(obj: Any) -> bytes:
     """The canonical JSON bytes of ``obj`` (dicts with str keys, lists, str, int, bool, None)."""
     _check_types(obj)
-    return _ENCODER.encode(obj).encode("utf-8")
+    try:
+        return _ENCODER.encode(obj).encode("utf-8")
+    except UnicodeEncodeError:
+        raise DecodeError("a string with a lone surrogate has no UTF-8 encoding") from None
 
 
 def _check_types(obj: Any) -> None:
@@ -124,7 +127,13 @@ def loads(data: bytes | str, *, canonical: bool = True) -> Any:
     except (ValueError, RecursionError) as exc:
         raise DecodeError(f"not valid JSON: {exc}") from None
     if canonical:
-        raw = data if isinstance(data, bytes) else data.encode("utf-8")
-        if _ENCODER.encode(obj).encode("utf-8") != raw:
+        # A lone surrogate (escaped as \udXXX, or in a str) has no UTF-8 encoding: it is
+        # a decode error, not a UnicodeEncodeError escaping to the caller.
+        try:
+            raw = bytes(data) if isinstance(data, bytes | bytearray) else data.encode("utf-8")
+            again = _ENCODER.encode(obj).encode("utf-8")
+        except UnicodeEncodeError:
+            raise DecodeError("a string with a lone surrogate has no UTF-8 encoding") from None
+        if again != raw:
             raise DecodeError("JSON is not in canonical form (sorted keys, no spaces)")
     return obj

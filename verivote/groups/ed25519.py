@@ -61,7 +61,8 @@ class Ed25519Group(Group):
         out = _new("unsigned char[32]")
         if _add(out, a, b) != 0:
             raise InvalidElement("ed25519: point addition refused an operand")
-        return _buffer(out)[:]
+        result: bytes = _buffer(out)[:]
+        return result
 
     def _inv(self, a: bytes) -> bytes:
         if a == IDENTITY:
@@ -76,7 +77,8 @@ class Ed25519Group(Group):
         rc = _scalarmult_base(out, kb) if a == BASE else _scalarmult(out, kb, a)
         if rc != 0:
             raise InvalidElement("ed25519: not a point of the prime-order subgroup")
-        return _buffer(out)[:]
+        result: bytes = _buffer(out)[:]
+        return result
 
     def _encode(self, a: bytes) -> bytes:
         return a

@@ -16,6 +16,7 @@ another (strong Fiat–Shamir; the weak form, hashing commitments alone, is what
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import struct
 
@@ -58,15 +59,17 @@ class Transcript:
         self._put(data)
         return self
 
-    def integer(self, label: bytes, value: int) -> Transcript:
+    def integer(self, label: builtins.bytes, value: int) -> Transcript:
         """Append a labelled non-negative integer (8 bytes, big-endian)."""
         return self.bytes(label, value.to_bytes(8, "big"))
 
-    def element(self, label: bytes, element: Element) -> Transcript:
+    def element(self, label: builtins.bytes, element: Element) -> Transcript:
         """Append a labelled group element (its canonical encoding)."""
         return self.bytes(label, element.to_bytes())
 
-    def elements(self, label: bytes, elements: list[Element] | tuple[Element, ...]) -> Transcript:
+    def elements(
+        self, label: builtins.bytes, elements: list[Element] | tuple[Element, ...]
+    ) -> Transcript:
         """Append a labelled sequence of elements, count first."""
         self._put(label)
         self._put(len(elements).to_bytes(4, "big"))
@@ -74,7 +77,7 @@ class Transcript:
             self._put(element.to_bytes())
         return self
 
-    def scalar(self, label: bytes, scalar: Scalar) -> Transcript:
+    def scalar(self, label: builtins.bytes, scalar: Scalar) -> Transcript:
         """Append a labelled scalar."""
         return self.bytes(label, scalar.to_bytes())
 
