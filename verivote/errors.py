@@ -57,3 +57,13 @@ class ProtocolError(VerificationError):
 
 class DiscreteLogError(VerivoteError, ValueError):
     """A discrete logarithm outside the range the solver was asked to search."""
+
+
+class EntryRejected(VerificationError):
+    """A board entry that breaks a rule; ``check`` names the rule (``ballot.proof``,
+    ``tally.recompute``…) and ``reason`` says what was wrong."""
+
+    def __init__(self, check: str, reason: str) -> None:
+        super().__init__(f"{check}: {reason}")
+        self.check = check
+        self.reason = reason

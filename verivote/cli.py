@@ -1,0 +1,65 @@
+"""The ``verivote`` command: ``demo`` runs a whole election; ``verify`` checks a record.
+
+Exit codes: 0 valid, 1 invalid, 2 unreadable or not a record (and for usage errors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from verivote.groups import DEFAULT_GROUP, GROUP_NAMES
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="verivote", description="End-to-end verifiable elections."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="run a complete example election and verify its record")
+    demo.add_argument(
+        "--voters", type=int, default=1000, help="electors on the roll (default 1000)"
+    )
+    demo.add_argument("--group", choices=GROUP_NAMES, default=DEFAULT_GROUP)
+    demo.add_argument(
+        "--out", type=Path, default=Path("record"), help="record directory (default ./record)"
+    )
+    demo.add_argument(
+        "--seed", type=int, default=None, help="fix the simulated electorate and votes"
+    )
+    verify = sub.add_parser("verify", help="verify a published record")
+    verify.add_argument("record", type=Path, help="record directory (holding board.jsonl)")
+    verify.add_argument("--json", action="store_true", help="print the report as JSON")
+    return parser
+
+
+def _verify(path: Path, as_json: bool) -> int:
+    from verivote.verify.record import RecordUnreadable, verify_record
+    from verivote.verify.report import render
+
+    try:
+        report = verify_record(path)
+    except RecordUnreadable as exc:
+        print(f"verivote verify: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(report.to_dict(), indent=2) if as_json else render(report))
+    return 0 if report.valid else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``verivote`` console script."""
+    args = _parser().parse_args(argv)
+    if args.command == "demo":
+        if args.voters < 1:
+            print("verivote demo: --voters must be at least 1", file=sys.stderr)
+            return 2
+        from verivote.demo import main_demo
+
+        return main_demo(args.voters, args.group, args.out, args.seed)
+    return _verify(args.record, args.json)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

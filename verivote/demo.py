@@ -1,0 +1,334 @@
+"""A whole election, end to end, on an in-memory board: ``verivote demo``.
+
+A party leadership ballot: four candidates (vote for one) and a yes/no rule change; electors
+in three categories (members, affiliated supporters, registered supporters); three trustees
+of whom any two can decrypt, and one of them absent on counting day; a registrar that bars a
+few supporters during the vote (their ballots stop counting) and adds a late member; voters
+who change their minds (the last ballot counts) and voters who audit a ballot before casting
+(Benaloh challenge). The result is decrypted, checked against the plaintext the simulation
+chose, written as a record and verified by the independent verifier.
+
+``seed`` fixes the simulated electorate and its choices (with :mod:`random`, which never
+touches cryptography); keys, nonces and proofs always come from the operating system.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from verivote.board.log import Board
+from verivote.election import ceremony, decryption
+from verivote.election.ballot import PreparedBallot, encrypt_ballot
+from verivote.election.manifest import Candidate, Contest, Manifest, TrusteeInfo, format_time
+from verivote.election.roll import (
+    CredentialRecord,
+    add_body,
+    issue_credentials,
+    revoke_body,
+    roll_bodies,
+)
+from verivote.groups import Element, get_group
+from verivote.signatures import Signer
+from verivote.verify.record import Report, verify_record
+
+CATEGORIES = (("members", 0.6), ("affiliated", 0.25), ("registered", 0.15))
+START = datetime(2026, 9, 1, 9, 0, 0, tzinfo=UTC)
+
+
+class SimulatedClock:
+    """Time for a simulated election: each reading advances by ``step`` seconds."""
+
+    def __init__(self, start: datetime, step: float = 1.0) -> None:
+        self.now = start
+        self.step = timedelta(seconds=step)
+
+    def __call__(self) -> str:
+        self.now += self.step
+        return format_time(self.now)
+
+    def jump(self, moment: datetime) -> None:
+        """Move forward to ``moment`` (never backwards)."""
+        self.now = max(self.now, moment)
+
+
+@dataclass
+class DemoOutcome:
+    """What the demo produced: the record, the expected counts and the verifier's report."""
+
+    record: Path
+    result: dict[str, Any]
+    expected: dict[str, Any]
+    report: Report
+    manifest: Manifest
+
+
+def _manifest(
+    group: str, trustees: list[TrusteeInfo], keys: dict[str, bytes], voters: int, threshold: int
+) -> Manifest:
+    leader = Contest(
+        "leader",
+        "Party leader",
+        "plurality",
+        tuple(Candidate(c.lower(), c) for c in ("Ashworth", "Begum", "Carver", "Dlamini")),
+        1,
+    )
+    rule = Contest(
+        "rule-change",
+        "Adopt the new selection rules?",
+        "referendum",
+        (Candidate("yes", "Yes"), Candidate("no", "No")),
+        1,
+    )
+    return Manifest(
+        election_id="leadership-2026",
+        title="Leadership election 2026",
+        group_name=group,
+        contests=(leader, rule),
+        categories=tuple(c for c, _ in CATEGORIES),
+        opens=format_time(START + timedelta(days=1)),
+        closes=format_time(START + timedelta(days=1, seconds=max(3600, 20 * voters))),
+        threshold=threshold,
+        trustees=tuple(trustees),
+        organiser_key=keys["organiser"],
+        registrar_key=keys["registrar"],
+        board_key=keys["board"],
+        min_category_size=max(1, min(10, voters // 20)),
+    )
+
+
+class SimulatedElection:
+    """The actors of a simulated election around one in-memory board: organiser,
+    registrar, trustees (with their secrets) and electors (with their credentials).
+
+    Each step posts the entries an honest actor would; tests use the steps one by one and
+    tamper in between.
+    """
+
+    def __init__(
+        self,
+        voters: int,
+        group: str = "ed25519",
+        seed: int | None = None,
+        trustees: int = 3,
+        threshold: int = 2,
+    ) -> None:
+        self.rng = random.Random(seed)
+        grp = get_group(group)
+        self.organiser, self.registrar = Signer.generate(), Signer.generate()
+        self.board_signer = Signer.generate()
+        self.trustees = [
+            ceremony.TrusteeSecrets.generate(grp, i, threshold) for i in range(1, trustees + 1)
+        ]
+        infos = [s.info(f"Trustee {s.index}") for s in self.trustees]
+        keys = {
+            "organiser": self.organiser.public_key,
+            "registrar": self.registrar.public_key,
+            "board": self.board_signer.public_key,
+        }
+        self.manifest = _manifest(group, infos, keys, voters, threshold)
+        self.clock = SimulatedClock(START)
+        self.board = Board(self.clock)
+        self.voters = voters
+        self.credentials: list[Signer] = []
+        self.records: list[CredentialRecord] = []
+        self.received: dict[int, dict[int, Any]] = {}
+        self.board.post(self.organiser, "election", self.manifest.to_dict())
+
+    @property
+    def joint_key(self) -> Element:
+        """The joint public key (after :meth:`run_ceremony`)."""
+        key = self.board.state.joint_key
+        assert key is not None
+        return key
+
+    def run_ceremony(self) -> None:
+        """Announcements, encrypted shares to every other trustee, the joint key."""
+        m = self.manifest
+        for s in self.trustees:
+            self.board.post(s.signer, "trustee", ceremony.make_announcement(s, m))
+        for s in self.trustees:
+            for other in self.trustees:
+                if other.index != s.index:
+                    self.board.post(s.signer, "share", ceremony.make_share(s, m, other.index))
+        self.received = {s.index: {s.index: ceremony.own_share(s, s.index)} for s in self.trustees}
+        for entry in self.board:
+            if entry.type == "share":
+                to = entry.body["to"]
+                opened = ceremony.open_share(self.trustees[to - 1], m, entry.body)
+                self.received[to][entry.body["from"]] = opened
+        announcements = self.board.state.announcements
+        qualified = tuple(sorted(announcements))
+        body = ceremony.make_joint_key_body(announcements, qualified)
+        self.board.post(self.organiser, "joint_key", body)
+
+    def publish_roll(self) -> None:
+        """Credentials for every elector in the categories' proportions; roll; open."""
+        names = [c for c, _ in CATEGORIES]
+        cats = self.rng.choices(names, weights=[w for _, w in CATEGORIES], k=self.voters)
+        self.credentials, self.records = issue_credentials((c, 1) for c in cats)
+        for body in roll_bodies(self.records):
+            self.board.post(self.registrar, "roll", body)
+        self.board.post(self.organiser, "open", {"roll_size": len(self.records)})
+        self.clock.jump(_parse(self.manifest.opens))
+
+    def prepare(self, voter: int, choice: dict[str, list[str]]) -> PreparedBallot:
+        """Elector ``voter``'s device encrypts ``choice``."""
+        return encrypt_ballot(self.manifest, self.joint_key, self.credentials[voter], choice)
+
+    def cast(self, voter: int, choice: dict[str, list[str]]) -> int:
+        """Encrypt and cast; returns the entry index."""
+        return self.board.post(self.credentials[voter], "ballot", self.prepare(voter, choice).body)
+
+    def revoke(self, voter: int, reason: str = "barred") -> int:
+        """The registrar revokes elector ``voter``'s credential."""
+        return self.board.post(
+            self.registrar, "amend", revoke_body(self.records[voter].key, reason)
+        )
+
+    def add_elector(self, category: str) -> int:
+        """The registrar adds a late elector; returns the new elector's number."""
+        signer = Signer.generate()
+        record = CredentialRecord(signer.public_key, category, 1)
+        self.board.post(self.registrar, "amend", add_body(record, "late-registration"))
+        self.credentials.append(signer)
+        self.records.append(record)
+        return len(self.records) - 1
+
+    def close(self) -> None:
+        """Move to closing time and post the close entry."""
+        self.clock.jump(_parse(self.manifest.closes))
+        st = self.board.state
+        body = {"ballots": st.ballot_entries, "audits": st.audit_entries, "counted": len(st.latest)}
+        self.board.post(self.organiser, "close", body)
+
+    def count(self, present: list[int]) -> dict[str, Any]:
+        """Tally, decryption by the ``present`` trustees, result; returns the result body."""
+        st = self.board.state
+        m = self.manifest
+        encrypted = st.expected_tally()
+        self.board.post(self.organiser, "tally", encrypted.to_dict())
+        for index in present:
+            s = self.trustees[index - 1]
+            x = ceremony.combined_secret_share(self.received[index])
+            self.board.post(
+                s.signer, "decryption", decryption.make_decryption(m, encrypted, index, x)
+            )
+        counts = decryption.combine(m, encrypted, st.decryptions, m.threshold)
+        missing = [t.index for t in m.trustees if t.index not in present]
+        result = decryption.make_result_body(m, encrypted, counts, sorted(present), missing)
+        self.board.post(self.organiser, "result", result)
+        return result
+
+
+def _parse(moment: str) -> datetime:
+    return datetime.strptime(moment, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def run_demo(
+    voters: int = 1000,
+    group: str = "ed25519",
+    out: Path = Path("record"),
+    seed: int | None = None,
+    say: Callable[[str], None] = print,
+) -> DemoOutcome:
+    """Run the whole election described in the module docstring; returns its outcome."""
+    sim = SimulatedElection(voters, group, seed)
+    rng = sim.rng
+    m = sim.manifest
+    say(f"election {m.election_id} ({group}), fingerprint {m.fingerprint.hex()[:16]}…")
+    sim.run_ceremony()
+    say(
+        f"key ceremony: trustees {list(sim.board.state.qualified)} qualified, "
+        f"threshold {m.threshold}"
+    )
+    sim.publish_roll()
+    say(f"roll: {len(sim.records)} electors published; voting opens {m.opens}")
+
+    leader_ids = [c.id for c in m.contests[0].candidates]
+    popularity = [0.38, 0.31, 0.19, 0.12]
+    last_vote: dict[int, dict[str, list[str]]] = {}
+    revoked: set[int] = set()
+    audits = cast = 0
+    order = list(range(voters))
+    rng.shuffle(order)
+    voting = [i for i in order if rng.random() < 0.8]
+    barred = sorted(rng.sample(range(voters), k=max(1, voters // 200)))
+    midway = len(voting) // 2
+    step = max(1, len(voting) // 10)
+    for n, i in enumerate(voting):
+        if n == midway:  # the registrar bars a few supporters and adds a late member
+            for b in barred:
+                sim.revoke(b)
+                revoked.add(b)
+                last_vote.pop(b, None)
+            voting.append(sim.add_elector("members"))
+        if i in revoked:
+            continue  # a barred supporter can no longer vote: the board would refuse it
+        choice = {"leader": rng.choices(leader_ids, weights=popularity, k=1)}
+        if rng.random() < 0.9:
+            choice["rule-change"] = [rng.choice(["yes", "no"])]
+        if rng.random() < 0.01:
+            choice["leader"] = []  # a blank vote for leader
+        if rng.random() < 0.02:  # Benaloh challenge: audit one encryption, then cast afresh
+            sim.board.post(sim.credentials[i], "audit", sim.prepare(i, choice).audit_body())
+            audits += 1
+        sim.cast(i, choice)
+        cast += 1
+        last_vote[i] = choice
+        if rng.random() < 0.03:  # changes their mind: the later ballot replaces this one
+            choice = {"leader": rng.choices(leader_ids, weights=popularity, k=1)}
+            sim.cast(i, choice)
+            cast += 1
+            last_vote[i] = choice
+        if (n + 1) % step == 0:
+            say(f"  {n + 1}/{len(voting)} voters")
+    say(f"voting: {cast} ballots cast, {audits} audited, {len(revoked)} credentials revoked")
+
+    sim.close()
+    result = sim.count(present=[1, 2])  # trustee 3 is absent on counting day
+    say(decryption.render_result(m, result))
+    cats = [r.category for r in sim.records]
+    expected = expected_counts(m, last_vote, cats)
+    record = sim.board.export(out)
+    say(f"record written to {record} ({len(sim.board)} entries)")
+    report = verify_record(out)
+    say("verify: " + ("VALID" if report.valid else f"INVALID ({len(report.failures)} failures)"))
+    return DemoOutcome(out, result, expected, report, m)
+
+
+def expected_counts(
+    manifest: Manifest, votes: dict[int, dict[str, list[str]]], categories: list[str]
+) -> dict[str, Any]:
+    """Plaintext counts ``{contest: {"overall": {cand: n}, "by_category": {cat: {cand: n}}}}``
+    from the simulation's own record of who chose what."""
+    out: dict[str, Any] = {}
+    for contest in manifest.contests:
+        overall = {c.id: 0 for c in contest.candidates}
+        by_cat = {cat: {c.id: 0 for c in contest.candidates} for cat in manifest.categories}
+        for voter, choice in votes.items():
+            for cand in choice.get(contest.id, []):
+                overall[cand] += 1
+                by_cat[categories[voter]][cand] += 1
+        out[contest.id] = {"overall": overall, "by_category": by_cat}
+    return out
+
+
+def main_demo(voters: int, group: str, out: Path, seed: int | None) -> int:
+    """CLI entry: run the demo; exit 0 when the record verifies and the result matches."""
+    outcome = run_demo(voters, group, out, seed)
+    mismatches = []
+    for contest in outcome.result["contests"]:
+        want = outcome.expected[contest["id"]]["overall"]
+        if contest["overall"] != want:
+            mismatches.append(contest["id"])
+    if mismatches:
+        print(f"the decrypted result differs from the votes cast in {mismatches}", file=sys.stderr)
+        return 1
+    print("the decrypted result equals the plaintext votes the simulation cast")
+    return 0 if outcome.report.valid else 1

@@ -1,0 +1,439 @@
+"""The election as its log builds it: one rule book for the board and every observer.
+
+:class:`ElectionState` consumes entries in log order. :meth:`ElectionState.apply` either
+accepts an entry — and updates the state — or raises
+:class:`~verivote.errors.EntryRejected` naming the check that failed, leaving the state as
+it was. The board calls it before appending anything (nothing invalid reaches the log); the
+verifier calls it on every line of a record and collects the rejections.
+
+The phases, in order (an entry of another phase is rejected as ``entry.order``):
+
+1. ``election`` — the manifest, self-signed by the organiser; always entry 0.
+2. Setup — ``trustee`` announcements, ``share``, ``complaint`` and ``justification``
+   entries of the key ceremony; ``joint_key`` closes the ceremony; ``roll`` parts (from the
+   registrar) may come before or after it; ``open`` (organiser) fixes the roll's size.
+3. Voting — ``ballot``, ``audit`` and ``amend`` entries, timed within
+   ``[opens, closes)``; ``close`` (organiser, at or after ``closes``) ends it.
+4. Counting — ``tally`` (must equal the recomputed homomorphic tally), one ``decryption``
+   per participating trustee, then ``result``; nothing may follow the result.
+
+Entry times never decrease. Counting rule: for each credential still on the roll at close,
+its last ballot counts; ballots of credentials revoked at any time before close never count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from verivote.election import ballot as ballots
+from verivote.election import ceremony, decryption, tally
+from verivote.election.entries import Entry
+from verivote.election.manifest import Manifest
+from verivote.election.roll import Roll
+from verivote.elgamal import Ciphertext
+from verivote.errors import DecodeError, EntryRejected, VerificationError, VerivoteError
+from verivote.groups.base import Element
+
+SETUP, VOTING, COUNTING, DONE = "setup", "voting", "counting", "done"
+BallotCheck = tuple[bytes, list[list[Ciphertext]]]
+
+
+def _reject(check: str, exc: Exception) -> EntryRejected:
+    return EntryRejected(check, str(exc))
+
+
+class ElectionState:
+    """The state of one election, built entry by entry.
+
+    ``lookup(index)`` returns an earlier entry of the log; it is needed only when a ballot
+    that was already added to the running tally must be taken out again (a re-vote, or a
+    revoked credential), so that the state never keeps every ballot in memory.
+    """
+
+    def __init__(self, lookup: Callable[[int], Entry] | None = None) -> None:
+        self.lookup = lookup
+        self.manifest: Manifest | None = None
+        self.index = 0
+        self.phase = SETUP
+        self.last_time = ""
+        self.announcements: dict[int, ceremony.Announcement] = {}
+        self.shares: set[tuple[int, int]] = set()
+        self.complaints: list[tuple[int, int]] = []
+        self.justified: set[tuple[int, int]] = set()
+        self.qualified: tuple[int, ...] = ()
+        self.joint_key: Element | None = None
+        self.ballot_context = b""
+        self.roll: Roll | None = None
+        self.opened = False
+        self.latest: dict[bytes, int] = {}
+        self.excluded: set[int] = set()
+        self.seen_trackers: set[str] = set()
+        self.seen_ciphertexts: set[bytes] = set()
+        self.ballot_entries = 0
+        self.audit_entries = 0
+        self.accumulator: tally.TallyAccumulator | None = None
+        self.tally: tally.EncryptedTally | None = None
+        self.decryptions: dict[int, list[Element]] = {}
+        self.result: dict[str, Any] | None = None
+
+    # ------------------------------------------------------------------ helpers
+    def _m(self) -> Manifest:
+        assert self.manifest is not None
+        return self.manifest
+
+    def _signed(self, entry: Entry, key: bytes, who: str) -> None:
+        try:
+            entry.verify(key, self._m().fingerprint, f"{entry.type} signed by {who}")
+        except VerificationError as exc:
+            raise _reject(f"{entry.type}.signature", exc) from None
+
+    def _phase(self, entry: Entry, *allowed: str) -> None:
+        if self.phase not in allowed:
+            raise EntryRejected(
+                "entry.order", f"a {entry.type} entry is not allowed in the {self.phase} phase"
+            )
+
+    # ------------------------------------------------------------------ dispatch
+    def apply(self, entry: Entry, checked: BallotCheck | None = None) -> None:
+        """Accept ``entry`` as the next entry of the log or raise EntryRejected.
+
+        ``checked`` may carry the result of :func:`verivote.election.ballot.check_ballot`
+        for a ``ballot`` entry computed elsewhere (a worker process); the stateful checks
+        still run here.
+        """
+        if self.manifest is None:
+            if entry.type != "election":
+                raise EntryRejected("entry.order", "the first entry must be the election manifest")
+            self._election(entry)
+        else:
+            if entry.type == "election":
+                raise EntryRejected("entry.order", "a second election entry")
+            if self.phase == DONE:
+                raise EntryRejected("entry.order", "nothing may follow the result")
+            if entry.time < self.last_time:
+                raise EntryRejected(
+                    "entry.time",
+                    f"time {entry.time} is before the previous entry's {self.last_time}",
+                )
+            handler = getattr(self, "_" + entry.type)
+            handler(entry, checked) if entry.type == "ballot" else handler(entry)
+        self.last_time = entry.time
+        self.index += 1
+
+    def skip(self) -> None:
+        """Count a rejected entry's position (the verifier's view: it stays in the log)."""
+        self.index += 1
+
+    # ------------------------------------------------------------------ setup
+    def _election(self, entry: Entry) -> None:
+        try:
+            manifest = Manifest.from_dict(entry.body)
+        except DecodeError as exc:
+            raise _reject("election.manifest", exc) from None
+        try:
+            entry.verify(manifest.organiser_key, b"", "election signed by the organiser")
+        except VerificationError as exc:
+            raise _reject("election.signature", exc) from None
+        self.manifest = manifest
+        self.roll = Roll(manifest)
+        self.accumulator = tally.TallyAccumulator(manifest)
+
+    def _trustee_index(self, entry: Entry, field: str) -> int:
+        value = entry.body.get(field)
+        if (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or not 1 <= value <= len(self._m().trustees)
+        ):
+            raise EntryRejected(f"{entry.type}.decode", f"{field} is not a trustee index")
+        return value
+
+    def _trustee(self, entry: Entry) -> None:
+        self._phase(entry, SETUP)
+        if self.joint_key is not None:
+            raise EntryRejected("entry.order", "trustee announcement after the joint key")
+        i = self._trustee_index(entry, "trustee")
+        self._signed(entry, self._m().trustee(i).sign_key, f"trustee {i}")
+        if i in self.announcements:
+            raise EntryRejected("trustee.duplicate", f"trustee {i} announced twice")
+        try:
+            self.announcements[i] = ceremony.check_announcement(entry.body, self._m())
+        except VerivoteError as exc:
+            raise _reject("trustee.proof", exc) from None
+
+    def _share(self, entry: Entry) -> None:
+        self._phase(entry, SETUP)
+        if self.joint_key is not None:
+            raise EntryRejected("entry.order", "share after the joint key")
+        i, j = self._trustee_index(entry, "from"), self._trustee_index(entry, "to")
+        self._signed(entry, self._m().trustee(i).sign_key, f"trustee {i}")
+        if (
+            set(entry.body) != {"from", "to", "box"}
+            or i == j
+            or not isinstance(entry.body["box"], str)
+        ):
+            raise EntryRejected("share.decode", "expected from, to (another trustee) and box")
+        if i not in self.announcements:
+            raise EntryRejected("entry.order", f"share from trustee {i} before its announcement")
+        if (i, j) in self.shares:
+            raise EntryRejected("share.duplicate", f"second share from trustee {i} to {j}")
+        self.shares.add((i, j))
+
+    def _complaint(self, entry: Entry) -> None:
+        self._phase(entry, SETUP)
+        if self.joint_key is not None:
+            raise EntryRejected("entry.order", "complaint after the joint key")
+        j = self._trustee_index(entry, "from")
+        self._signed(entry, self._m().trustee(j).sign_key, f"trustee {j}")
+        try:
+            complaint = ceremony.check_complaint(entry.body, self._m())
+        except VerivoteError as exc:
+            raise _reject("complaint.decode", exc) from None
+        self.complaints.append(complaint)
+
+    def _justification(self, entry: Entry) -> None:
+        self._phase(entry, SETUP)
+        if self.joint_key is not None:
+            raise EntryRejected("entry.order", "justification after the joint key")
+        i, j = self._trustee_index(entry, "from"), self._trustee_index(entry, "to")
+        self._signed(entry, self._m().trustee(i).sign_key, f"trustee {i}")
+        if (j, i) not in self.complaints:
+            raise EntryRejected(
+                "justification.complaint", f"no complaint from trustee {j} against {i}"
+            )
+        try:
+            ceremony.check_justification(entry.body, self.announcements[i])
+        except VerivoteError:
+            return  # a bad justification is a fact of the log: trustee i stays unjustified
+        self.justified.add((i, j))
+
+    def _joint_key(self, entry: Entry) -> None:
+        self._phase(entry, SETUP)
+        m = self._m()
+        self._signed(entry, m.organiser_key, "the organiser")
+        if self.joint_key is not None:
+            raise EntryRejected("joint_key.duplicate", "a second joint key")
+        announced = sorted(self.announcements)
+        complete = [i for i in announced if all((i, j) in self.shares for j in announced if j != i)]
+        complaints = list(self.complaints) + [
+            (0, i) for i in range(1, len(m.trustees) + 1) if i not in complete
+        ]
+        try:
+            qualified = ceremony.qualified_trustees(
+                len(m.trustees), complaints, self.justified, m.threshold
+            )
+            key = ceremony.check_joint_key_body(entry.body, self.announcements, qualified)
+        except VerivoteError as exc:
+            raise _reject("joint_key.recompute", exc) from None
+        self.qualified = tuple(qualified)
+        self.joint_key = key
+        m.group.precompute(key)
+        self.ballot_context = m.ballot_context(key)
+
+    def _roll(self, entry: Entry) -> None:
+        self._phase(entry, SETUP)
+        assert self.roll is not None
+        self._signed(entry, self._m().registrar_key, "the registrar")
+        try:
+            self.roll.apply_part(entry.body)
+        except VerivoteError as exc:
+            raise _reject("roll.part", exc) from None
+
+    def _open(self, entry: Entry) -> None:
+        self._phase(entry, SETUP)
+        assert self.roll is not None
+        self._signed(entry, self._m().organiser_key, "the organiser")
+        if self.joint_key is None:
+            raise EntryRejected("entry.order", "the election opens before the joint key")
+        if entry.body != {"roll_size": len(self.roll)}:
+            raise EntryRejected(
+                "open.roll_size",
+                f"the roll holds {len(self.roll)} credentials, "
+                f"the open entry says {entry.body.get('roll_size')!r}",
+            )
+        self.phase = VOTING
+
+    # ------------------------------------------------------------------ voting
+    def _voting_time(self, entry: Entry) -> None:
+        m = self._m()
+        if not m.opens <= entry.time < m.closes:
+            raise EntryRejected(
+                f"{entry.type}.time",
+                f"{entry.time} is outside voting hours [{m.opens}, {m.closes})",
+            )
+
+    def _credential(self, entry: Entry, body: Any) -> bytes:
+        assert self.roll is not None
+        key_hex = body.get("credential") if isinstance(body, dict) else None
+        if not isinstance(key_hex, str) or len(key_hex) != 64:
+            raise EntryRejected(f"{entry.type}.decode", "the ballot names no credential")
+        try:
+            key = bytes.fromhex(key_hex)
+        except ValueError:
+            raise EntryRejected(f"{entry.type}.decode", "the credential is not hex") from None
+        try:
+            self.roll.status(key)
+        except VerivoteError as exc:
+            raise _reject(f"{entry.type}.credential", exc) from None
+        self._signed(entry, key, "its credential")
+        return key
+
+    def _fresh(self, entry: Entry, body: Any, selections: list[list[Ciphertext]]) -> list[bytes]:
+        code = ballots.tracking_code(self._m().fingerprint, body)
+        if code in self.seen_trackers:
+            raise EntryRejected(
+                f"{entry.type}.duplicate", f"tracking code {code[:16]}… was already used"
+            )
+        alphas = [ct.alpha.to_bytes() for cts in selections for ct in cts]
+        if len(set(alphas)) != len(alphas) or any(a in self.seen_ciphertexts for a in alphas):
+            raise EntryRejected(
+                f"{entry.type}.duplicate", "a ciphertext repeats one already on the board"
+            )
+        self.seen_trackers.add(code)
+        return alphas
+
+    def _ballot(self, entry: Entry, checked: BallotCheck | None = None) -> None:
+        self._phase(entry, VOTING)
+        self._voting_time(entry)
+        m = self._m()
+        assert self.joint_key is not None and self.roll is not None and self.accumulator is not None
+        key = self._credential(entry, entry.body)
+        if checked is None:
+            try:
+                checked = ballots.check_ballot(m, self.joint_key, self.ballot_context, entry.body)
+            except DecodeError as exc:
+                raise _reject("ballot.decode", exc) from None
+            except VerificationError as exc:
+                raise _reject("ballot.proof", exc) from None
+        credential, selections = checked
+        if credential != key:
+            raise EntryRejected("ballot.decode", "the checked ballot is for another credential")
+        alphas = self._fresh(entry, entry.body, selections)
+        self.seen_ciphertexts.update(alphas)
+        previous = self.latest.get(key)
+        if previous is not None:
+            self.excluded.add(previous)
+        record = self.roll.status(key)
+        self.accumulator.add(record.category, record.weight, selections)
+        self.latest[key] = self.index
+        self.ballot_entries += 1
+
+    def _audit(self, entry: Entry) -> None:
+        self._phase(entry, VOTING)
+        self._voting_time(entry)
+        assert self.joint_key is not None
+        inner = entry.body.get("ballot")
+        key = self._credential(entry, inner)
+        try:
+            credential, _votes, selections = ballots.check_audit(
+                self._m(), self.joint_key, self.ballot_context, entry.body
+            )
+        except DecodeError as exc:
+            raise _reject("audit.decode", exc) from None
+        except VerificationError as exc:
+            raise _reject("audit.reencrypt", exc) from None
+        if credential != key:
+            raise EntryRejected("audit.decode", "credential mismatch")
+        self.seen_ciphertexts.update(self._fresh(entry, inner, selections))
+        self.audit_entries += 1
+
+    def _amend(self, entry: Entry) -> None:
+        self._phase(entry, VOTING)
+        self._voting_time(entry)
+        assert self.roll is not None
+        self._signed(entry, self._m().registrar_key, "the registrar")
+        try:
+            action, key = self.roll.apply_amendment(entry.body)
+        except VerivoteError as exc:
+            raise _reject("amend.roll", exc) from None
+        if action == "revoke" and key in self.latest:
+            self.excluded.add(self.latest.pop(key))
+
+    def _close(self, entry: Entry) -> None:
+        self._phase(entry, VOTING)
+        m = self._m()
+        self._signed(entry, m.organiser_key, "the organiser")
+        if entry.time < m.closes:
+            raise EntryRejected("close.time", f"closed at {entry.time}, before {m.closes}")
+        expected = {
+            "ballots": self.ballot_entries,
+            "audits": self.audit_entries,
+            "counted": len(self.latest),
+        }
+        if entry.body != expected:
+            raise EntryRejected(
+                "close.counts", f"the board holds {expected}, the close entry says {entry.body}"
+            )
+        self.phase = COUNTING
+
+    # ------------------------------------------------------------------ counting
+    def _take_out_excluded(self) -> None:
+        assert self.accumulator is not None and self.roll is not None and self.joint_key is not None
+        if self.excluded and self.lookup is None:
+            raise EntryRejected("tally.recompute", "superseded ballots cannot be re-read")
+        for index in sorted(self.excluded):
+            assert self.lookup is not None
+            earlier = self.lookup(index)
+            key, selections, _ = ballots.decode_ballot(self._m(), earlier.body)
+            record = self.roll.records[key]
+            self.accumulator.remove(record.category, record.weight, selections)
+        self.excluded.clear()
+
+    def expected_tally(self) -> tally.EncryptedTally:
+        """The encrypted tally the counted ballots give (after close)."""
+        assert self.accumulator is not None
+        self._take_out_excluded()
+        return self.accumulator.finish()
+
+    def _tally(self, entry: Entry) -> None:
+        self._phase(entry, COUNTING)
+        self._signed(entry, self._m().organiser_key, "the organiser")
+        if self.tally is not None:
+            raise EntryRejected("tally.duplicate", "a second tally")
+        try:
+            self.tally = tally.check_tally(entry.body, self._m(), self.expected_tally())
+        except VerivoteError as exc:
+            raise _reject("tally.recompute", exc) from None
+
+    def _decryption(self, entry: Entry) -> None:
+        self._phase(entry, COUNTING)
+        if self.tally is None:
+            raise EntryRejected("entry.order", "decryption before the tally")
+        j = self._trustee_index(entry, "trustee")
+        self._signed(entry, self._m().trustee(j).sign_key, f"trustee {j}")
+        if j not in self.qualified:
+            raise EntryRejected("decryption.trustee", f"trustee {j} is not qualified")
+        if j in self.decryptions:
+            raise EntryRejected("decryption.duplicate", f"trustee {j} decrypted twice")
+        key = ceremony.public_share_key(self.announcements, self.qualified, j)
+        try:
+            self.decryptions[j] = decryption.check_decryption(
+                entry.body, self._m(), self.tally, key
+            )
+        except VerivoteError as exc:
+            raise _reject("decryption.proof", exc) from None
+
+    def _result(self, entry: Entry) -> None:
+        self._phase(entry, COUNTING)
+        m = self._m()
+        self._signed(entry, m.organiser_key, "the organiser")
+        if self.tally is None:
+            raise EntryRejected("entry.order", "result before the tally")
+        present = sorted(self.decryptions)
+        missing = [t.index for t in m.trustees if t.index not in self.decryptions]
+        try:
+            counts = decryption.combine(m, self.tally, self.decryptions, m.threshold)
+            expected = decryption.make_result_body(m, self.tally, counts, present, missing)
+            decryption.check_result(entry.body, expected)
+        except VerivoteError as exc:
+            raise _reject("result.counts", exc) from None
+        self.result = expected
+        self.phase = DONE
+
+    def finish(self) -> None:
+        """Raise EntryRejected (check ``record.complete``) if the log stops before a result."""
+        if self.phase != DONE:
+            raise EntryRejected(
+                "record.complete", f"the record ends in the {self.phase} phase, without a result"
+            )

@@ -1,0 +1,149 @@
+"""Verify a published record: every line through the election's rule book, every failure
+named.
+
+The record is a directory holding ``board.jsonl``. Each line is decoded strictly and given
+to :class:`~verivote.election.state.ElectionState`; a line that fails is reported with its
+index, type, the check that failed and why, and the verifier goes on with the next line (the
+failed entry has no effect), so one run names every failure, not only the first.
+
+Only the byte offset of each line is kept in memory; an earlier ballot is re-read from the
+file when a re-vote or a revocation takes it out of the tally.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from verivote.election.entries import Entry, entry_from_line
+from verivote.election.state import ElectionState
+from verivote.errors import DecodeError, EntryRejected, VerivoteError
+
+RECORD_FILE = "board.jsonl"
+
+
+class RecordUnreadable(VerivoteError):
+    """The path is not a record (missing, not a directory, no board.jsonl, unreadable)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """One failed check: where, which check, and why."""
+
+    index: int
+    type: str
+    check: str
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {"index": self.index, "type": self.type, "check": self.check, "reason": self.reason}
+
+
+@dataclass
+class Report:
+    """What the verifier checked and found."""
+
+    entries: int = 0
+    by_type: Counter[str] = field(default_factory=Counter)
+    failures: list[Failure] = field(default_factory=list)
+    result: dict[str, Any] | None = None
+    election_id: str = ""
+    fingerprint: str = ""
+
+    @property
+    def valid(self) -> bool:
+        """True when every entry passed and the record is complete."""
+        return not self.failures
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form of the whole report."""
+        return {
+            "valid": self.valid,
+            "election_id": self.election_id,
+            "fingerprint": self.fingerprint,
+            "entries": self.entries,
+            "by_type": dict(sorted(self.by_type.items())),
+            "failures": [f.to_dict() for f in self.failures],
+            "result": self.result,
+        }
+
+
+def _entry_type(line: bytes) -> str:
+    for name in (b'"type":"', b'"type": "'):
+        at = line.find(name)
+        if at >= 0:
+            end = line.find(b'"', at + len(name))
+            return line[at + len(name) : end].decode("utf-8", "replace")[:32]
+    return "?"
+
+
+class _Lines:
+    """Random access to earlier lines of the record by their offsets."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle = handle
+        self.offsets = array("Q")
+
+    def entry(self, index: int) -> Entry:
+        here = self.handle.tell()
+        self.handle.seek(self.offsets[index])
+        line = self.handle.readline().rstrip(b"\n")
+        self.handle.seek(here)
+        return entry_from_line(line)
+
+
+def verify_record(path: Path, progress: Callable[[int], None] | None = None) -> Report:
+    """Verify the record in directory ``path``; raises :class:`RecordUnreadable` if it is not
+    a record, otherwise returns a :class:`Report` (``report.valid`` tells the verdict)."""
+    board = path / RECORD_FILE if path.is_dir() else path
+    if not board.is_file():
+        raise RecordUnreadable(f"{path}: no {RECORD_FILE} here")
+    report = Report()
+    try:
+        handle = board.open("rb")
+    except OSError as exc:
+        raise RecordUnreadable(f"{board}: {exc.strerror}") from None
+    with handle:
+        lines = _Lines(handle)
+        state = ElectionState(lookup=lines.entry)
+        index = 0
+        while True:
+            offset = handle.tell()
+            raw = handle.readline()
+            if not raw:
+                break
+            lines.offsets.append(offset)
+            line = raw[:-1] if raw.endswith(b"\n") else raw
+            report.entries += 1
+            try:
+                entry = entry_from_line(line)
+            except DecodeError as exc:
+                report.failures.append(Failure(index, _entry_type(line), "entry.decode", str(exc)))
+                state.skip()
+                index += 1
+                continue
+            report.by_type[entry.type] += 1
+            try:
+                state.apply(entry)
+            except EntryRejected as exc:
+                report.failures.append(Failure(index, entry.type, exc.check, exc.reason))
+                state.skip()
+            index += 1
+            if progress is not None and index % 1000 == 0:
+                progress(index)
+        if report.entries == 0:
+            raise RecordUnreadable(f"{board}: the record is empty")
+        try:
+            state.finish()
+        except EntryRejected as exc:
+            report.failures.append(Failure(report.entries, "-", exc.check, exc.reason))
+    if state.manifest is not None:
+        report.election_id = state.manifest.election_id
+        report.fingerprint = state.manifest.fingerprint.hex()
+    report.result = state.result
+    return report
