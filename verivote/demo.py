@@ -133,7 +133,7 @@ class SimulatedElection:
         }
         self.manifest = _manifest(group, infos, keys, voters, threshold)
         self.clock = SimulatedClock(START)
-        self.board = Board(self.clock)
+        self.board = Board(self.clock, self.board_signer)
         self.voters = voters
         self.credentials: list[Signer] = []
         self.records: list[CredentialRecord] = []

@@ -19,11 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from verivote.board.heads import TreeHead
+from verivote.board.merkle import MerkleTree, leaf_hash
 from verivote.election.entries import Entry, entry_from_line
 from verivote.election.state import ElectionState
-from verivote.errors import DecodeError, EntryRejected, VerivoteError
+from verivote.encoding import loads
+from verivote.errors import DecodeError, EntryRejected, VerificationError, VerivoteError
 
 RECORD_FILE = "board.jsonl"
+HEADS_FILE = "heads.jsonl"
 
 
 class RecordUnreadable(VerivoteError):
@@ -111,6 +115,7 @@ def verify_record(path: Path, progress: Callable[[int], None] | None = None) -> 
     with handle:
         lines = _Lines(handle)
         state = ElectionState(lookup=lines.entry)
+        tree = MerkleTree()
         index = 0
         while True:
             offset = handle.tell()
@@ -119,6 +124,7 @@ def verify_record(path: Path, progress: Callable[[int], None] | None = None) -> 
                 break
             lines.offsets.append(offset)
             line = raw[:-1] if raw.endswith(b"\n") else raw
+            tree.append(leaf_hash(line))
             report.entries += 1
             try:
                 entry = entry_from_line(line)
@@ -145,5 +151,64 @@ def verify_record(path: Path, progress: Callable[[int], None] | None = None) -> 
     if state.manifest is not None:
         report.election_id = state.manifest.election_id
         report.fingerprint = state.manifest.fingerprint.hex()
+        report.failures.extend(check_heads(board.parent / HEADS_FILE, state, tree))
     report.result = state.result
     return report
+
+
+def check_heads(path: Path, state: ElectionState, tree: MerkleTree) -> list[Failure]:
+    """Check the published tree heads against the log itself: each is signed by the board
+    key of the manifest (``log.signature``), for this election (``log.election``), in
+    order of size and time (``log.order``), its root is the Merkle root of that many
+    entries (``log.root``), and the last one covers the whole log (``log.complete``)."""
+    manifest = state.manifest
+    assert manifest is not None
+    failures: list[Failure] = []
+    if not path.is_file():
+        return [Failure(len(tree), "head", "log.heads", f"no {HEADS_FILE} beside the log")]
+    previous: TreeHead | None = None
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle):
+
+            def fail(check: str, reason: str, number: int = number) -> None:
+                failures.append(Failure(number, "head", check, reason))
+
+            try:
+                head = TreeHead.from_dict(loads(raw.rstrip(b"\n")))
+            except DecodeError as exc:
+                fail("log.decode", str(exc))
+                continue
+            if head.election_id != manifest.election_id:
+                fail("log.election", f"head for election {head.election_id!r}")
+                continue
+            try:
+                head.verify(manifest.board_key, manifest.fingerprint)
+            except VerificationError as exc:
+                fail("log.signature", str(exc))
+                continue
+            if previous is not None and (head.size < previous.size or head.time < previous.time):
+                fail(
+                    "log.order",
+                    f"head of size {head.size} at {head.time} comes after "
+                    f"size {previous.size} at {previous.time}",
+                )
+            if head.size > len(tree):
+                fail("log.root", f"head of size {head.size} but the log has {len(tree)} entries")
+            elif head.root != tree.root(head.size):
+                fail(
+                    "log.root",
+                    f"the signed root of size {head.size} is not the root of the "
+                    "log's first entries: the log was changed after the head was signed",
+                )
+            previous = head
+    if previous is None or previous.size != len(tree):
+        covered = 0 if previous is None else previous.size
+        failures.append(
+            Failure(
+                len(tree),
+                "head",
+                "log.complete",
+                f"the last signed head covers {covered} of {len(tree)} entries",
+            )
+        )
+    return failures
