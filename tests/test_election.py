@@ -305,3 +305,37 @@ def test_entries_out_of_order(group):
     entry = sign_entry(sim.organiser, b"", "election", sim.manifest.to_dict(), sim.clock())
     with pytest.raises(EntryRejected, match="second election"):
         sim.board.append(entry)
+
+
+TORSION8 = bytes.fromhex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05")
+
+
+@pytest.mark.parametrize("component", ["a", "b"])
+def test_ballot_point_outside_subgroup(component):
+    """Ballot ciphertexts are decoded with deferred subgroup checks: the range proof's scalar
+    multiplication must still refuse a point with a small-order component."""
+    from nacl.bindings import crypto_core_ed25519_add
+
+    sim = opened("ed25519")
+    body = copy.deepcopy(sim.prepare(0, LEADER).body)
+    sel = body["contests"][0]["selections"][1]
+    sel[component] = crypto_core_ed25519_add(bytes.fromhex(sel[component]), TORSION8).hex()
+    err = rejected(sim, sim.credentials[0], "ballot", body)
+    assert err.check == "ballot.decode" and "prime-order subgroup" in err.reason
+
+
+@pytest.mark.parametrize(
+    "encoding",
+    [
+        "01" + "00" * 30 + "80",  # the identity with its sign bit set
+        "ec" + "ff" * 30 + "7f",  # the point of order 2, y = p - 1
+        "ed" + "ff" * 30 + "7f",  # y = p: not canonical
+        "ff" * 32,  # y >= p with the sign bit
+    ],
+)
+def test_ballot_non_canonical_point(encoding):
+    sim = opened("ed25519")
+    body = copy.deepcopy(sim.prepare(0, LEADER).body)
+    body["contests"][1]["selections"][0]["b"] = encoding
+    err = rejected(sim, sim.credentials[0], "ballot", body)
+    assert err.check == "ballot.decode"

@@ -46,14 +46,17 @@ class Ciphertext:
         return {"a": self.alpha.hex(), "b": self.beta.hex()}
 
     @classmethod
-    def from_dict(cls, group: Group, obj: Any) -> Ciphertext:
-        """Strictly decode the JSON form; both components are validated."""
+    def from_dict(cls, group: Group, obj: Any, *, deferred: bool = False) -> Ciphertext:
+        """Strictly decode the JSON form; both components are validated (with ``deferred``,
+        as :meth:`~verivote.groups.base.Group.decode_element_deferred`: for a ciphertext
+        whose range proof is verified next)."""
         if not isinstance(obj, dict) or set(obj) != {"a", "b"}:
             raise DecodeError("ciphertext: expected an object with keys 'a' and 'b'")
         size = group.element_size
+        decode = group.decode_element_deferred if deferred else group.decode_element
         return cls(
-            group.decode_element(from_hex(obj["a"], size, "ciphertext a")),
-            group.decode_element(from_hex(obj["b"], size, "ciphertext b")),
+            decode(from_hex(obj["a"], size, "ciphertext a")),
+            decode(from_hex(obj["b"], size, "ciphertext b")),
         )
 
     @classmethod

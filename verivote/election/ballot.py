@@ -55,9 +55,11 @@ def limit_context(ballot_context: bytes, credential: bytes, contest: int) -> byt
     return frame(ballot_context, b"limit", credential, contest.to_bytes(2, "big"))
 
 
-def tracking_code(fingerprint: bytes, body: Mapping[str, Any]) -> str:
-    """The ballot's tracking code: SHA-256 of the framed fingerprint and canonical body, hex."""
-    return hashlib.sha256(frame(b"verivote/tracker", fingerprint, dumps(body))).hexdigest()
+def tracking_code(fingerprint: bytes, body: Mapping[str, Any] | bytes) -> str:
+    """The ballot's tracking code: SHA-256 of the framed fingerprint and canonical body
+    (given as a dict or as its canonical bytes), hex."""
+    raw = body if isinstance(body, bytes) else dumps(body)
+    return hashlib.sha256(frame(b"verivote/tracker", fingerprint, raw)).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +175,7 @@ def _encrypt_ballot(
 
 
 def decode_ballot(
-    manifest: Manifest, body: Any
+    manifest: Manifest, body: Any, *, deferred: bool = False
 ) -> tuple[bytes, list[list[Ciphertext]], list[dict[str, Any]]]:
     """Strictly decode a ballot body: the credential, the ciphertexts per contest (every
     element validated) and the raw contest objects. Raises DecodeError."""
@@ -198,7 +200,7 @@ def decode_ballot(
             raise DecodeError(f"ballot contest {contest.id}: selections and proofs are lists")
         if len(sels) != n or len(proofs) != n:
             raise DecodeError(f"ballot contest {contest.id}: expected {n} selections and proofs")
-        selections.append([Ciphertext.from_dict(group, s) for s in sels])
+        selections.append([Ciphertext.from_dict(group, s, deferred=deferred) for s in sels])
     return credential, selections, contests
 
 
@@ -209,7 +211,10 @@ def check_ballot(
     every element, every selection proof and every limit proof. Returns the credential and
     the ciphertexts per contest. Raises DecodeError or InvalidProof naming the contest and
     the candidate."""
-    credential, selections, contests = decode_ballot(manifest, body)
+    # Elements are decoded with deferred subgroup checks: every selection's range proof
+    # raises its alpha and (beta / g^j) to the non-zero challenges, and in a group whose
+    # exponentiation validates (ed25519) that is where non-subgroup points are refused.
+    credential, selections, contests = decode_ballot(manifest, body, deferred=True)
     group = manifest.group
     for ci, (contest, cts, obj) in enumerate(
         zip(manifest.contests, selections, contests, strict=True)

@@ -18,7 +18,7 @@ fingerprint: it *is* the manifest.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from verivote.election.manifest import check_time
@@ -45,9 +45,10 @@ ENTRY_TYPES = (
 )
 
 
-def signing_message(fingerprint: bytes, entry_type: str, body: dict[str, Any]) -> bytes:
-    """The bytes an entry's author signs."""
-    return frame(b"verivote/entry/v1", fingerprint, entry_type.encode(), dumps(body))
+def signing_message(fingerprint: bytes, entry_type: str, body: dict[str, Any] | bytes) -> bytes:
+    """The bytes an entry's author signs (``body`` as a dict or as its canonical bytes)."""
+    raw = body if isinstance(body, bytes) else dumps(body)
+    return frame(b"verivote/entry/v1", fingerprint, entry_type.encode(), raw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,16 @@ class Entry:
     time: str
     body: dict[str, Any]
     signature: bytes
+    line: bytes | None = field(default=None, compare=False, repr=False)
+    """The canonical record line this entry was decoded from, when it was."""
+
+    @property
+    def body_bytes(self) -> bytes:
+        """The canonical JSON of the body. Decoded entries slice it out of their line (whose
+        keys are sorted, so the body comes first and the signature right after it)."""
+        if self.line is not None:
+            return self.line[8 : self.line.rindex(b',"sig":"')]
+        return dumps(self.body)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of the record line."""
@@ -70,13 +81,12 @@ class Entry:
 
     def to_line(self) -> bytes:
         """The canonical bytes of the record line (no trailing newline)."""
-        return dumps(self.to_dict())
+        return self.line if self.line is not None else dumps(self.to_dict())
 
     def verify(self, public_key: bytes, fingerprint: bytes, what: str) -> None:
         """Check the author's signature; raises InvalidSignature naming ``what``."""
-        verify_signature(
-            public_key, signing_message(fingerprint, self.type, self.body), self.signature, what
-        )
+        message = signing_message(fingerprint, self.type, self.body_bytes)
+        verify_signature(public_key, message, self.signature, what)
 
 
 def sign_entry(
@@ -90,8 +100,9 @@ def sign_entry(
     return Entry(entry_type, time, body, signature)
 
 
-def entry_from_dict(obj: Any) -> Entry:
-    """Strictly decode a parsed record line; raises DecodeError."""
+def entry_from_dict(obj: Any, line: bytes | None = None) -> Entry:
+    """Strictly decode a parsed record line (``line``: its canonical bytes, if known);
+    raises DecodeError."""
     if not isinstance(obj, dict) or set(obj) != {"type", "time", "body", "sig"}:
         raise DecodeError("entry: expected exactly the keys body, sig, time, type")
     entry_type = obj["type"]
@@ -104,9 +115,10 @@ def entry_from_dict(obj: Any) -> Entry:
         check_time(obj["time"], "entry time"),
         obj["body"],
         from_hex(obj["sig"], SIGNATURE_SIZE, "entry signature"),
+        line,
     )
 
 
 def entry_from_line(line: bytes) -> Entry:
     """Strictly decode one canonical record line (without its newline)."""
-    return entry_from_dict(loads(line))
+    return entry_from_dict(loads(line), bytes(line))

@@ -28,15 +28,17 @@ from typing import Any
 
 from verivote.election import ballot as ballots
 from verivote.election import ceremony, decryption, tally
+from verivote.election.checker import BallotChecker, BallotResult, dedup_key
 from verivote.election.entries import Entry
 from verivote.election.manifest import Manifest
 from verivote.election.roll import Roll
 from verivote.elgamal import Ciphertext
+from verivote.encoding import dumps
 from verivote.errors import DecodeError, EntryRejected, VerificationError, VerivoteError
 from verivote.groups.base import Element
 
 SETUP, VOTING, COUNTING, DONE = "setup", "voting", "counting", "done"
-BallotCheck = tuple[bytes, list[list[Ciphertext]]]
+BallotCheck = tuple[BallotResult, list[list[Ciphertext]]]
 
 
 def _reject(check: str, exc: Exception) -> EntryRejected:
@@ -68,8 +70,9 @@ class ElectionState:
         self.opened = False
         self.latest: dict[bytes, int] = {}
         self.excluded: set[int] = set()
-        self.seen_trackers: set[str] = set()
-        self.seen_ciphertexts: set[bytes] = set()
+        self.seen_trackers: set[int] = set()
+        self.seen_ciphertexts: set[int] = set()
+        self._checker: BallotChecker | None = None
         self.ballot_entries = 0
         self.audit_entries = 0
         self.accumulator: tally.TallyAccumulator | None = None
@@ -89,9 +92,12 @@ class ElectionState:
             raise _reject(f"{entry.type}.signature", exc) from None
 
     def _phase(self, entry: Entry, *allowed: str) -> None:
+        self._phase_named(entry.type, *allowed)
+
+    def _phase_named(self, entry_type: str, *allowed: str) -> None:
         if self.phase not in allowed:
             raise EntryRejected(
-                "entry.order", f"a {entry.type} entry is not allowed in the {self.phase} phase"
+                "entry.order", f"a {entry_type} entry is not allowed in the {self.phase} phase"
             )
 
     # ------------------------------------------------------------------ dispatch
@@ -264,6 +270,8 @@ class ElectionState:
             )
 
     def _credential(self, entry: Entry, body: Any) -> bytes:
+        """The credential a ballot or audit names; ``*.credential`` unless it is on the roll
+        and not revoked."""
         assert self.roll is not None
         key_hex = body.get("credential") if isinstance(body, dict) else None
         if not isinstance(key_hex, str) or len(key_hex) != 64:
@@ -272,52 +280,108 @@ class ElectionState:
             key = bytes.fromhex(key_hex)
         except ValueError:
             raise EntryRejected(f"{entry.type}.decode", "the credential is not hex") from None
+        return self._on_roll(entry.type, key)
+
+    def _on_roll(self, entry_type: str, key: bytes) -> bytes:
+        assert self.roll is not None
         try:
             self.roll.status(key)
         except VerivoteError as exc:
-            raise _reject(f"{entry.type}.credential", exc) from None
-        self._signed(entry, key, "its credential")
+            raise _reject(f"{entry_type}.credential", exc) from None
         return key
 
-    def _fresh(self, entry: Entry, body: Any, selections: list[list[Ciphertext]]) -> list[bytes]:
-        code = ballots.tracking_code(self._m().fingerprint, body)
-        if code in self.seen_trackers:
-            raise EntryRejected(
-                f"{entry.type}.duplicate", f"tracking code {code[:16]}… was already used"
-            )
-        alphas = [ct.alpha.to_bytes() for cts in selections for ct in cts]
+    def _fresh(self, entry_type: str, tracker: int, alphas: tuple[int, ...]) -> None:
+        """``*.duplicate`` unless the tracking code and every ciphertext are new; then
+        remembers them."""
+        if tracker in self.seen_trackers:
+            raise EntryRejected(f"{entry_type}.duplicate", "the tracking code was already used")
         if len(set(alphas)) != len(alphas) or any(a in self.seen_ciphertexts for a in alphas):
             raise EntryRejected(
-                f"{entry.type}.duplicate", "a ciphertext repeats one already on the board"
+                f"{entry_type}.duplicate", "a ciphertext repeats one already on the board"
             )
-        self.seen_trackers.add(code)
-        return alphas
+        self.seen_trackers.add(tracker)
+        self.seen_ciphertexts.update(alphas)
 
     def _ballot(self, entry: Entry, checked: BallotCheck | None = None) -> None:
         self._phase(entry, VOTING)
         self._voting_time(entry)
-        m = self._m()
-        assert self.joint_key is not None and self.roll is not None and self.accumulator is not None
         key = self._credential(entry, entry.body)
         if checked is None:
-            try:
-                checked = ballots.check_ballot(m, self.joint_key, self.ballot_context, entry.body)
-            except DecodeError as exc:
-                raise _reject("ballot.decode", exc) from None
-            except VerificationError as exc:
-                raise _reject("ballot.proof", exc) from None
-        credential, selections = checked
-        if credential != key:
+            checked = self.checker().check(self.index, entry)
+        result, selections = checked
+        if result.failure is not None:
+            raise EntryRejected(*result.failure)
+        if result.credential != key:
             raise EntryRejected("ballot.decode", "the checked ballot is for another credential")
-        alphas = self._fresh(entry, entry.body, selections)
-        self.seen_ciphertexts.update(alphas)
-        previous = self.latest.get(key)
+        self._count(result)
+        assert self.roll is not None and self.accumulator is not None
+        record = self.roll.records[key]
+        self.accumulator.add(record.category, record.weight, selections)
+
+    def apply_result(self, result: BallotResult) -> None:
+        """Accept the ballot entry at :attr:`index` whose state-free checks a
+        :class:`~verivote.election.checker.BallotChecker` (in a worker) already ran — and,
+        if ``result.accumulated``, whose ciphertexts are in a partial tally that is merged
+        with :meth:`merge_partial`. Raises EntryRejected like :meth:`apply`, running the
+        checks in the same order; a refused ballot that was tallied is taken out again."""
+        if result.index != self.index:
+            raise ValueError(f"result for entry {result.index} at entry {self.index}")
+        try:
+            if self.phase == DONE:
+                raise EntryRejected("entry.order", "nothing may follow the result")
+            if result.time and result.time < self.last_time:
+                raise EntryRejected(
+                    "entry.time",
+                    f"time {result.time} is before the previous entry's {self.last_time}",
+                )
+            if result.failure is not None and result.failure[0] == "entry.decode":
+                raise EntryRejected(*result.failure)
+            self._phase_named("ballot", VOTING)
+            m = self._m()
+            if not m.opens <= result.time < m.closes:
+                raise EntryRejected(
+                    "ballot.time", f"{result.time} is outside voting hours [{m.opens}, {m.closes})"
+                )
+            if len(result.credential) != 32:
+                raise EntryRejected("ballot.decode", "the ballot names no credential")
+            self._on_roll("ballot", result.credential)
+            if result.failure is not None:
+                raise EntryRejected(*result.failure)
+            self._count(result)
+        except EntryRejected:
+            if result.accumulated:
+                self.excluded.add(self.index)
+            raise
+        self.last_time = result.time
+        self.index += 1
+
+    def merge_partial(self, partial: tally.TallyAccumulator) -> None:
+        """Add a worker's partial tally (see :meth:`apply_result`)."""
+        assert self.accumulator is not None
+        self.accumulator.merge(partial)
+
+    def _count(self, result: BallotResult) -> None:
+        """Duplicates, then the last-ballot-counts rule."""
+        self._fresh("ballot", result.tracker, result.alphas)
+        previous = self.latest.get(result.credential)
         if previous is not None:
             self.excluded.add(previous)
-        record = self.roll.status(key)
-        self.accumulator.add(record.category, record.weight, selections)
-        self.latest[key] = self.index
+        self.latest[result.credential] = self.index
         self.ballot_entries += 1
+
+    def checker(self) -> BallotChecker:
+        """A checker for this election's ballots (after the joint key), sharing this
+        state's roll."""
+        assert self.joint_key is not None and self.roll is not None
+        if self._checker is None:
+            self._checker = BallotChecker(self._m(), self.joint_key)
+        return self._checker
+
+    def roll_view(self) -> list[tuple[bytes, str, int]]:
+        """Every credential ever on the roll with its category and weight (for checkers in
+        other processes)."""
+        assert self.roll is not None
+        return [(k, r.category, r.weight) for k, r in self.roll.records.items()]
 
     def _audit(self, entry: Entry) -> None:
         self._phase(entry, VOTING)
@@ -325,6 +389,7 @@ class ElectionState:
         assert self.joint_key is not None
         inner = entry.body.get("ballot")
         key = self._credential(entry, inner)
+        self._signed(entry, key, "its credential")
         try:
             credential, _votes, selections = ballots.check_audit(
                 self._m(), self.joint_key, self.ballot_context, entry.body
@@ -335,7 +400,9 @@ class ElectionState:
             raise _reject("audit.reencrypt", exc) from None
         if credential != key:
             raise EntryRejected("audit.decode", "credential mismatch")
-        self.seen_ciphertexts.update(self._fresh(entry, inner, selections))
+        tracker = dedup_key(ballots.tracking_code(self._m().fingerprint, dumps(inner)).encode())
+        alphas = tuple(dedup_key(ct.alpha.to_bytes()) for cts in selections for ct in cts)
+        self._fresh("audit", tracker, alphas)
         self.audit_entries += 1
 
     def _amend(self, entry: Entry) -> None:

@@ -114,6 +114,20 @@ class Group(ABC):
         :meth:`Element.is_identity`). Raises :class:`~verivote.errors.InvalidElement`."""
         return Element(self, self._decode(data))
 
+    def decode_element_deferred(self, data: bytes) -> Element:
+        """Decode an element that the caller will raise to a non-zero power before trusting
+        it, where the group's exponentiation itself rejects non-subgroup points
+        (:attr:`pow_validates`). The encoding is still checked to be canonical here. In a
+        group without that property this is exactly :meth:`decode_element`.
+
+        Range-proof verification raises every ciphertext component (or a product of it with
+        the generator) to at least one non-zero challenge, so ballots use this to avoid
+        validating each point twice."""
+        return self.decode_element(data)
+
+    pow_validates = False
+    """True when exponentiating a non-subgroup element raises InvalidElement."""
+
     def decode_scalar(self, data: bytes) -> Scalar:
         """Strictly decode a scalar: exactly :attr:`scalar_size` big-endian bytes, less than
         ``q``. Raises :class:`~verivote.errors.InvalidScalar`."""

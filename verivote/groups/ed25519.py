@@ -30,10 +30,11 @@ from typing import Any
 from nacl._sodium import ffi, lib
 
 from verivote.errors import InvalidElement
-from verivote.groups.base import Group
+from verivote.groups.base import Element, Group
 
 L = 2**252 + 27742317777372353535851937790883648493
 IDENTITY = bytes([1]) + bytes(31)
+_P = 2**255 - 19
 BASE = bytes.fromhex("5866666666666666666666666666666666666666666666666666666666666666")
 
 _scalarmult = lib.crypto_scalarmult_ed25519_noclamp
@@ -92,6 +93,27 @@ class Ed25519Group(Group):
         raise InvalidElement(
             "ed25519: not the canonical encoding of a point of the prime-order subgroup"
         )
+
+    pow_validates = True
+    """libsodium's scalar multiplication checks canonical encoding, curve membership, small
+    order and prime-order-subgroup membership of its input, and refuses on failure."""
+
+    def decode_element_deferred(self, data: bytes) -> Element:
+        """Canonical-encoding checks only (exact length, ``y < p``, no sign bit on a point
+        with ``x = 0``); subgroup membership is checked by the scalar multiplication."""
+        if not isinstance(data, bytes | bytearray) or len(data) != 32:
+            raise InvalidElement("ed25519: an element is exactly 32 bytes")
+        data = bytes(data)
+        if data == IDENTITY:
+            return Element(self, data)
+        y = int.from_bytes(data, "little") & ((1 << 255) - 1)
+        if y >= _P or y == 1 or y == _P - 1:
+            # y >= p is not canonical; y = ±1 means x = 0: the identity with its sign bit
+            # set (not canonical) or the point of order 2.
+            raise InvalidElement(
+                "ed25519: not the canonical encoding of a point of the prime-order subgroup"
+            )
+        return Element(self, data)
 
     def _generator(self) -> bytes:
         return BASE

@@ -22,9 +22,10 @@ from typing import Any, BinaryIO
 from verivote.board.heads import TreeHead
 from verivote.board.merkle import MerkleTree, leaf_hash
 from verivote.election.entries import Entry, entry_from_line
-from verivote.election.state import ElectionState
+from verivote.election.state import VOTING, ElectionState
 from verivote.encoding import loads
 from verivote.errors import DecodeError, EntryRejected, VerificationError, VerivoteError
+from verivote.verify.pipeline import BallotPipeline
 
 RECORD_FILE = "board.jsonl"
 HEADS_FILE = "heads.jsonl"
@@ -101,59 +102,92 @@ class _Lines:
         return entry_from_line(line)
 
 
-def verify_record(path: Path, progress: Callable[[int], None] | None = None) -> Report:
-    """Verify the record in directory ``path``; raises :class:`RecordUnreadable` if it is not
-    a record, otherwise returns a :class:`Report` (``report.valid`` tells the verdict)."""
+BALLOT_SUFFIX = b'"type":"ballot"}'
+
+
+def verify_record(
+    path: Path,
+    jobs: int = 1,
+    progress: Callable[[int, int, int], None] | None = None,
+) -> Report:
+    """Verify the record in directory ``path`` with ballot checks on ``jobs`` processes.
+
+    Raises :class:`RecordUnreadable` if it is not a record; otherwise returns a
+    :class:`Report` (``report.valid`` is the verdict). ``progress(entries, bytes_read,
+    total_bytes)`` is called every 1,000 entries. Memory per ballot is a few small
+    integers (duplicate detection, the counting rule, the Merkle tree), never its objects.
+    """
     board = path / RECORD_FILE if path.is_dir() else path
     if not board.is_file():
         raise RecordUnreadable(f"{path}: no {RECORD_FILE} here")
+    if jobs < 1:
+        raise ValueError("jobs must be at least 1")
     report = Report()
     try:
         handle = board.open("rb")
+        total = board.stat().st_size
     except OSError as exc:
         raise RecordUnreadable(f"{board}: {exc.strerror}") from None
     with handle:
         lines = _Lines(handle)
         state = ElectionState(lookup=lines.entry)
         tree = MerkleTree()
+
+        def failed(index: int, check: str, reason: str) -> None:
+            report.failures.append(Failure(index, "ballot", check, reason))
+
+        pipeline = BallotPipeline(state, jobs, failed)
         index = 0
-        while True:
-            offset = handle.tell()
-            raw = handle.readline()
-            if not raw:
-                break
-            lines.offsets.append(offset)
-            line = raw[:-1] if raw.endswith(b"\n") else raw
-            tree.append(leaf_hash(line))
-            report.entries += 1
-            try:
-                entry = entry_from_line(line)
-            except DecodeError as exc:
-                report.failures.append(Failure(index, _entry_type(line), "entry.decode", str(exc)))
-                state.skip()
+        try:
+            while True:
+                offset = handle.tell()
+                raw = handle.readline()
+                if not raw:
+                    break
+                lines.offsets.append(offset)
+                line = raw[:-1] if raw.endswith(b"\n") else raw
+                tree.append(leaf_hash(line))
+                report.entries += 1
+                if line.endswith(BALLOT_SUFFIX) and state.phase == VOTING:
+                    report.by_type["ballot"] += 1
+                    pipeline.add(index, line)
+                else:
+                    pipeline.drain()
+                    _apply_line(state, index, line, report)
                 index += 1
-                continue
-            report.by_type[entry.type] += 1
-            try:
-                state.apply(entry)
-            except EntryRejected as exc:
-                report.failures.append(Failure(index, entry.type, exc.check, exc.reason))
-                state.skip()
-            index += 1
-            if progress is not None and index % 1000 == 0:
-                progress(index)
+                if progress is not None and index % 1000 == 0:
+                    progress(index, handle.tell(), total)
+            pipeline.drain()
+        finally:
+            pipeline.close()
         if report.entries == 0:
             raise RecordUnreadable(f"{board}: the record is empty")
         try:
             state.finish()
         except EntryRejected as exc:
             report.failures.append(Failure(report.entries, "-", exc.check, exc.reason))
+    report.failures.sort(key=lambda f: f.index)
     if state.manifest is not None:
         report.election_id = state.manifest.election_id
         report.fingerprint = state.manifest.fingerprint.hex()
         report.failures.extend(check_heads(board.parent / HEADS_FILE, state, tree))
     report.result = state.result
     return report
+
+
+def _apply_line(state: ElectionState, index: int, line: bytes, report: Report) -> None:
+    try:
+        entry = entry_from_line(line)
+    except DecodeError as exc:
+        report.failures.append(Failure(index, _entry_type(line), "entry.decode", str(exc)))
+        state.skip()
+        return
+    report.by_type[entry.type] += 1
+    try:
+        state.apply(entry)
+    except EntryRejected as exc:
+        report.failures.append(Failure(index, entry.type, exc.check, exc.reason))
+        state.skip()
 
 
 def check_heads(path: Path, state: ElectionState, tree: MerkleTree) -> list[Failure]:

@@ -1,0 +1,120 @@
+"""The state-free half of checking a ballot entry, fit to run in worker processes.
+
+Everything about a ballot that does not depend on the rest of the log — its encoding, its
+signature by the credential it names, every proof — is checked here by a
+:class:`BallotChecker` that knows only the manifest, the joint key and the roll's
+categories and weights. The stateful half (phase, voting hours, whether the credential is
+still on the roll, duplicates, which ballot of a credential counts) stays in
+:class:`~verivote.election.state.ElectionState`, which consumes a :class:`BallotResult` in
+log order and raises the same named checks, in the same order, as when it checks a ballot
+itself.
+
+A checker may add every ballot it passed to its own partial tally ("speculatively"); the
+state then takes out again, by re-reading them, the few it refuses or that a later ballot
+or a revocation supersedes. Partial tallies from several workers merge by multiplication.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from verivote.election import ballot as ballots
+from verivote.election.entries import Entry, entry_from_line
+from verivote.election.manifest import Manifest
+from verivote.election.tally import TallyAccumulator
+from verivote.elgamal import Ciphertext
+from verivote.errors import DecodeError, VerificationError
+from verivote.groups.base import Element
+
+
+def dedup_key(data: bytes) -> int:
+    """A 128-bit key for duplicate detection (memory: one small int per item)."""
+    return int.from_bytes(hashlib.blake2b(data, digest_size=16).digest(), "big")
+
+
+@dataclass(frozen=True, slots=True)
+class BallotResult:
+    """What the state needs to know about one ballot entry after the state-free checks."""
+
+    index: int
+    time: str
+    credential: bytes
+    failure: tuple[str, str] | None
+    """``(check, reason)`` of the first failed state-free check, or None."""
+    tracker: int = 0
+    alphas: tuple[int, ...] = ()
+    accumulated: bool = False
+    """Whether the checker added the ballot to its partial tally."""
+
+
+class BallotChecker:
+    """Checks ballot entries against one election; optionally tallies those that pass."""
+
+    def __init__(
+        self,
+        manifest: Manifest,
+        joint_key: Element,
+        roll: Mapping[bytes, tuple[str, int]] | None = None,
+    ) -> None:
+        self.manifest = manifest
+        self.joint_key = joint_key
+        self.context = manifest.ballot_context(joint_key)
+        self.roll: dict[bytes, tuple[str, int]] = dict(roll or {})
+        self.partial = TallyAccumulator(manifest)
+        manifest.group.precompute(joint_key)
+
+    def add_credentials(self, records: Iterable[tuple[bytes, str, int]]) -> None:
+        """Learn the category and weight of credentials added to the roll."""
+        for key, category, weight in records:
+            self.roll[key] = (category, weight)
+
+    def check(self, index: int, entry: Entry) -> tuple[BallotResult, list[list[Ciphertext]]]:
+        """Signature, encoding and proofs of a decoded ballot entry; returns the result and
+        the ciphertexts (empty when a check failed). Never raises for bad input."""
+        body = entry.body
+        key_hex = body.get("credential")
+        try:
+            credential = bytes.fromhex(key_hex) if isinstance(key_hex, str) else b""
+        except ValueError:
+            credential = b""
+        if len(credential) != 32:
+            return BallotResult(index, entry.time, b"", ("ballot.decode", "no credential")), []
+        m = self.manifest
+        try:
+            entry.verify(credential, m.fingerprint, "ballot signed by its credential")
+        except VerificationError as exc:
+            return BallotResult(index, entry.time, credential, ("ballot.signature", str(exc))), []
+        try:
+            _, selections = ballots.check_ballot(m, self.joint_key, self.context, body)
+        except DecodeError as exc:
+            return BallotResult(index, entry.time, credential, ("ballot.decode", str(exc))), []
+        except VerificationError as exc:
+            return BallotResult(index, entry.time, credential, ("ballot.proof", str(exc))), []
+        tracker = dedup_key(ballots.tracking_code(m.fingerprint, entry.body_bytes).encode())
+        alphas = tuple(dedup_key(ct.alpha.to_bytes()) for cts in selections for ct in cts)
+        return BallotResult(index, entry.time, credential, None, tracker, alphas), selections
+
+    def check_and_tally(self, index: int, line: bytes) -> BallotResult:
+        """Decode a record line, check it, and add it to the partial tally if it passed and
+        its credential's category is known."""
+        try:
+            entry = entry_from_line(line)
+        except DecodeError as exc:
+            return BallotResult(index, "", b"", ("entry.decode", str(exc)))
+        if entry.type != "ballot":
+            return BallotResult(index, entry.time, b"", ("entry.decode", "not a ballot"))
+        result, selections = self.check(index, entry)
+        known = self.roll.get(result.credential)
+        if result.failure is None and known is not None:
+            self.partial.add(known[0], known[1], selections)
+            return BallotResult(
+                index, result.time, result.credential, None, result.tracker, result.alphas, True
+            )
+        return result
+
+    def take_partial(self) -> TallyAccumulator:
+        """The partial tally so far; the checker starts a new one."""
+        partial, self.partial = self.partial, TallyAccumulator(self.manifest)
+        return partial
