@@ -32,18 +32,34 @@ def _parser() -> argparse.ArgumentParser:
     verify = sub.add_parser("verify", help="verify a published record")
     verify.add_argument("record", type=Path, help="record directory (holding board.jsonl)")
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
+    verify.add_argument(
+        "--jobs", type=int, default=1, help="processes that check ballots (default 1)"
+    )
     return parser
 
 
-def _verify(path: Path, as_json: bool) -> int:
+def _progress(entries: int, done: int, total: int) -> None:
+    share = done / total if total else 1.0
+    bar = "#" * int(share * 30)
+    print(f"\r[{bar:<30}] {share:6.1%} {entries:>10,} entries", end="", file=sys.stderr)
+
+
+def _verify(path: Path, as_json: bool, jobs: int = 1) -> int:
     from verivote.verify.record import RecordUnreadable, verify_record
     from verivote.verify.report import render
 
+    if jobs < 1:
+        print("verivote verify: --jobs must be at least 1", file=sys.stderr)
+        return 2
+    tty = sys.stderr.isatty()
     try:
-        report = verify_record(path)
+        report = verify_record(path, jobs=jobs, progress=_progress if tty else None)
     except RecordUnreadable as exc:
         print(f"verivote verify: {exc}", file=sys.stderr)
         return 2
+    finally:
+        if tty:
+            print(file=sys.stderr)
     print(json.dumps(report.to_dict(), indent=2) if as_json else render(report))
     return 0 if report.valid else 1
 
@@ -58,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         from verivote.demo import main_demo
 
         return main_demo(args.voters, args.group, args.out, args.seed)
-    return _verify(args.record, args.json)
+    return _verify(args.record, args.json, args.jobs)
 
 
 if __name__ == "__main__":

@@ -59,6 +59,7 @@ class Report:
     result: dict[str, Any] | None = None
     election_id: str = ""
     fingerprint: str = ""
+    heads: int = 0
 
     @property
     def valid(self) -> bool:
@@ -73,9 +74,68 @@ class Report:
             "fingerprint": self.fingerprint,
             "entries": self.entries,
             "by_type": dict(sorted(self.by_type.items())),
+            "heads": self.heads,
+            "checks": checks_summary(self),
             "failures": [f.to_dict() for f in self.failures],
             "result": self.result,
         }
+
+
+CHECKS: dict[str, tuple[str, ...]] = {
+    "election": ("election.manifest", "election.signature"),
+    "trustee": ("trustee.signature", "trustee.duplicate", "trustee.proof"),
+    "share": ("share.signature", "share.decode", "share.duplicate"),
+    "complaint": ("complaint.signature", "complaint.decode"),
+    "justification": ("justification.signature", "justification.complaint"),
+    "joint_key": ("joint_key.signature", "joint_key.recompute"),
+    "roll": ("roll.signature", "roll.part"),
+    "open": ("open.signature", "open.roll_size"),
+    "ballot": (
+        "ballot.time",
+        "ballot.credential",
+        "ballot.signature",
+        "ballot.decode",
+        "ballot.proof",
+        "ballot.duplicate",
+    ),
+    "audit": (
+        "audit.time",
+        "audit.credential",
+        "audit.signature",
+        "audit.reencrypt",
+        "audit.duplicate",
+    ),
+    "amend": ("amend.time", "amend.signature", "amend.roll"),
+    "close": ("close.signature", "close.time", "close.counts"),
+    "tally": ("tally.signature", "tally.recompute"),
+    "decryption": ("decryption.signature", "decryption.trustee", "decryption.proof"),
+    "result": ("result.signature", "result.counts"),
+}
+"""The checks each entry type goes through (besides entry.decode, entry.order and
+entry.time, which every entry goes through), in the order they run."""
+
+
+def checks_summary(report: Report) -> list[dict[str, Any]]:
+    """Per entry type: the checks run, how many entries they covered, how many failed."""
+    failed = Counter(f.type for f in report.failures)
+    rows = [
+        {
+            "type": kind,
+            "checks": list(CHECKS.get(kind, ())),
+            "entries": count,
+            "failed": failed.get(kind, 0),
+        }
+        for kind, count in sorted(report.by_type.items())
+    ]
+    rows.append(
+        {
+            "type": "head",
+            "checks": ["log.signature", "log.order", "log.root", "log.complete"],
+            "entries": report.heads,
+            "failed": failed.get("head", 0),
+        }
+    )
+    return rows
 
 
 def _entry_type(line: bytes) -> str:
@@ -170,7 +230,8 @@ def verify_record(
     if state.manifest is not None:
         report.election_id = state.manifest.election_id
         report.fingerprint = state.manifest.fingerprint.hex()
-        report.failures.extend(check_heads(board.parent / HEADS_FILE, state, tree))
+        head_failures, report.heads = check_heads(board.parent / HEADS_FILE, state, tree)
+        report.failures.extend(head_failures)
     report.result = state.result
     return report
 
@@ -190,19 +251,22 @@ def _apply_line(state: ElectionState, index: int, line: bytes, report: Report) -
         state.skip()
 
 
-def check_heads(path: Path, state: ElectionState, tree: MerkleTree) -> list[Failure]:
+def check_heads(path: Path, state: ElectionState, tree: MerkleTree) -> tuple[list[Failure], int]:
     """Check the published tree heads against the log itself: each is signed by the board
     key of the manifest (``log.signature``), for this election (``log.election``), in
     order of size and time (``log.order``), its root is the Merkle root of that many
-    entries (``log.root``), and the last one covers the whole log (``log.complete``)."""
+    entries (``log.root``), and the last one covers the whole log (``log.complete``).
+    Returns the failures and the number of heads read."""
     manifest = state.manifest
     assert manifest is not None
     failures: list[Failure] = []
     if not path.is_file():
-        return [Failure(len(tree), "head", "log.heads", f"no {HEADS_FILE} beside the log")]
+        return [Failure(len(tree), "head", "log.heads", f"no {HEADS_FILE} beside the log")], 0
     previous: TreeHead | None = None
+    count = 0
     with path.open("rb") as handle:
         for number, raw in enumerate(handle):
+            count += 1
 
             def fail(check: str, reason: str, number: int = number) -> None:
                 failures.append(Failure(number, "head", check, reason))
@@ -245,4 +309,4 @@ def check_heads(path: Path, state: ElectionState, tree: MerkleTree) -> list[Fail
                 f"the last signed head covers {covered} of {len(tree)} entries",
             )
         )
-    return failures
+    return failures, count
