@@ -1,4 +1,5 @@
-"""The ``verivote`` command: ``demo`` runs a whole election; ``verify`` checks a record.
+"""The ``verivote`` command: ``demo`` runs a whole election; ``verify`` checks a record;
+``export`` writes the record of a board kept in a SQLite or PostgreSQL store.
 
 Exit codes: 0 valid, 1 invalid, 2 unreadable or not a record (and for usage errors).
 """
@@ -35,7 +36,42 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument(
         "--jobs", type=int, default=1, help="processes that check ballots (default 1)"
     )
+    # export: the record of a board kept in a durable store
+    export = sub.add_parser("export", help="write the record of a board kept in a store")
+    export.add_argument(
+        "--store", required=True, help="sqlite:PATH or postgres:DSN (libpq string or URI)"
+    )
+    export.add_argument("--election", required=True, help="the election's id")
+    export.add_argument("--out", type=Path, required=True, help="record directory to write")
     return parser
+
+
+def _export(spec: str, election_id: str, out: Path) -> int:
+    """Export the signed part of a stored board; 0 done, 2 when the store cannot be read
+    or holds another election."""
+    from verivote.board.log import export_store
+    from verivote.board.store import open_store
+    from verivote.encoding import loads
+    from verivote.errors import VerivoteError
+
+    try:
+        store = open_store(spec, election_id)
+        try:
+            first = store.line(0) if store.count() else None
+            found = loads(first).get("body", {}).get("election_id") if first else None
+            if found != election_id:
+                held = "no election" if first is None else f"election {found!r}"
+                print(f"verivote export: the store holds {held}", file=sys.stderr)
+                return 2
+            path, written, stored = export_store(store, out)
+        finally:
+            store.close()
+    except (VerivoteError, OSError, ImportError) as exc:
+        print(f"verivote export: {exc}", file=sys.stderr)
+        return 2
+    print(f"{written} entries written to {path}", end="")
+    print(f" ({stored - written} after the last signed head left out)" if stored > written else "")
+    return 0
 
 
 def _progress(entries: int, done: int, total: int) -> None:
@@ -54,7 +90,7 @@ def _verify(path: Path, as_json: bool, jobs: int = 1) -> int:
     tty = sys.stderr.isatty()
     try:
         report = verify_record(path, jobs=jobs, progress=_progress if tty else None)
-    except RecordUnreadable as exc:
+    except (RecordUnreadable, OSError) as exc:
         print(f"verivote verify: {exc}", file=sys.stderr)
         return 2
     finally:
@@ -74,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         from verivote.demo import main_demo
 
         return main_demo(args.voters, args.group, args.out, args.seed)
+    if args.command == "export":
+        return _export(args.store, args.election, args.out)
     return _verify(args.record, args.json, args.jobs)
 
 

@@ -105,7 +105,11 @@ class BallotChecker:
             return BallotResult(index, "", b"", ("entry.decode", str(exc)))
         if entry.type != "ballot":
             return BallotResult(index, entry.time, b"", ("entry.decode", "not a ballot"))
-        result, selections = self.check(index, entry)
+        try:
+            result, selections = self.check(index, entry)
+        except (TypeError, KeyError, IndexError, AttributeError, ValueError, OverflowError) as exc:
+            reason = f"malformed entry ({type(exc).__name__}: {exc})"
+            return BallotResult(index, entry.time, b"", ("ballot.decode", reason))
         known = self.roll.get(result.credential)
         if result.failure is None and known is not None:
             self.partial.add(known[0], known[1], selections)

@@ -104,10 +104,25 @@ class ElectionState:
     def apply(self, entry: Entry, checked: BallotCheck | None = None) -> None:
         """Accept ``entry`` as the next entry of the log or raise EntryRejected.
 
-        ``checked`` may carry the result of :func:`verivote.election.ballot.check_ballot`
-        for a ``ballot`` entry computed elsewhere (a worker process); the stateful checks
-        still run here.
+        ``checked`` may carry the state-free checks of a ``ballot`` entry already run by a
+        :class:`~verivote.election.checker.BallotChecker` (before a database lock, say);
+        the stateful checks still run here.
+
+        Input of the wrong shape anywhere in the body is reported as ``TYPE.decode``, never
+        as an exception of another kind.
         """
+        try:
+            self._apply(entry, checked)
+        except EntryRejected:
+            raise
+        except VerivoteError as exc:
+            raise _reject(f"{entry.type}.decode", exc) from None
+        except (TypeError, KeyError, IndexError, AttributeError, ValueError, OverflowError) as exc:
+            raise EntryRejected(
+                f"{entry.type}.decode", f"malformed entry ({type(exc).__name__}: {exc})"
+            ) from None
+
+    def _apply(self, entry: Entry, checked: BallotCheck | None) -> None:
         if self.manifest is None:
             if entry.type != "election":
                 raise EntryRejected("entry.order", "the first entry must be the election manifest")

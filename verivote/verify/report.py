@@ -26,7 +26,12 @@ def render(report: Report) -> str:
         return "\n".join(lines)
     lines.append(f"verdict      INVALID: {len(report.failures):,} failure(s)")
     for f in report.failures[:MAX_LISTED]:
-        where = f"head {f.index}" if f.type == "head" else f"entry {f.index} ({f.type})"
+        if f.type == "head":
+            where = f"head {f.index}"
+        elif f.type in ("log", "-"):
+            where = "the record"
+        else:
+            where = f"entry {f.index} ({f.type})"
         lines.append(f"  {where} failed {f.check}: {f.reason}")
     if len(report.failures) > MAX_LISTED:
         rest = report.failures[MAX_LISTED:]
