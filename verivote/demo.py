@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from verivote.board.log import Board
+from verivote.board.store import Store
 from verivote.election import ceremony, decryption
 from verivote.election.ballot import PreparedBallot, encrypt_ballot
 from verivote.election.manifest import Candidate, Contest, Manifest, TrusteeInfo, format_time
@@ -103,8 +104,9 @@ def _manifest(
 
 
 class SimulatedElection:
-    """The actors of a simulated election around one in-memory board: organiser,
-    registrar, trustees (with their secrets) and electors (with their credentials).
+    """The actors of a simulated election around one board (in memory unless ``store`` is
+    given): organiser, registrar, trustees (with their secrets) and electors (with their
+    credentials).
 
     Each step posts the entries an honest actor would; tests use the steps one by one and
     tamper in between.
@@ -117,6 +119,7 @@ class SimulatedElection:
         seed: int | None = None,
         trustees: int = 3,
         threshold: int = 2,
+        store: Store | None = None,
     ) -> None:
         self.rng = random.Random(seed)
         grp = get_group(group)
@@ -133,7 +136,7 @@ class SimulatedElection:
         }
         self.manifest = _manifest(group, infos, keys, voters, threshold)
         self.clock = SimulatedClock(START)
-        self.board = Board(self.clock, self.board_signer)
+        self.board = Board(self.clock, self.board_signer, store)
         self.voters = voters
         self.credentials: list[Signer] = []
         self.records: list[CredentialRecord] = []

@@ -67,3 +67,13 @@ class EntryRejected(VerificationError):
         super().__init__(f"{check}: {reason}")
         self.check = check
         self.reason = reason
+
+
+class StoreError(VerivoteError):
+    """A board store that cannot be used: not a verivote store, an unsupported schema
+    version, or a stored log that does not replay."""
+
+
+class ConflictError(StoreError):
+    """A write to a board store lost a race: another writer appended at the index (or
+    published the tree head) this one expected. Nothing was written; catch up and retry."""

@@ -1,78 +1,249 @@
-"""An in-memory board: entries appended in order after the election's rules accept them,
-under a Merkle tree whose heads the board operator signs.
+"""The board: entries appended in order after the election's rules accept them, under a
+Merkle tree whose heads the board operator signs, kept in a :class:`~verivote.board.store.Store`
+(in memory by default; SQLite or PostgreSQL to survive restarts and to share one board
+between several front-end processes).
 
 Every entry goes through :meth:`verivote.election.state.ElectionState.apply` before it is
-appended, so an invalid entry never reaches the log: the board refuses it with the same
+stored, so an invalid entry never reaches the log: the board refuses it with the same
 :class:`~verivote.errors.EntryRejected` the verifier would report.
 
 Published tree heads (``heads.jsonl`` in the record) are signed after every entry that
 changes the election's phase (manifest, joint key, open, close, tally, result), every
 :data:`CHECKPOINT_EVERY` entries, and on export, so the last one covers the whole log.
+
+Several writers. Each append runs under the store's writer lock (a database lock, valid
+across processes and machines): catch up with what other writers stored, run the
+election's stateful checks, store, commit. A ballot's proofs — the expensive,
+state-independent part — are checked before the lock is taken. Should a store still
+report a lost race (:class:`~verivote.errors.ConflictError`, a writer that bypassed the
+lock), the board rebuilds its state from the store and retries, :data:`MAX_ATTEMPTS`
+times at most.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from verivote.board.heads import TreeHead, sign_head
 from verivote.board.merkle import MerkleTree, leaf_hash
-from verivote.election.entries import Entry, sign_entry
+from verivote.board.store import MemoryStore, Store
+from verivote.election.ballot import decode_ballot, tracking_code
+from verivote.election.checker import BallotResult, dedup_key
+from verivote.election.entries import Entry, entry_from_line, sign_entry
 from verivote.election.state import BallotCheck, ElectionState
-from verivote.encoding import dumps
+from verivote.encoding import dumps, loads
+from verivote.errors import (
+    ConflictError,
+    DecodeError,
+    EntryRejected,
+    StoreError,
+    VerificationError,
+)
 from verivote.signatures import Signer
 
 RECORD_FILE = "board.jsonl"
 HEADS_FILE = "heads.jsonl"
 CHECKPOINT_EVERY = 1000
 CHECKPOINT_TYPES = frozenset({"election", "joint_key", "open", "close", "tally", "result"})
+MAX_ATTEMPTS = 3
 
 
 class Board:
     """An append-only log of one election. ``clock()`` gives each entry its time;
-    ``operator`` is the board operator's key (``board_key`` in the manifest)."""
+    ``operator`` is the board operator's key (``board_key`` in the manifest); ``store``
+    keeps the log (a fresh :class:`~verivote.board.store.MemoryStore` by default).
 
-    def __init__(self, clock: Callable[[], str], operator: Signer) -> None:
+    A store that already holds entries is replayed first, as :meth:`open` does.
+    ``len(board)``, iteration, :meth:`entry`, ``state``, ``tree`` and ``heads`` show this
+    board's view: everything up to its last append or :meth:`refresh`.
+    """
+
+    def __init__(
+        self, clock: Callable[[], str], operator: Signer, store: Store | None = None
+    ) -> None:
         self.clock = clock
         self.operator = operator
-        self.entries: list[Entry] = []
+        self.store: Store = MemoryStore() if store is None else store
+        self._lock = threading.RLock()
         self.tree = MerkleTree()
         self.heads: list[TreeHead] = []
         self.state = ElectionState(lookup=self.entry)
+        self.refresh()
 
+    @classmethod
+    def open(cls, store: Store, clock: Callable[[], str], operator: Signer) -> Board:
+        """The board kept in ``store``: its state, tree and heads rebuilt by replaying the
+        stored entries through the rule book in trusted mode — the entries were validated
+        before they were stored, so ballot proofs are not checked again (everything else
+        is, signatures included) — and every stored head checked against the rebuilt tree
+        and the manifest's board key. Raises StoreError if the store does not replay."""
+        return cls(clock, operator, store)
+
+    # ------------------------------------------------------------------ reading
     def __len__(self) -> int:
-        return len(self.entries)
+        return len(self.tree)
 
     def __iter__(self) -> Iterator[Entry]:
-        return iter(self.entries)
+        for line in self.store.lines(0, len(self)):
+            yield entry_from_line(line)
 
     def entry(self, index: int) -> Entry:
-        """The entry at ``index``."""
-        return self.entries[index]
+        """The entry at ``index`` (negative counts from the end); IndexError outside."""
+        size = len(self)
+        if index < 0:
+            index += size
+        if not 0 <= index < size:
+            raise IndexError(f"no entry {index} on a board of {size}")
+        return entry_from_line(self.store.line(index))
 
-    def append(self, entry: Entry, checked: BallotCheck | None = None) -> int:
+    # ------------------------------------------------------------------ catching up
+    def refresh(self) -> int:
+        """Catch up with the entries and heads other writers stored since this board last
+        looked; returns the number of new entries. Raises StoreError if a stored entry or
+        head does not replay (the store was changed behind the boards' backs)."""
+        with self._lock:
+            return self._catch_up(heads=True)
+
+    def _catch_up(self, heads: bool) -> int:
+        before = len(self)
+        # Heads first: every head read now covers at most the entries read next.
+        raw_heads = self.store.heads(len(self.heads)) if heads else []
+        for line in self.store.lines(before):
+            self._replay(line)
+        for raw in raw_heads:
+            self._load_head(raw)
+        return len(self) - before
+
+    def _replay(self, line: bytes) -> None:
+        index = len(self)
+        try:
+            entry = entry_from_line(line)
+            checked = self._trusted(index, entry) if entry.type == "ballot" else None
+            self.state.apply(entry, checked)
+        except (DecodeError, EntryRejected) as exc:
+            raise StoreError(f"stored entry {index} does not replay: {exc}") from None
+        self.tree.append(leaf_hash(line))
+
+    def _trusted(self, index: int, entry: Entry) -> BallotCheck | None:
+        """A stored ballot's state-free check, trusted: its signature and proofs were
+        checked before it was stored, so it is only decoded (the tracking code and
+        ciphertext keys as :meth:`~verivote.election.checker.BallotChecker.check` makes
+        them). None when it does not decode: the rule book then rejects it by name."""
+        manifest = self.state.manifest
+        if manifest is None:
+            return None
+        try:
+            credential, selections, _ = decode_ballot(manifest, entry.body, deferred=True)
+        except DecodeError:
+            return None
+        tracker = dedup_key(tracking_code(manifest.fingerprint, entry.body_bytes).encode())
+        alphas = tuple(dedup_key(ct.alpha.to_bytes()) for cts in selections for ct in cts)
+        return BallotResult(index, entry.time, credential, None, tracker, alphas), selections
+
+    def _load_head(self, raw: bytes) -> None:
+        manifest = self.state.manifest
+        try:
+            head = TreeHead.from_dict(loads(raw))
+            if manifest is None or head.size > len(self) or head.size < self._covered():
+                raise StoreError(f"size {head.size} is out of order")
+            if head.root != self.tree.root(head.size):
+                raise StoreError(f"its root is not the root of the first {head.size} entries")
+            head.verify(manifest.board_key, manifest.fingerprint)
+        except (DecodeError, VerificationError, StoreError) as exc:
+            raise StoreError(f"stored head {len(self.heads)} does not check: {exc}") from None
+        self.heads.append(head)
+
+    def _covered(self) -> int:
+        return self.heads[-1].size if self.heads else 0
+
+    def _rebuild(self) -> None:
+        """Forget everything and replay the store (after a write this board had accepted
+        was rolled back by the store)."""
+        self.tree = MerkleTree()
+        self.heads = []
+        self.state = ElectionState(lookup=self.entry)
+        self._catch_up(heads=True)
+
+    # ------------------------------------------------------------------ writing
+    def append(
+        self, entry: Entry, checked: BallotCheck | None = None, *, stamp: bool = False
+    ) -> int:
         """Validate ``entry`` against the election so far and append it; returns its index.
-        Raises EntryRejected (and appends nothing) if any rule fails."""
-        self.state.apply(entry, checked)
-        self.entries.append(entry)
-        index = self.tree.append(leaf_hash(entry.to_line()))
-        if entry.type in CHECKPOINT_TYPES or len(self.entries) % CHECKPOINT_EVERY == 0:
-            self.checkpoint()
-        return index
+
+        Guarantees: when this returns, the entry is committed to the store (durably, for a
+        durable store) at the returned index, after every entry any writer stored before
+        it. Raises EntryRejected (and stores nothing) if any rule fails; ConflictError if
+        the store still reports a lost race after :data:`MAX_ATTEMPTS` tries; StoreError
+        if the store fails. ``checked`` may carry :func:`~verivote.election.ballot.check_ballot`'s
+        result computed elsewhere; otherwise a ballot's proofs are checked here, before the
+        store's lock is taken. With ``stamp``, an entry timed before the last stored entry
+        (another writer got in first) is re-timed to it: the time is the board's, not
+        covered by the author's signature.
+        """
+        with self._lock:
+            checked = self._precheck(entry, checked)
+            for attempt in range(1, MAX_ATTEMPTS + 1):
+                applied = False
+                try:
+                    with self.store.exclusive():
+                        self._catch_up(heads=False)
+                        if stamp and entry.time < self.state.last_time:
+                            entry = replace(entry, time=self.state.last_time, line=None)
+                        self.state.apply(entry, checked)
+                        applied = True
+                        line = entry.to_line()
+                        leaf = leaf_hash(line)
+                        index = self.store.append(line, leaf, len(self))
+                        self.tree.append(leaf)
+                        if entry.type in CHECKPOINT_TYPES or len(self) % CHECKPOINT_EVERY == 0:
+                            self._catch_up(heads=True)
+                            self._publish_head()
+                    return index
+                except ConflictError:
+                    if applied:
+                        self._rebuild()
+                    if attempt == MAX_ATTEMPTS:
+                        raise
+                except BaseException:
+                    if applied:  # the store rolled back what the state accepted
+                        self._rebuild()
+                    raise
+            raise AssertionError("not reached")  # pragma: no cover
+
+    def _precheck(self, entry: Entry, checked: BallotCheck | None) -> BallotCheck | None:
+        """A ballot's signature and proofs, checked before the store's lock is taken: they
+        do not depend on the log beyond the joint key. A failure is carried to the rule
+        book, which reports it after the checks that come before it."""
+        if checked is not None or entry.type != "ballot":
+            return checked
+        if self.state.joint_key is None:
+            self._catch_up(heads=False)
+        st = self.state
+        if st.joint_key is None or st.roll is None:
+            return None  # the rule book rejects the ballot, in its order
+        return st.checker().check(len(self), entry)
 
     def post(self, signer: Signer, entry_type: str, body: dict[str, Any]) -> int:
-        """Sign ``body`` as ``signer``, time it now and append it."""
+        """Sign ``body`` as ``signer``, time it now and append it (``stamp`` on: another
+        writer's later entry moves the time up to its own)."""
         manifest = self.state.manifest
         fingerprint = b"" if manifest is None else manifest.fingerprint
-        return self.append(sign_entry(signer, fingerprint, entry_type, body, self.clock()))
+        entry = sign_entry(signer, fingerprint, entry_type, body, self.clock())
+        return self.append(entry, stamp=True)
 
+    # ------------------------------------------------------------------ heads
     def head(self) -> TreeHead:
-        """A freshly signed head of the whole log (not published by itself)."""
+        """A freshly signed head of this board's view of the log (not published by
+        itself); its time is never before the last entry's nor the last head's."""
         manifest = self.state.manifest
         if manifest is None:
             raise ValueError("the board is empty")
-        time = max(self.clock(), self.entries[-1].time)
+        last = self.heads[-1].time if self.heads else ""
+        time = max(self.clock(), self.state.last_time, last)
         return sign_head(
             self.operator,
             manifest.fingerprint,
@@ -82,24 +253,61 @@ class Board:
             time,
         )
 
-    def checkpoint(self) -> TreeHead:
-        """Sign and publish a head of the whole log."""
+    def _publish_head(self) -> TreeHead:
+        """Sign and store a head of the whole log (under the store's lock, caught up)."""
         if self.heads and self.heads[-1].size == len(self):
             return self.heads[-1]
         head = self.head()
+        self.store.add_head(dumps(head.to_dict()), expected=len(self.heads))
         self.heads.append(head)
         return head
 
+    def checkpoint(self) -> TreeHead:
+        """Catch up with other writers, then sign and publish a head of the whole log (or
+        return the last head if it already covers it)."""
+        with self._lock:
+            published = len(self.heads)
+            try:
+                with self.store.exclusive():
+                    self._catch_up(heads=True)
+                    return self._publish_head()
+            except BaseException:
+                del self.heads[published:]  # the store rolled the head back
+                raise
+
     def export(self, directory: Path) -> Path:
         """Write the record in ``directory``: ``board.jsonl`` (one canonical entry per line)
-        and ``heads.jsonl`` (the published signed tree heads, the last covering the log)."""
-        self.checkpoint()
-        directory.mkdir(parents=True, exist_ok=True)
-        path = directory / RECORD_FILE
-        with path.open("wb") as out:
-            for entry in self.entries:
-                out.write(entry.to_line() + b"\n")
-        with (directory / HEADS_FILE).open("wb") as out:
-            for head in self.heads:
-                out.write(dumps(head.to_dict()) + b"\n")
-        return path
+        and ``heads.jsonl`` (the published signed tree heads, the last covering the log);
+        returns the path of ``board.jsonl``. The log is caught up and checkpointed first;
+        entries other writers append meanwhile are left for the next export."""
+        with self._lock:
+            self.checkpoint()
+            size = len(self)
+            heads = [dumps(h.to_dict()) for h in self.heads]
+        return write_record(directory, self.store.lines(0, size), heads)
+
+
+def write_record(directory: Path, lines: Iterable[bytes], heads: Iterable[bytes]) -> Path:
+    """Write ``board.jsonl`` and ``heads.jsonl`` in ``directory`` (created if needed), one
+    line each, as given; returns the path of ``board.jsonl``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / RECORD_FILE
+    with path.open("wb") as out:
+        for line in lines:
+            out.write(line + b"\n")
+    with (directory / HEADS_FILE).open("wb") as out:
+        for head in heads:
+            out.write(head + b"\n")
+    return path
+
+
+def export_store(store: Store, directory: Path) -> tuple[Path, int, int]:
+    """Write the record of the board kept in ``store``, as far as its last published head
+    covers it (a signed, consistent snapshot, without needing the operator's key); returns
+    the path of ``board.jsonl``, the entries written and the entries stored. With no head
+    published yet, every stored entry is written (the verifier will say no head covers
+    them). Raises DecodeError if the last stored head is not a tree head."""
+    heads = store.heads()
+    stored = store.count()
+    size = TreeHead.from_dict(loads(heads[-1])).size if heads else stored
+    return write_record(directory, store.lines(0, size), heads), size, stored
