@@ -1,5 +1,6 @@
 """The ``verivote`` command: ``demo`` runs a whole election; ``verify`` checks a record;
-``export`` writes the record of a board kept in a SQLite or PostgreSQL store.
+``export`` writes the record of a board kept in a SQLite or PostgreSQL store; ``serve``,
+``receipt check`` and ``watch`` are the board's commands (:mod:`verivote.cli_board`).
 
 Exit codes: 0 valid, 1 invalid, 2 unreadable or not a record (and for usage errors).
 """
@@ -11,6 +12,13 @@ import json
 import sys
 from pathlib import Path
 
+from verivote.cli_board import (
+    BOARD_COMMANDS,
+    add_board_commands,
+    is_url,
+    run_board_command,
+    verify_url,
+)
 from verivote.groups import DEFAULT_GROUP, GROUP_NAMES
 
 
@@ -31,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
         "--seed", type=int, default=None, help="fix the simulated electorate and votes"
     )
     verify = sub.add_parser("verify", help="verify a published record")
-    verify.add_argument("record", type=Path, help="record directory (holding board.jsonl)")
+    verify.add_argument("record", help="record directory (holding board.jsonl) or board URL")
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
     verify.add_argument(
         "--jobs", type=int, default=1, help="processes that check ballots (default 1)"
@@ -43,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--election", required=True, help="the election's id")
     export.add_argument("--out", type=Path, required=True, help="record directory to write")
+    # serve, receipt check, watch: the board's commands (verivote/cli_board.py)
+    add_board_commands(sub)
     return parser
 
 
@@ -112,7 +122,12 @@ def main(argv: list[str] | None = None) -> int:
         return main_demo(args.voters, args.group, args.out, args.seed)
     if args.command == "export":
         return _export(args.store, args.election, args.out)
-    return _verify(args.record, args.json, args.jobs)
+    # the board's commands, and verify URL (verivote/cli_board.py)
+    if args.command in BOARD_COMMANDS:
+        return run_board_command(args)
+    if is_url(args.record):
+        return verify_url(args.record, lambda path: _verify(path, args.json, args.jobs))
+    return _verify(Path(args.record), args.json, args.jobs)
 
 
 if __name__ == "__main__":

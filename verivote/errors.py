@@ -77,3 +77,16 @@ class StoreError(VerivoteError):
 class ConflictError(StoreError):
     """A write to a board store lost a race: another writer appended at the index (or
     published the tree head) this one expected. Nothing was written; catch up and retry."""
+
+
+class ReceiptError(VerificationError):
+    """A voter's receipt that the board does not honour, in plain words. ``kind`` says
+    which way: ``election`` (the receipt is for another election), ``signature`` (its
+    tree head is not signed by this election's board), ``receipt`` (the receipt
+    contradicts itself), ``missing`` (the ballot is not at its entry), ``rewritten`` (the
+    board's history changed after the receipt) or ``board`` (the board cannot back its
+    own signed head)."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind

@@ -1,0 +1,288 @@
+"""A client of a board's HTTP service (``verivote serve``), with the standard library only.
+
+:class:`BoardClient` posts ballots and reads entries, signed tree heads, proofs and the
+whole record. Everything the service answers is decoded strictly; an answer that cannot
+be used — the service unreachable, an HTTP error, a malformed body — raises
+:class:`BoardClientError`, and a ballot the board refuses raises :class:`PostRejected`
+with the board's check and reason. A receipt the board returns is checked before it is
+handed back: its head is signed by the election's board key, its proof leads to that
+head, and it is for the entry that was posted.
+
+:class:`BoardSource` lets :func:`~verivote.board.receipt_check.check_receipt` read a live
+board, as :class:`~verivote.board.receipt_check.RecordSource` reads a record directory.
+"""
+
+from __future__ import annotations
+
+import shutil
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+from verivote.board.heads import TreeHead
+from verivote.board.merkle import HASH_SIZE, leaf_hash
+from verivote.board.receipt import HEADS_FILE, RECORD_FILE, Receipt, ballot_tracking_code
+from verivote.election.entries import Entry, entry_from_line
+from verivote.election.manifest import Manifest
+from verivote.encoding import dumps, from_hex, loads
+from verivote.errors import (
+    DecodeError,
+    EntryRejected,
+    VerificationError,
+    VerivoteError,
+)
+
+T = TypeVar("T")
+
+MAX_ANSWER = 64 * 1024 * 1024
+"""No JSON answer of a board comes near this; a longer one is refused unread."""
+
+
+class BoardClientError(VerivoteError):
+    """The board's service could not be reached, or answered something unusable;
+    ``status`` is the HTTP status of an error answer (None otherwise)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class PostRejected(EntryRejected):
+    """The board refused a posted entry: ``check`` and ``reason`` as the board named them
+    (``ballot.proof``, ``request.json``…); ``status`` is the HTTP status."""
+
+    def __init__(self, check: str, reason: str, status: int) -> None:
+        super().__init__(check, reason)
+        self.status = status
+
+
+def _hashes(value: Any, what: str) -> list[bytes]:
+    if not isinstance(value, list) or len(value) > 64:
+        raise DecodeError(f"{what}: expected a list of at most 64 hashes")
+    return [from_hex(h, HASH_SIZE, what) for h in value]
+
+
+class BoardClient:
+    """The board at ``url`` (``http://host:port``, the service's root). ``timeout`` is per
+    request, in seconds."""
+
+    def __init__(self, url: str, timeout: float = 30.0) -> None:
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise BoardClientError(f"{url!r} is not an http:// or https:// URL")
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self._manifest: tuple[bytes, Manifest] | None = None
+
+    # ------------------------------------------------------------------ transport
+    def _open(self, method: str, path: str, data: bytes | None = None) -> Any:
+        request = urllib.request.Request(self.url + path, data=data, method=method)
+        request.add_header("Accept", "application/json")
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        try:
+            return urllib.request.urlopen(request, timeout=self.timeout)
+        except urllib.error.HTTPError as exc:
+            body = exc.read(MAX_ANSWER)
+            try:
+                answer = loads(body, canonical=False)
+                check, reason = str(answer["error"]), str(answer["reason"])
+            except (DecodeError, KeyError, TypeError):
+                check, reason = "http", body[:200].decode("utf-8", "replace")
+            if method == "POST" and 400 <= exc.code < 500:
+                raise PostRejected(check, reason, exc.code) from None
+            raise BoardClientError(
+                f"{method} {path}: HTTP {exc.code}: {check}: {reason}", exc.code
+            ) from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise BoardClientError(f"{method} {path}: {self.url} unreachable: {exc}") from None
+
+    def _get(self, path: str) -> bytes:
+        with self._open("GET", path) as answer:
+            body: bytes = answer.read(MAX_ANSWER + 1)
+        if len(body) > MAX_ANSWER:
+            raise BoardClientError(f"GET {path}: answer over {MAX_ANSWER} bytes")
+        return body
+
+    def _json(self, path: str) -> Any:
+        try:
+            return loads(self._get(path), canonical=False)
+        except DecodeError as exc:
+            raise BoardClientError(f"GET {path}: not JSON: {exc}") from None
+
+    def _decode(self, path: str, what: str, fn: Callable[[Any], T]) -> T:
+        try:
+            return fn(self._json(path))
+        except (DecodeError, KeyError, TypeError) as exc:
+            raise BoardClientError(f"GET {path}: not {what}: {exc}") from None
+
+    # ------------------------------------------------------------------ reading
+    def line(self, index: int) -> bytes:
+        """The exact record line of entry ``index`` (BoardClientError if there is none)."""
+        body = self._get(f"/entries/{int(index)}")
+        try:
+            entry_from_line(body)
+        except DecodeError as exc:
+            raise BoardClientError(f"entry {index}: not a canonical record line: {exc}") from None
+        return body
+
+    def entries(self, start: int = 0, end: int | None = None) -> list[Entry]:
+        """Entries ``start`` to ``end`` (exclusive; to the end of the log by default),
+        fetched in as many pages as the service's cap needs."""
+        out: list[Entry] = []
+        while end is None or start < end:
+            query = f"start={start}" + ("" if end is None else f"&end={end}")
+            page = self._json(f"/entries?{query}")
+            try:
+                items = page["entries"]
+                got = [entry_from_line(dumps(item)) for item in items]
+                if page["start"] != start or len(got) != page["end"] - start:
+                    raise DecodeError("the page is not the range asked for")
+            except (DecodeError, KeyError, TypeError) as exc:
+                raise BoardClientError(f"GET /entries: not a page of entries: {exc}") from None
+            out += got
+            start += len(got)
+            if not got:
+                break
+        return out
+
+    def head(self) -> TreeHead:
+        """A freshly signed head of the whole log (signature not checked here)."""
+        return self._decode("/head", "a tree head", TreeHead.from_dict)
+
+    def heads(self) -> list[TreeHead]:
+        """The published heads (``heads.jsonl``), in publication order."""
+        try:
+            lines = self._get("/heads").splitlines()
+            return [TreeHead.from_dict(loads(line)) for line in lines if line]
+        except DecodeError as exc:
+            raise BoardClientError(f"GET /heads: not tree heads: {exc}") from None
+
+    def inclusion(self, index: int, size: int) -> list[bytes]:
+        """The inclusion proof of entry ``index`` in the tree of ``size`` entries."""
+        path = f"/proof/inclusion?index={int(index)}&size={int(size)}"
+        return self._decode(path, "a proof", lambda o: _hashes(o["proof"], "inclusion proof"))
+
+    def consistency(self, first: int, second: int) -> list[bytes]:
+        """The consistency proof from the tree of ``first`` entries to ``second``."""
+        path = f"/proof/consistency?first={int(first)}&second={int(second)}"
+        return self._decode(path, "a proof", lambda o: _hashes(o["proof"], "consistency proof"))
+
+    def manifest_line(self) -> bytes:
+        """The election entry (entry 0), as its exact record line."""
+        return self._manifest_pair()[0]
+
+    def manifest(self) -> Manifest:
+        """The election's manifest, its organiser signature checked."""
+        return self._manifest_pair()[1]
+
+    def _manifest_pair(self) -> tuple[bytes, Manifest]:
+        if self._manifest is None:
+            line = self._get("/manifest")
+            try:
+                entry = entry_from_line(line)
+                if entry.type != "election":
+                    raise DecodeError(f"a {entry.type} entry")
+                manifest = Manifest.from_dict(entry.body)
+                entry.verify(manifest.organiser_key, b"", "election signed by the organiser")
+            except (DecodeError, VerificationError) as exc:
+                raise BoardClientError(f"GET /manifest: not a signed manifest: {exc}") from None
+            self._manifest = (line, manifest)
+        return self._manifest
+
+    def download_record(self, directory: Path) -> Path:
+        """Write the board's record in ``directory``: ``board.jsonl`` as far as the
+        service's last published head covers it and ``heads.jsonl`` up to that head;
+        returns the path of ``board.jsonl``."""
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / RECORD_FILE
+        with self._open("GET", "/record") as answer, path.open("wb") as out:
+            shutil.copyfileobj(answer, out, 1 << 20)
+        with path.open("rb") as handle:
+            size = sum(1 for _ in handle)
+        heads = [h for h in self.heads() if h.size <= size]
+        with (directory / HEADS_FILE).open("wb") as out:
+            for head in heads:
+                out.write(dumps(head.to_dict()) + b"\n")
+        return path
+
+    # ------------------------------------------------------------------ writing
+    def post_ballot(self, entry: Entry | Mapping[str, Any]) -> Receipt:
+        """Post a signed ``ballot`` (or ``audit``) entry — its ``time`` is ignored, the
+        board sets it — and return the receipt, checked. Raises PostRejected when the
+        board refuses the entry, BoardClientError when its answer is unusable or its
+        receipt does not check."""
+        obj = entry.to_dict() if isinstance(entry, Entry) else dict(entry)
+        payload = {"type": obj.get("type"), "body": obj.get("body"), "sig": obj.get("sig")}
+        with self._open("POST", "/ballots", dumps(payload)) as answer:
+            raw = answer.read(MAX_ANSWER)
+        try:
+            answer_obj = loads(raw, canonical=False)
+            receipt = Receipt.from_dict(answer_obj["receipt"])
+            line = dumps(answer_obj["entry"])
+            stored = entry_from_line(line)
+        except (DecodeError, KeyError, TypeError) as exc:
+            raise BoardClientError(f"POST /ballots: not a receipt: {exc}") from None
+        self.check_issued(receipt, payload, stored, line)
+        return receipt
+
+    def check_issued(
+        self, receipt: Receipt, posted: Mapping[str, Any], stored: Entry, line: bytes
+    ) -> None:
+        """Check a fresh receipt: the stored entry is the posted one (time aside), the
+        receipt is for its line, and its head is signed by the board key and covers it."""
+        manifest = self.manifest()
+        try:
+            if (stored.type, stored.body, stored.signature.hex()) != (
+                posted["type"],
+                posted["body"],
+                posted["sig"],
+            ):
+                raise VerificationError("the board stored another entry than the one posted")
+            if receipt.leaf != leaf_hash(line):
+                raise VerificationError("the receipt is for another line")
+            if receipt.tracking_code != ballot_tracking_code(manifest.fingerprint, stored):
+                raise VerificationError("the receipt's tracking code is not the ballot's")
+            if receipt.fingerprint != manifest.fingerprint:
+                raise VerificationError("the receipt is for another election")
+            receipt.head.verify(manifest.board_key, manifest.fingerprint)
+            receipt.check_self()
+        except (VerificationError, ValueError) as exc:
+            raise BoardClientError(f"the board's receipt does not check: {exc}") from None
+
+
+class BoardSource:
+    """A live board as a :class:`~verivote.board.receipt_check.ReceiptSource`."""
+
+    def __init__(self, client: BoardClient) -> None:
+        self.client = client
+
+    def line(self, index: int) -> bytes | None:
+        """The line at ``index``; None when the board has no such entry."""
+        try:
+            return self.client.line(index)
+        except BoardClientError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def latest_head(self) -> TreeHead:
+        """A freshly signed head of the whole log."""
+        return self.client.head()
+
+    def inclusion(self, index: int, size: int) -> list[bytes]:
+        """See :meth:`BoardClient.inclusion`."""
+        return self.client.inclusion(index, size)
+
+    def consistency(self, first: int, second: int) -> list[bytes]:
+        """See :meth:`BoardClient.consistency`; an empty proof where the board refuses to
+        give one (so the check reports the history as rewritten)."""
+        try:
+            return self.client.consistency(first, second)
+        except BoardClientError as exc:
+            if exc.status is not None and 400 <= exc.status < 500:
+                return []
+            raise

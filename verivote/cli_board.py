@@ -1,0 +1,138 @@
+"""The board's commands of ``verivote``: ``serve``, ``receipt check``, ``watch``, and
+``verify URL`` (download a live board's record, then verify it).
+
+Exit codes: 0 fine, 1 a verdict against the board or the receipt (said in plain words),
+2 unreadable input, an unreachable board or a usage error. Heavy imports wait until a
+command runs, so ``verivote verify`` never loads the web stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+BOARD_COMMANDS = ("serve", "receipt", "watch")
+
+
+def add_board_commands(sub: Any) -> None:
+    """Add ``serve``, ``receipt check`` and ``watch`` to the subcommand parsers ``sub``."""
+    serve = sub.add_parser("serve", help="serve a board kept in a store over HTTP")
+    serve.add_argument("--store", required=True, help="sqlite:PATH or postgres:DSN")
+    serve.add_argument(
+        "--key", type=Path, required=True, help="file with the operator's seed (hex)"
+    )
+    serve.add_argument("--election", default="", help="the election's id (needed for postgres)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on (8080)")
+    receipt = sub.add_parser("receipt", help="check a voter's receipt")
+    actions = receipt.add_subparsers(dest="action", required=True)
+    check = actions.add_parser("check", help="check a receipt against a record or a board")
+    check.add_argument("receipt", type=Path, help="file with the receipt (vvr1:… text or JSON)")
+    check.add_argument("source", help="record directory, or the board's URL")
+    watch = sub.add_parser("watch", help="watch a board's signed heads for a split view")
+    watch.add_argument("url", help="the board's URL")
+    watch.add_argument("--state", type=Path, default=Path("watch.jsonl"), help="heads kept")
+    watch.add_argument("--interval", type=float, default=60.0, help="seconds between polls")
+    watch.add_argument("--once", action="store_true", help="poll once and stop")
+    watch.add_argument("--import", dest="other", type=Path, help="another observer's heads")
+
+
+def is_url(text: str) -> bool:
+    """Whether ``text`` names a board by URL rather than a record directory."""
+    return text.startswith(("http://", "https://"))
+
+
+def run_board_command(args: argparse.Namespace) -> int:
+    """Run ``serve``, ``receipt check`` or ``watch``."""
+    if args.command == "serve":
+        from verivote.server.serve import main_serve
+
+        return main_serve(args.store, args.election, args.key, args.host, args.port)
+    if args.command == "receipt":
+        return check_receipt_command(args.receipt, args.source)
+    return watch_command(args.url, args.state, args.interval, args.once, args.other)
+
+
+def check_receipt_command(receipt_file: Path, source: str) -> int:
+    """``verivote receipt check``: 0 the ballot is there, 1 it is not (said why), 2 the
+    receipt or the source cannot be read."""
+    from verivote.board.client import BoardClient, BoardSource
+    from verivote.board.receipt import read_receipt
+    from verivote.board.receipt_check import RecordSource, check_receipt
+    from verivote.errors import ReceiptError, VerivoteError
+
+    try:
+        receipt = read_receipt(receipt_file.read_text(encoding="utf-8"))
+    except (VerivoteError, OSError, UnicodeDecodeError) as exc:
+        print(f"verivote receipt check: cannot read the receipt: {exc}", file=sys.stderr)
+        return 2
+    try:
+        where = BoardSource(BoardClient(source)) if is_url(source) else RecordSource(Path(source))
+        verdict = check_receipt(receipt, where)
+    except ReceiptError as exc:
+        print(str(exc))
+        return 1
+    except (VerivoteError, OSError) as exc:
+        print(f"verivote receipt check: cannot read {source}: {exc}", file=sys.stderr)
+        return 2
+    print(verdict.message)
+    return 0
+
+
+def watch_command(url: str, state: Path, interval: float, once: bool, other: Path | None) -> int:
+    """``verivote watch``: 0 nothing wrong seen, 1 misbehaviour (a split view's evidence
+    is printed as JSON), 2 the state, the other file or (with ``--once``) the board cannot
+    be read."""
+    from verivote.board.client import BoardClient
+    from verivote.board.watch import SplitViewError, Watcher, poll, watch
+    from verivote.errors import VerificationError, VerivoteError
+
+    try:
+        client = BoardClient(url)
+        watcher = Watcher(state)
+        if other is not None:
+            if watcher.pinned is None:
+                poll(watcher, client)
+            result = watcher.exchange(other, client.consistency)
+            print(
+                f"imported {result.imported} heads from {other} "
+                f"({result.unchecked} unchecked, {result.foreign} not signed by this board)"
+            )
+        if once:
+            head, _ = poll(watcher, client)
+            print(f"head of size {head.size} at {head.time}: consistent with every head seen")
+            return 0
+        watch(watcher, client, interval, print)
+    except SplitViewError as exc:
+        print(str(exc), file=sys.stderr)
+        print(json.dumps(exc.evidence(), indent=2))
+        return 1
+    except VerificationError as exc:
+        print(f"verivote watch: {exc}", file=sys.stderr)
+        return 1
+    except (VerivoteError, OSError) as exc:
+        print(f"verivote watch: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+def verify_url(url: str, verify: Callable[[Path], int]) -> int:
+    """``verivote verify URL``: download the board's record to a temporary directory and
+    run ``verify`` on it; 2 when the board cannot be read."""
+    from verivote.board.client import BoardClient
+    from verivote.errors import VerivoteError
+
+    with tempfile.TemporaryDirectory(prefix="verivote-record-") as tmp:
+        try:
+            BoardClient(url).download_record(Path(tmp))
+        except (VerivoteError, OSError) as exc:
+            print(f"verivote verify: cannot download {url}: {exc}", file=sys.stderr)
+            return 2
+        return verify(Path(tmp))
