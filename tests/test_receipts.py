@@ -134,6 +134,7 @@ def test_json_form_is_strict(election):
         {**good, "proof": "00"},
         {**good, "leaf": "00"},
         {**good, "version": 2},
+        {**good, "version": True},
         [],
     ):
         with pytest.raises(DecodeError):

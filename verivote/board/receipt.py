@@ -101,7 +101,7 @@ class Receipt:
             raise DecodeError(
                 f"receipt: expected exactly the keys {sorted(keys | {'proof', 'leaf'})}"
             )
-        if obj["version"] != 1:
+        if type(obj["version"]) is not int or obj["version"] != 1:
             raise DecodeError("receipt: unknown version")
         index, proof = obj["index"], obj["proof"]
         if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < 2**63:
