@@ -78,9 +78,10 @@ class Board:
     def open(cls, store: Store, clock: Callable[[], str], operator: Signer) -> Board:
         """The board kept in ``store``: its state, tree and heads rebuilt by replaying the
         stored entries through the rule book in trusted mode — the entries were validated
-        before they were stored, so ballot proofs are not checked again (everything else
-        is, signatures included) — and every stored head checked against the rebuilt tree
-        and the manifest's board key. Raises StoreError if the store does not replay."""
+        before they were stored, so a ballot's signature and proofs are not checked again
+        (every other rule runs, on every entry) — and every stored head checked against the
+        rebuilt tree and the manifest's board key. Raises StoreError if the store does not
+        replay."""
         return cls(clock, operator, store)
 
     # ------------------------------------------------------------------ reading
