@@ -179,8 +179,9 @@ class Board:
         durable store) at the returned index, after every entry any writer stored before
         it. Raises EntryRejected (and stores nothing) if any rule fails; ConflictError if
         the store still reports a lost race after :data:`MAX_ATTEMPTS` tries; StoreError
-        if the store fails. ``checked`` may carry :func:`~verivote.election.ballot.check_ballot`'s
-        result computed elsewhere; otherwise a ballot's proofs are checked here, before the
+        if the store fails. ``checked`` may carry the result of
+        :meth:`~verivote.election.checker.BallotChecker.check` computed elsewhere (a
+        worker); otherwise a ballot's signature and proofs are checked here, before the
         store's lock is taken. With ``stamp``, an entry timed before the last stored entry
         (another writer got in first) is re-timed to it: the time is the board's, not
         covered by the author's signature.
