@@ -129,7 +129,8 @@ def test_over_vote_with_forged_limit_proof(group, monkeypatch):
         if value <= limit:
             return real(public_key, ct, value, nonce, limit, context)
         full = real(public_key, ct, value, nonce, value, context)
-        return range_mod.RangeProof(full.challenges[: limit + 1], full.responses[: limit + 1])
+        n = limit + 1
+        return range_mod.RangeProof(full.challenges[:n], full.responses[:n], full.commitments[:n])
 
     monkeypatch.setattr(ballot_mod, "prove_range", cheating)
     g = sim.manifest.group
@@ -321,7 +322,30 @@ def test_ballot_point_outside_subgroup(component):
     sel = body["contests"][0]["selections"][1]
     sel[component] = crypto_core_ed25519_add(bytes.fromhex(sel[component]), TORSION8).hex()
     err = rejected(sim, sim.credentials[0], "ballot", body)
-    assert err.check == "ballot.decode" and "prime-order subgroup" in err.reason
+    if component == "a":  # alpha is exponentiated before the transcript is compared
+        assert err.check == "ballot.decode" and "prime-order subgroup" in err.reason
+    else:  # beta enters the transcript first: the changed statement fails the challenge
+        assert err.check == "ballot.proof" and "transcript challenge" in err.reason
+
+
+def test_batch_refuses_beta_outside_subgroup():
+    """Where the batch raises a ballot's betas and b_j to their weights, libsodium refuses
+    a point with a small-order component (so deferred decoding is safe)."""
+    from nacl.bindings import crypto_core_ed25519_add
+
+    from verivote.errors import InvalidElement
+    from verivote.groups import get_group
+    from verivote.proofs.range import RangeBatch
+
+    group = get_group("ed25519")
+    key = group.generator ** group.random_scalar()
+    bad = group.decode_element_deferred(
+        crypto_core_ed25519_add((group.generator**5).to_bytes(), TORSION8)
+    )
+    batch = RangeBatch(key)
+    batch.betas[bad.to_bytes()] = (bad, 12345)
+    with pytest.raises(InvalidElement, match="prime-order subgroup"):
+        batch.verify()
 
 
 @pytest.mark.parametrize(

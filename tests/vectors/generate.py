@@ -536,10 +536,10 @@ def range_vectors(group: Group) -> list[dict[str, Any]]:
             }
         )
     base = out[2]
-    c, s = base["proof"]["c"], base["proof"]["s"]
+    c, s, b = base["proof"]["c"], base["proof"]["s"], base["proof"]["b"]
     other = (group.generator ** sc(group, "range-other")).hex()
     enc5 = elgamal.encrypt_with_nonce(h, 5, sc(group, "range-enc-nonce-2")).to_dict()
-    truncated = range_proof.RangeProof.from_dict(group, {"c": c[:3], "s": s[:3]}, 2)
+    truncated = range_proof.RangeProof.from_dict(group, {"b": b[:3], "c": c[:3], "s": s[:3]}, 2)
     bumped_c = [
         bump(group.decode_scalar(bytes.fromhex(x))).hex() if j == 1 else x for j, x in enumerate(c)
     ]
@@ -547,11 +547,16 @@ def range_vectors(group: Group) -> list[dict[str, Any]]:
         bump(group.decode_scalar(bytes.fromhex(x))).hex() if j == 3 else x for j, x in enumerate(s)
     ]
     invalid = [
-        ("challenge 1 + 1", {"proof": {"c": bumped_c, "s": s}}, "InvalidProof"),
-        ("response 3 + 1", {"proof": {"c": c, "s": bumped_s}}, "InvalidProof"),
+        ("challenge 1 + 1", {"proof": {"b": b, "c": bumped_c, "s": s}}, "InvalidProof"),
+        ("response 3 + 1", {"proof": {"b": b, "c": c, "s": bumped_s}}, "InvalidProof"),
+        (
+            "commitment b_1 replaced",
+            {"proof": {"b": [b[0], other, *b[2:]], "c": c, "s": s}},
+            "InvalidProof",
+        ),
         (
             "challenges 0 and 1 swapped (same sum)",
-            {"proof": {"c": [c[1], c[0], *c[2:]], "s": s}},
+            {"proof": {"b": b, "c": [c[1], c[0], *c[2:]], "s": s}},
             "InvalidProof",
         ),
         ("other public key", {"public_key": other}, "InvalidProof"),
@@ -565,10 +570,10 @@ def range_vectors(group: Group) -> list[dict[str, Any]]:
             {"limit": 2, "proof": truncated.to_dict()},
             "InvalidProof",
         ),
-        ("challenge list one short", {"proof": {"c": c[:3], "s": s}}, "DecodeError"),
+        ("challenge list one short", {"proof": {"b": b, "c": c[:3], "s": s}}, "DecodeError"),
         (
             "challenge = q",
-            {"proof": {"c": [group.order.to_bytes(32, "big").hex(), *c[1:]], "s": s}},
+            {"proof": {"b": b, "c": [group.order.to_bytes(32, "big").hex(), *c[1:]], "s": s}},
             "InvalidScalar",
         ),
         (

@@ -33,7 +33,7 @@ from verivote.elgamal import Ciphertext, encrypt_with_nonce
 from verivote.encoding import dumps, frame, from_hex
 from verivote.errors import DecodeError, InvalidProof, ParameterError, ProtocolError
 from verivote.groups.base import Element, Scalar
-from verivote.proofs.range import RangeProof, prove_range, verify_range
+from verivote.proofs.range import RangeBatch, RangeProof, prove_range, verify_range
 from verivote.signatures import Signer
 
 
@@ -211,37 +211,51 @@ def check_ballot(
     every element, every selection proof and every limit proof. Returns the credential and
     the ciphertexts per contest. Raises DecodeError or InvalidProof naming the contest and
     the candidate."""
-    # Elements are decoded with deferred subgroup checks: every selection's range proof
-    # raises its alpha and (beta / g^j) to the non-zero challenges, and in a group whose
-    # exponentiation validates (ed25519) that is where non-subgroup points are refused.
-    credential, selections, contests = decode_ballot(manifest, body, deferred=True)
     group = manifest.group
+    # In a group whose exponentiation validates its input (ed25519) the ballot's proofs are
+    # checked as one batch (RangeBatch), and its points are decoded with encoding checks
+    # only: every alpha is raised to a non-zero challenge when its proof's a_j are
+    # recomputed, every beta and b_j to a random weight by the batch, and that is where a
+    # point outside the prime-order subgroup is refused.
+    batched = group.pow_validates
+    credential, selections, contests = decode_ballot(manifest, body, deferred=batched)
+    checks: list[tuple[str, Ciphertext, RangeProof, int, bytes, list[Element] | None]] = []
     for ci, (contest, cts, obj) in enumerate(
         zip(manifest.contests, selections, contests, strict=True)
     ):
         for ki, ct in enumerate(cts):
             proof = RangeProof.from_dict(group, obj["proofs"][ki], 1)
-            try:
-                verify_range(
-                    joint_key, ct, proof, 1, selection_context(ballot_context, credential, ci, ki)
-                )
-            except InvalidProof as exc:
-                cand = contest.candidates[ki].id
-                raise InvalidProof(f"contest {contest.id}, candidate {cand}: {exc}") from None
+            where = f"contest {contest.id}, candidate {contest.candidates[ki].id}"
+            ctx = selection_context(ballot_context, credential, ci, ki)
+            checks.append((where, ct, proof, 1, ctx, None))
+        proof = RangeProof.from_dict(group, obj["limit_proof"], contest.limit)
         total = cts[0]
         for ct in cts[1:]:
             total = total * ct
-        proof = RangeProof.from_dict(group, obj["limit_proof"], contest.limit)
+        ctx = limit_context(ballot_context, credential, ci)
+        parts = [ct.beta for ct in cts]
+        checks.append(
+            (f"contest {contest.id}, limit proof", total, proof, contest.limit, ctx, parts)
+        )
+    if batched:
+        batch = RangeBatch(joint_key)
+        for where, ct, proof, limit, ctx, betas in checks:
+            try:
+                batch.add(ct, proof, limit, ctx, betas)
+            except InvalidProof as exc:
+                raise InvalidProof(f"{where}: {exc}") from None
         try:
-            verify_range(
-                joint_key,
-                total,
-                proof,
-                contest.limit,
-                limit_context(ballot_context, credential, ci),
-            )
+            batch.verify()
+            return credential, selections
+        except InvalidProof:
+            pass  # find and name the false proof
+    for where, ct, proof, limit, ctx, _ in checks:
+        try:
+            verify_range(joint_key, ct, proof, limit, ctx)
         except InvalidProof as exc:
-            raise InvalidProof(f"contest {contest.id}, limit proof: {exc}") from None
+            raise InvalidProof(f"{where}: {exc}") from None
+    if batched:
+        raise InvalidProof("the batched range equations fail although each proof holds")
     return credential, selections
 
 

@@ -115,14 +115,15 @@ class Group(ABC):
         return Element(self, self._decode(data))
 
     def decode_element_deferred(self, data: bytes) -> Element:
-        """Decode an element that the caller will raise to a non-zero power before trusting
-        it, where the group's exponentiation itself rejects non-subgroup points
-        (:attr:`pow_validates`). The encoding is still checked to be canonical here. In a
-        group without that property this is exactly :meth:`decode_element`.
+        """Decode an element checking its encoding only (length, canonical form), not its
+        subgroup membership. The caller must establish membership before trusting it:
+        by raising it to a non-zero power in a group whose exponentiation validates
+        (:attr:`pow_validates`), or by finding it equal to an element computed from
+        validated ones (a proof's recomputed commitment).
 
-        Range-proof verification raises every ciphertext component (or a product of it with
-        the generator) to at least one non-zero challenge, so ballots use this to avoid
-        validating each point twice."""
+        Ballots use this so that no point is validated twice: range-proof verification
+        exponentiates every ciphertext component and compares or exponentiates every
+        commitment."""
         return self.decode_element(data)
 
     pow_validates = False

@@ -127,6 +127,16 @@ class Modp4096Group(Group):
             raise InvalidElement("modp4096: element is not in the order-q subgroup")
         return x
 
+    def decode_element_deferred(self, data: bytes) -> Element:
+        """Range check only (``1 <= x < p``, 512 bytes): the ``x^q = 1`` test, a full
+        exponentiation, is left to the caller (see the base class)."""
+        if not isinstance(data, bytes | bytearray) or len(data) != 512:
+            raise InvalidElement("modp4096: an element is exactly 512 bytes")
+        x = mpz(int.from_bytes(data, "big"))
+        if not 0 < x < _P:
+            raise InvalidElement("modp4096: element is not in the range 1 <= x < p")
+        return Element(self, x)
+
     def _generator(self) -> Any:
         return self._g
 
