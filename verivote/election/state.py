@@ -223,6 +223,10 @@ class ElectionState:
             raise EntryRejected(
                 "justification.complaint", f"no complaint from trustee {j} against {i}"
             )
+        if i not in self.announcements:
+            raise EntryRejected(
+                "entry.order", f"justification from trustee {i} before its announcement"
+            )
         try:
             ceremony.check_justification(entry.body, self.announcements[i])
         except VerivoteError:
