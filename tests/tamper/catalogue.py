@@ -940,6 +940,26 @@ def heads_reordered(f: Forge) -> int:
     return 2
 
 
+@case("head-timed-before-its-entries", BOARD, "log.time", "head")
+def head_timed_before_its_entries(f: Forge) -> int:
+    """A head re-signed with a time before the last entry it covers (the operator
+    backdating when it saw the log)."""
+    f.reseal()
+    assert f.heads is not None
+    m = f.base.manifest
+    h = f.heads[-1]
+    head = sign_head(
+        f.signer("board"),
+        m.fingerprint,
+        m.election_id,
+        h["size"],
+        bytes.fromhex(h["root"]),
+        f.heads[-2]["time"],  # no earlier than the head before it, so log.order holds
+    )
+    f.heads[-1] = head.to_dict()
+    return len(f.heads) - 1
+
+
 @case("head-other-election", BOARD, "log.election", "head")
 def head_other_election(f: Forge) -> int:
     """A head naming another election."""

@@ -209,7 +209,8 @@ class Forge:
     def reseal(self) -> None:
         """Recompute the Merkle tree over the log as it now is and sign every head again:
         the same sizes where the log still has that many entries, and a last head over the
-        whole log."""
+        whole log; each head timed no earlier than the last entry it now covers (a careful
+        operator keeps its heads consistent with the entries' times)."""
         board = self.signer("board")
         m = self.base.manifest
         tree = MerkleTree()
@@ -217,12 +218,19 @@ class Forge:
             tree.append(leaf_hash(line_bytes(line)))
         n = len(tree)
         old = [h for h in self.heads or [] if isinstance(h, dict) and h["size"] <= n]
-        heads = [
-            sign_head(
-                board, m.fingerprint, m.election_id, h["size"], tree.root(h["size"]), h["time"]
-            )
-            for h in old
-        ]
+
+        def covered(size: int, time: str) -> str:
+            last = self.entries[size - 1] if size else None
+            entry_time = last.get("time") if isinstance(last, dict) else None
+            return max(time, entry_time) if isinstance(entry_time, str) else time
+
+        heads = []
+        for h in old:
+            time = covered(h["size"], h["time"])
+            if heads and time < heads[-1].time:
+                time = heads[-1].time
+            root = tree.root(h["size"])
+            heads.append(sign_head(board, m.fingerprint, m.election_id, h["size"], root, time))
         if not heads or heads[-1].size != n:
             times = [h["time"] for h in self.base.heads] + [
                 e["time"]

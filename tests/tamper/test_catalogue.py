@@ -98,7 +98,14 @@ def test_catalogue_covers_every_entry_check():
     assert not missing, f"no tamper case is caught by {sorted(missing)}"
     for general in ("entry.decode", "entry.order", "entry.time", "record.complete"):
         assert general in expected
-    for log in ("log.heads", "log.decode", "log.election", "log.signature", "log.order"):
+    for log in (
+        "log.heads",
+        "log.decode",
+        "log.election",
+        "log.signature",
+        "log.order",
+        "log.time",
+    ):
         assert log in expected
     assert {"log.root", "log.complete"} <= expected
 

@@ -16,7 +16,7 @@ The proof also carries the commitments ``b_j``. :func:`verify_range` recomputes 
 above and requires equality, which is the textbook check. :class:`RangeBatch` instead
 checks the equations ``h^s_j = b_j · (β/g^j)^c_j`` of many proofs under one key at once,
 raised to random 128-bit weights chosen by the verifier (small-exponent batch
-verification: a false equation passes with probability at most 2^-128). The terms in ``h``
+verification: a false equation passes with probability at most 2^-127). The terms in ``h``
 and ``g`` then collapse into one exponentiation each for a whole ballot, and a contest's
 limit proof adds no exponentiation of its own for ``β``: a ballot of four candidates costs
 25 variable-base exponentiations instead of 30.
@@ -247,7 +247,7 @@ class RangeBatch:
             self.betas[key] = (part, beta if known is None else (known[1] + beta) % q)
 
     def verify(self) -> None:
-        """Raise InvalidProof unless every deferred equation holds (up to 2^-128)."""
+        """Raise InvalidProof unless every deferred equation holds (up to 2^-127)."""
         pk = self.public_key
         rhs = pk.group.generator**self.g
         for element, weight in self.terms:

@@ -130,7 +130,7 @@ def checks_summary(report: Report) -> list[dict[str, Any]]:
     rows.append(
         {
             "type": "head",
-            "checks": ["log.signature", "log.order", "log.root", "log.complete"],
+            "checks": ["log.signature", "log.order", "log.time", "log.root", "log.complete"],
             "entries": report.heads,
             "failed": failed.get("head", 0) + failed.get("log", 0),
         }
@@ -210,6 +210,8 @@ def verify_record(
             report.failures.append(Failure(index, "ballot", check, reason))
 
         pipeline = BallotPipeline(state, jobs, failed)
+        sizes = head_sizes(board.parent / HEADS_FILE)
+        times: dict[int, str] = {}
         index = 0
         try:
             while True:
@@ -232,6 +234,8 @@ def verify_record(
                     continue
                 tree.append(leaf_hash(line))
                 report.entries += 1
+                if index + 1 in sizes:
+                    times[index + 1] = _line_time(line)
                 if line.endswith(BALLOT_SUFFIX) and state.phase == VOTING:
                     report.by_type["ballot"] += 1
                     pipeline.add(index, line)
@@ -254,7 +258,7 @@ def verify_record(
     if state.manifest is not None:
         report.election_id = state.manifest.election_id
         report.fingerprint = state.manifest.fingerprint.hex()
-        head_failures, report.heads = check_heads(board.parent / HEADS_FILE, state, tree)
+        head_failures, report.heads = check_heads(board.parent / HEADS_FILE, state, tree, times)
         report.failures.extend(head_failures)
     report.result = state.result
     return report
@@ -275,12 +279,35 @@ def _apply_line(state: ElectionState, index: int, line: bytes, report: Report) -
         state.skip()
 
 
-def check_heads(path: Path, state: ElectionState, tree: MerkleTree) -> tuple[list[Failure], int]:
+def head_sizes(path: Path) -> set[int]:
+    """The sizes the heads in ``path`` claim (unchecked; to know which entry times to keep)."""
+    sizes: set[int] = set()
+    if path.is_file():
+        with path.open("rb") as handle:
+            for raw in handle:
+                try:
+                    size = loads(raw.rstrip(b"\n")).get("size")
+                except (DecodeError, AttributeError):
+                    continue
+                if isinstance(size, int) and size > 0:
+                    sizes.add(size)
+    return sizes
+
+
+def _line_time(line: bytes) -> str:
+    at = line.rfind(b'"time":"')
+    return line[at + 8 : at + 28].decode("ascii", "replace") if at >= 0 else ""
+
+
+def check_heads(
+    path: Path, state: ElectionState, tree: MerkleTree, times: dict[int, str] | None = None
+) -> tuple[list[Failure], int]:
     """Check the published tree heads against the log itself: each is signed by the board
     key of the manifest (``log.signature``), for this election (``log.election``), in
-    order of size and time (``log.order``), its root is the Merkle root of that many
-    entries (``log.root``), and the last one covers the whole log (``log.complete``).
-    Returns the failures and the number of heads read."""
+    order of size and time (``log.order``), not timed before the last entry it covers
+    (``log.time``; ``times`` maps a size to that entry's time), its root is the Merkle root
+    of that many entries (``log.root``), and the last one covers the whole log
+    (``log.complete``). Returns the failures and the number of heads read."""
     manifest = state.manifest
     assert manifest is not None
     failures: list[Failure] = []
@@ -314,6 +341,7 @@ def check_heads(path: Path, state: ElectionState, tree: MerkleTree) -> tuple[lis
                     f"head of size {head.size} at {head.time} comes after "
                     f"size {previous.size} at {previous.time}",
                 )
+            last = (times or {}).get(head.size, "")
             if head.size > len(tree):
                 fail("log.root", f"head of size {head.size} but the log has {len(tree)} entries")
             elif head.root != tree.root(head.size):
@@ -321,6 +349,12 @@ def check_heads(path: Path, state: ElectionState, tree: MerkleTree) -> tuple[lis
                     "log.root",
                     f"the signed root of size {head.size} is not the root of the "
                     "log's first entries: the log was changed after the head was signed",
+                )
+            elif last and head.time < last:
+                fail(
+                    "log.time",
+                    f"head of size {head.size} signed at {head.time}, before its "
+                    f"last entry's time {last}",
                 )
             previous = head
     if previous is None or previous.size != len(tree):
