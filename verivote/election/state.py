@@ -23,6 +23,7 @@ its last ballot counts; ballots of credentials revoked at any time before close 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -396,11 +397,17 @@ class ElectionState:
             self._checker = BallotChecker(self._m(), self.joint_key)
         return self._checker
 
-    def roll_view(self) -> list[tuple[bytes, str, int]]:
-        """Every credential ever on the roll with its category and weight (for checkers in
-        other processes)."""
+    def roll_view(self, start: int = 0) -> list[tuple[bytes, str, int]]:
+        """Every credential ever on the roll, from the ``start``-th listed on, with its
+        category and weight (for checkers in other processes)."""
         assert self.roll is not None
-        return [(k, r.category, r.weight) for k, r in self.roll.records.items()]
+        items = itertools.islice(self.roll.records.items(), start, None)
+        return [(k, r.category, r.weight) for k, r in items]
+
+    def roll_size(self) -> int:
+        """How many credentials were ever listed on the roll (revoked ones included)."""
+        assert self.roll is not None
+        return len(self.roll.records)
 
     def _audit(self, entry: Entry) -> None:
         self._phase(entry, VOTING)

@@ -90,10 +90,10 @@ class BallotPipeline:
     def _submit(self) -> None:
         if not self.batch:
             return
-        roll = self.state.roll_view()
-        if len(roll) > self.sent_roll:  # credentials added by amendments since the start
-            self.added.extend(roll[self.sent_roll :])
-            self.sent_roll = len(roll)
+        size = self.state.roll_size()
+        if size > self.sent_roll:  # credentials added by amendments since the start
+            self.added.extend(self.state.roll_view(self.sent_roll))
+            self.sent_roll = size
         batch, self.batch = self.batch, []
         if self.pool is not None:
             self.pending.append(self.pool.apply_async(_check_batch, (batch, list(self.added))))
