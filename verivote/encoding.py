@@ -127,7 +127,7 @@ def loads(data: bytes | str, *, canonical: bool = True) -> Any:
     except (ValueError, RecursionError) as exc:
         raise DecodeError(f"not valid JSON: {exc}") from None
     if canonical:
-        # A lone surrogate (escaped as \udXXX, or in a str) has no UTF-8 encoding: it is
+        # A lone surrogate (escaped as \ud800 to \udfff, or in a str) has no UTF-8 encoding: it is
         # a decode error, not a UnicodeEncodeError escaping to the caller.
         try:
             raw = bytes(data) if isinstance(data, bytes | bytearray) else data.encode("utf-8")
