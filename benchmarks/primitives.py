@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import gmpy2
 import nacl
 import nacl.signing
+from common import cpu_model
 from nacl._sodium import ffi, lib
 
 from verivote.elgamal import DiscreteLog, KeyPair, encrypt_with_nonce
@@ -364,17 +365,6 @@ def fmt(us: float) -> str:
     if us >= 10:
         return f"{us:.1f}"
     return f"{us:.2f}"
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -252,18 +252,8 @@ def test_wrong_tally_and_wrong_share_rejected(group):
 def test_bad_share_complaint_and_disqualification(group):
     sim = SimulatedElection(4, group, seed=5)
     m = sim.manifest
-    _t1, t2, _t3 = sim.trustees
-    for s in sim.trustees:
-        sim.board.post(s.signer, "trustee", ceremony.make_announcement(s, m))
-    for s in sim.trustees:
-        for o in sim.trustees:
-            if o.index == s.index:
-                continue
-            if s.index == 1 and o.index == 2:
-                body = ceremony._encrypt_share(s, m, 2, s.evaluate(2) + 1, None)  # a bad share
-            else:
-                body = ceremony.make_share(s, m, o.index)
-            sim.board.post(s.signer, "share", body)
+    t2 = sim.trustees[1]
+    sim.exchange_shares(bad=(1, 2))
     bad = next(
         e for e in sim.board if e.type == "share" and e.body["from"] == 1 and e.body["to"] == 2
     )
@@ -274,11 +264,10 @@ def test_bad_share_complaint_and_disqualification(group):
         t2.signer, "complaint", ceremony.make_complaint(t2, m, 1, "share does not match")
     )
     # Trustee 1 does not justify: it is disqualified and the joint key leaves it out.
-    anns = sim.board.state.announcements
-    wrong = ceremony.make_joint_key_body(anns, (1, 2, 3))
+    wrong = ceremony.make_joint_key_body(sim.board.state.announcements, (1, 2, 3))
     err = rejected(sim, sim.organiser, "joint_key", wrong)
     assert err.check == "joint_key.recompute"
-    sim.board.post(sim.organiser, "joint_key", ceremony.make_joint_key_body(anns, (2, 3)))
+    sim.post_joint_key((2, 3))
     assert sim.board.state.qualified == (2, 3)
 
 
@@ -286,16 +275,10 @@ def test_justified_complaint_keeps_trustee(group):
     sim = SimulatedElection(4, group, seed=5)
     m = sim.manifest
     t1, t2, _ = sim.trustees
-    for s in sim.trustees:
-        sim.board.post(s.signer, "trustee", ceremony.make_announcement(s, m))
-    for s in sim.trustees:
-        for o in sim.trustees:
-            if o.index != s.index:
-                sim.board.post(s.signer, "share", ceremony.make_share(s, m, o.index))
+    sim.exchange_shares()
     sim.board.post(t2.signer, "complaint", ceremony.make_complaint(t2, m, 1, "unfounded"))
     sim.board.post(t1.signer, "justification", ceremony.make_justification(t1, m, 2))
-    anns = sim.board.state.announcements
-    sim.board.post(sim.organiser, "joint_key", ceremony.make_joint_key_body(anns, (1, 2, 3)))
+    sim.post_joint_key((1, 2, 3))
     assert sim.board.state.qualified == (1, 2, 3)
 
 

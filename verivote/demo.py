@@ -152,22 +152,37 @@ class SimulatedElection:
 
     def run_ceremony(self) -> None:
         """Announcements, encrypted shares to every other trustee, the joint key."""
+        self.exchange_shares()
+        self.post_joint_key(tuple(sorted(self.board.state.announcements)))
+
+    def exchange_shares(self, bad: tuple[int, int] | None = None) -> None:
+        """Every trustee announces, then sends its share to every other trustee; with
+        ``bad = (i, j)``, trustee i sends j a wrong share (for complaint tests)."""
         m = self.manifest
         for s in self.trustees:
             self.board.post(s.signer, "trustee", ceremony.make_announcement(s, m))
         for s in self.trustees:
             for other in self.trustees:
-                if other.index != s.index:
-                    self.board.post(s.signer, "share", ceremony.make_share(s, m, other.index))
+                if other.index == s.index:
+                    continue
+                if bad == (s.index, other.index):
+                    wrong = s.evaluate(other.index) + 1
+                    body = ceremony._encrypt_share(s, m, other.index, wrong, None)
+                else:
+                    body = ceremony.make_share(s, m, other.index)
+                self.board.post(s.signer, "share", body)
+
+    def post_joint_key(self, qualified: tuple[int, ...]) -> None:
+        """Each trustee opens the shares sent to it; the organiser posts the joint key of
+        the ``qualified`` trustees."""
+        m = self.manifest
         self.received = {s.index: {s.index: ceremony.own_share(s, s.index)} for s in self.trustees}
         for entry in self.board:
             if entry.type == "share":
                 to = entry.body["to"]
                 opened = ceremony.open_share(self.trustees[to - 1], m, entry.body)
                 self.received[to][entry.body["from"]] = opened
-        announcements = self.board.state.announcements
-        qualified = tuple(sorted(announcements))
-        body = ceremony.make_joint_key_body(announcements, qualified)
+        body = ceremony.make_joint_key_body(self.board.state.announcements, qualified)
         self.board.post(self.organiser, "joint_key", body)
 
     def publish_roll(self) -> None:
