@@ -44,6 +44,13 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument(
         "--jobs", type=int, default=1, help="processes that check ballots (default 1)"
     )
+    verify.add_argument(
+        "--html",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also write the report as one self-contained HTML page",
+    )
     # export: the record of a board kept in a durable store
     export = sub.add_parser("export", help="write the record of a board kept in a store")
     export.add_argument(
@@ -90,7 +97,7 @@ def _progress(entries: int, done: int, total: int) -> None:
     print(f"\r[{bar:<30}] {share:6.1%} {entries:>10,} entries", end="", file=sys.stderr)
 
 
-def _verify(path: Path, as_json: bool, jobs: int = 1) -> int:
+def _verify(path: Path, as_json: bool, jobs: int = 1, html: Path | None = None) -> int:
     from verivote.verify.record import RecordUnreadable, verify_record
     from verivote.verify.report import render
 
@@ -106,6 +113,14 @@ def _verify(path: Path, as_json: bool, jobs: int = 1) -> int:
     finally:
         if tty:
             print(file=sys.stderr)
+    if html is not None:
+        from verivote.verify.html import write_html
+
+        try:
+            write_html(report, path, html)
+        except OSError as exc:
+            print(f"verivote verify: cannot write {html}: {exc.strerror}", file=sys.stderr)
+            return 2
     print(json.dumps(report.to_dict(), indent=2) if as_json else render(report))
     return 0 if report.valid else 1
 
@@ -126,8 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in BOARD_COMMANDS:
         return run_board_command(args)
     if is_url(args.record):
-        return verify_url(args.record, lambda path: _verify(path, args.json, args.jobs))
-    return _verify(Path(args.record), args.json, args.jobs)
+        return verify_url(args.record, lambda path: _verify(path, args.json, args.jobs, args.html))
+    return _verify(Path(args.record), args.json, args.jobs, args.html)
 
 
 if __name__ == "__main__":
