@@ -45,6 +45,13 @@ def _parser() -> argparse.ArgumentParser:
         "--jobs", type=int, default=1, help="processes that check ballots (default 1)"
     )
     verify.add_argument(
+        "--dask",
+        default=None,
+        metavar="SCHEDULER",
+        help="check ballots on a Dask cluster: a scheduler address, or 'local' for this "
+        "machine's cores (needs the dask extra)",
+    )
+    verify.add_argument(
         "--html",
         type=Path,
         default=None,
@@ -97,16 +104,28 @@ def _progress(entries: int, done: int, total: int) -> None:
     print(f"\r[{bar:<30}] {share:6.1%} {entries:>10,} entries", end="", file=sys.stderr)
 
 
-def _verify(path: Path, as_json: bool, jobs: int = 1, html: Path | None = None) -> int:
+def _verify(
+    path: Path, as_json: bool, jobs: int = 1, html: Path | None = None, dask: str | None = None
+) -> int:
+    from verivote.verify.pipeline import BallotRunner
     from verivote.verify.record import RecordUnreadable, verify_record
     from verivote.verify.report import render
 
     if jobs < 1:
         print("verivote verify: --jobs must be at least 1", file=sys.stderr)
         return 2
+    runner: BallotRunner | None = None
+    if dask is not None:
+        from verivote.verify.dask_runner import DaskRunner, DaskUnavailable
+
+        try:
+            runner = DaskRunner(dask)
+        except DaskUnavailable as exc:
+            print(f"verivote verify: {exc}", file=sys.stderr)
+            return 2
     tty = sys.stderr.isatty()
     try:
-        report = verify_record(path, jobs=jobs, progress=_progress if tty else None)
+        report = verify_record(path, jobs=jobs, progress=_progress if tty else None, runner=runner)
     except (RecordUnreadable, OSError) as exc:
         print(f"verivote verify: {exc}", file=sys.stderr)
         return 2
@@ -141,8 +160,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in BOARD_COMMANDS:
         return run_board_command(args)
     if is_url(args.record):
-        return verify_url(args.record, lambda path: _verify(path, args.json, args.jobs, args.html))
-    return _verify(Path(args.record), args.json, args.jobs, args.html)
+        return verify_url(
+            args.record, lambda path: _verify(path, args.json, args.jobs, args.html, args.dask)
+        )
+    return _verify(Path(args.record), args.json, args.jobs, args.html, args.dask)
 
 
 if __name__ == "__main__":

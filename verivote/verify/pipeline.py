@@ -7,6 +7,11 @@ partial tally. The main process applies the results in log order with
 :meth:`~verivote.election.state.ElectionState.apply_result` and merges the partial tallies.
 Any other entry first waits for every earlier batch, so the rule book always sees the log in
 order. With one job the same checker runs in the main process.
+
+Where the batches run is a :class:`BallotRunner`: the main process (:class:`LocalRunner`), a
+pool of processes on this machine (:class:`PoolRunner`), or a Dask cluster
+(:mod:`verivote.verify.dask_runner`). The pipeline itself never changes: the order-dependent
+rules are applied here, in the main process, whatever ran the checks.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import multiprocessing
 from collections import deque
 from collections.abc import Callable
 from multiprocessing.pool import AsyncResult
-from typing import Any
+from typing import Any, Protocol
 
 from verivote.election.checker import BallotChecker, BallotResult
 from verivote.election.manifest import Manifest
@@ -26,44 +31,140 @@ from verivote.errors import EntryRejected
 BATCH = 48
 Batch = list[tuple[int, bytes]]
 Outcome = tuple[list[BallotResult], TallyAccumulator]
+RollRows = list[tuple[bytes, str, int]]
+
+
+class Pending(Protocol):
+    """A batch under way: :meth:`result` waits for its outcome."""
+
+    def result(self) -> Outcome: ...
+
+
+class BallotRunner(Protocol):
+    """Where ballot batches are checked. ``start`` is called once, when the first ballot
+    comes (the roll as published by then); ``submit`` may return before the batch is done;
+    ``added`` is every credential added to the roll since ``start``, in order."""
+
+    def start(self, manifest: Manifest, joint_key: bytes, roll: RollRows) -> None: ...
+
+    def submit(self, batch: Batch, added: RollRows) -> Pending: ...
+
+    def capacity(self) -> int:
+        """How many batches can usefully run at once; the window of batches in flight is
+        four times this (0: the runner finishes each batch in ``submit``)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def check_batch(checker: BallotChecker, batch: Batch, added: RollRows) -> Outcome:
+    """Check and tally one batch on ``checker``; its partial tally is taken and reset."""
+    checker.add_credentials(added)
+    results = [checker.check_and_tally(index, line) for index, line in batch]
+    return results, checker.take_partial()
+
+
+def new_checker(manifest: dict[str, Any], joint_key: bytes, roll: RollRows) -> BallotChecker:
+    """A checker built from the plain data a worker receives."""
+    m = Manifest.from_dict(manifest)
+    key = m.group.decode_element(joint_key)
+    return BallotChecker(m, key, {k: (c, w) for k, c, w in roll})
+
+
+class _Done:
+    def __init__(self, outcome: Outcome) -> None:
+        self.outcome = outcome
+
+    def result(self) -> Outcome:
+        return self.outcome
+
+
+class LocalRunner:
+    """Checks every batch at once, in this process."""
+
+    def __init__(self) -> None:
+        self.checker: BallotChecker | None = None
+
+    def start(self, manifest: Manifest, joint_key: bytes, roll: RollRows) -> None:
+        self.checker = BallotChecker(
+            manifest, manifest.group.decode_element(joint_key), {k: (c, w) for k, c, w in roll}
+        )
+
+    def submit(self, batch: Batch, added: RollRows) -> Pending:
+        assert self.checker is not None
+        return _Done(check_batch(self.checker, batch, added))
+
+    def capacity(self) -> int:
+        return 0
+
+    def close(self) -> None:
+        self.checker = None
+
 
 _worker: BallotChecker | None = None
 
 
-def _init_worker(
-    manifest: dict[str, Any], joint_key: bytes, roll: list[tuple[bytes, str, int]]
-) -> None:
+def _init_worker(manifest: dict[str, Any], joint_key: bytes, roll: RollRows) -> None:
     global _worker
-    m = Manifest.from_dict(manifest)
-    key = m.group.decode_element(joint_key)
-    _worker = BallotChecker(m, key, {k: (c, w) for k, c, w in roll})
+    _worker = new_checker(manifest, joint_key, roll)
 
 
-def _check_batch(batch: Batch, added: list[tuple[bytes, str, int]]) -> Outcome:
+def _check_batch(batch: Batch, added: RollRows) -> Outcome:
     assert _worker is not None
-    _worker.add_credentials(added)
-    results = [_worker.check_and_tally(index, line) for index, line in batch]
-    return results, _worker.take_partial()
+    return check_batch(_worker, batch, added)
+
+
+class _PoolPending:
+    def __init__(self, handle: AsyncResult[Outcome]) -> None:
+        self.handle = handle
+
+    def result(self) -> Outcome:
+        return self.handle.get()
+
+
+class PoolRunner:
+    """Checks batches on ``jobs`` worker processes of this machine."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self.pool: Any = None
+
+    def start(self, manifest: Manifest, joint_key: bytes, roll: RollRows) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self.pool = ctx.Pool(self.jobs, _init_worker, (manifest.to_dict(), joint_key, roll))
+
+    def submit(self, batch: Batch, added: RollRows) -> Pending:
+        return _PoolPending(self.pool.apply_async(_check_batch, (batch, added)))
+
+    def capacity(self) -> int:
+        return self.jobs
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool.join()
+            self.pool = None
 
 
 class BallotPipeline:
-    """Checks ballot lines in order-preserving batches, on ``jobs`` processes."""
+    """Checks ballot lines in order-preserving batches, on ``jobs`` processes or on the
+    given ``runner``."""
 
     def __init__(
         self,
         state: ElectionState,
         jobs: int,
         on_failure: Callable[[int, str, str], None],
+        runner: BallotRunner | None = None,
     ) -> None:
         self.state = state
-        self.jobs = jobs
+        self.runner: BallotRunner = runner or (PoolRunner(jobs) if jobs > 1 else LocalRunner())
         self.on_failure = on_failure
         self.batch: Batch = []
-        self.pending: deque[AsyncResult[Outcome] | Outcome] = deque()
-        self.pool: Any = None
-        self.local: BallotChecker | None = None
+        self.pending: deque[Pending] = deque()
+        self.started = False
         self.sent_roll = 0
-        self.added: list[tuple[bytes, str, int]] = []
+        self.added: RollRows = []
 
     def _start(self) -> None:
         roll = self.state.roll_view()
@@ -71,17 +172,12 @@ class BallotPipeline:
         manifest = self.state.manifest
         key = self.state.joint_key
         assert manifest is not None and key is not None
-        if self.jobs > 1:
-            ctx = multiprocessing.get_context("spawn")
-            self.pool = ctx.Pool(
-                self.jobs, _init_worker, (manifest.to_dict(), key.to_bytes(), roll)
-            )
-        else:
-            self.local = BallotChecker(manifest, key, {k: (c, w) for k, c, w in roll})
+        self.runner.start(manifest, key.to_bytes(), roll)
+        self.started = True
 
     def add(self, index: int, line: bytes) -> None:
         """Queue the ballot line at ``index``."""
-        if self.pool is None and self.local is None:
+        if not self.started:
             self._start()
         self.batch.append((index, line))
         if len(self.batch) >= BATCH:
@@ -95,18 +191,12 @@ class BallotPipeline:
             self.added.extend(self.state.roll_view(self.sent_roll))
             self.sent_roll = size
         batch, self.batch = self.batch, []
-        if self.pool is not None:
-            self.pending.append(self.pool.apply_async(_check_batch, (batch, list(self.added))))
-            while len(self.pending) > 4 * self.jobs:
-                self._apply(self.pending.popleft())
-        else:
-            assert self.local is not None
-            self.local.add_credentials(self.added)
-            results = [self.local.check_and_tally(i, line) for i, line in batch]
-            self._apply((results, self.local.take_partial()))
+        self.pending.append(self.runner.submit(batch, list(self.added)))
+        while len(self.pending) > 4 * self.runner.capacity():
+            self._apply(self.pending.popleft())
 
-    def _apply(self, item: AsyncResult[Outcome] | Outcome) -> None:
-        results, partial = item if isinstance(item, tuple) else item.get()
+    def _apply(self, item: Pending) -> None:
+        results, partial = item.result()
         self.state.merge_partial(partial)
         for result in results:
             try:
@@ -122,8 +212,5 @@ class BallotPipeline:
             self._apply(self.pending.popleft())
 
     def close(self) -> None:
-        """Stop the worker processes."""
-        if self.pool is not None:
-            self.pool.close()
-            self.pool.join()
-            self.pool = None
+        """Stop the runner (its worker processes, if any)."""
+        self.runner.close()

@@ -25,7 +25,7 @@ from verivote.election.entries import Entry, entry_from_line
 from verivote.election.state import VOTING, ElectionState
 from verivote.encoding import loads
 from verivote.errors import DecodeError, EntryRejected, VerificationError, VerivoteError
-from verivote.verify.pipeline import BallotPipeline
+from verivote.verify.pipeline import BallotPipeline, BallotRunner
 
 RECORD_FILE = "board.jsonl"
 HEADS_FILE = "heads.jsonl"
@@ -182,13 +182,17 @@ def verify_record(
     path: Path,
     jobs: int = 1,
     progress: Callable[[int, int, int], None] | None = None,
+    runner: BallotRunner | None = None,
 ) -> Report:
     """Verify the record in directory ``path`` with ballot checks on ``jobs`` processes.
 
     Raises :class:`RecordUnreadable` if it is not a record; otherwise returns a
     :class:`Report` (``report.valid`` is the verdict). ``progress(entries, bytes_read,
-    total_bytes)`` is called every 1,000 entries. Memory per ballot is a few small
-    integers (duplicate detection, the counting rule, the Merkle tree), never its objects.
+    total_bytes)`` is called every 1,000 entries. ``runner``, when given, checks the
+    ballots instead of ``jobs`` local processes (e.g. a Dask cluster,
+    :mod:`verivote.verify.dask_runner`); the report is the same whichever runs them.
+    Memory per ballot is a few small integers (duplicate detection, the counting rule, the
+    Merkle tree), never its objects.
     """
     board = path / RECORD_FILE if path.is_dir() else path
     if not board.is_file():
@@ -209,7 +213,7 @@ def verify_record(
         def failed(index: int, check: str, reason: str) -> None:
             report.failures.append(Failure(index, "ballot", check, reason))
 
-        pipeline = BallotPipeline(state, jobs, failed)
+        pipeline = BallotPipeline(state, jobs, failed, runner)
         sizes = head_sizes(board.parent / HEADS_FILE)
         times: dict[int, str] = {}
         index = 0
