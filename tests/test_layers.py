@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "verivote"
 
 # Lowest first. Every other top-level name (cli, storage, server, client, store*, …) is the
 # edge, above everything.
-LAYERS = ["errors", "encoding", "groups", "elgamal", "proofs", "election", "board", "verify"]
+LAYERS = ["errors", "encoding", "count", "groups", "elgamal", "proofs", "election", "board", "verify"]
 EDGE = len(LAYERS)
 # Top-level modules that are not in DESIGN.md's list but are primitives, not edge:
 # signatures (Ed25519 over PyNaCl, imports only errors) sits beside groups.
