@@ -294,3 +294,36 @@ def test_bad_parameters_are_rejected(call):
 def test_candidates_by_index_and_names_normalised():
     assert build_profile(3, []).candidates == ("0", "1", "2")
     assert build_profile(["  Ann   Lee ", "Bo"], []).candidates == ("Ann Lee", "Bo")
+
+
+def test_equal_surpluses_go_by_the_most_recent_stage_where_they_differed():
+    # Three seats, valid 34, quota 9. Stage 1: A 8, B 7, C 6, D 5, E 8. D's exclusion gives
+    # A 2 and B 3: both reach 10 at stage 2 with equal surpluses of 1; A had more at stage 1,
+    # so A's surplus goes first (stage 3), then B's (stage 4), each at trunc5(1/10) = 0.1.
+    profile = build_profile(
+        "ABCDE",
+        [((0, 2), 8), ((1, 2), 7), ((2,), 6), ((3, 0), 2), ((3, 1), 3), ((4,), 8)],
+    )
+    report = scottish_stv(profile, seats=3)
+    assert report.quota == 9 * SCALE
+    assert report.stages[1].elected == (0, 1)
+    assert [(s.action, s.candidate) for s in report.stages[2:4]] == [("surplus", 0), ("surplus", 1)]
+    assert report.stages[2].votes[2] == 6 * SCALE + 8 * 10_000
+    assert report.stages[3].votes[2] == 6 * SCALE + 15 * 10_000
+    assert report.lots == ()
+    assert report.names(report.elected) == ["A", "B", "E"]
+    assert report.names(report.excluded) == ["D", "C"]
+
+
+def test_equal_surpluses_at_every_stage_go_to_a_lot():
+    profile = build_profile("ABCD", [((0, 2), 10), ((1, 2), 10), ((2,), 5), ((3,), 4)])
+    report = scottish_stv(profile, seats=2, seed=b"\x07")
+    # quota 10: A and B elected at stage 1 on 10 each; the seats are filled, so no surplus
+    # is transferred and no lot is needed to order them
+    assert report.elected == (0, 1) and report.lots == ()
+    report = scottish_stv(profile, seats=3, seed=b"\x07")
+    # quota 8: A and B elected with surpluses of 2, equal at every stage: a lot says whose
+    # goes first
+    (lot,) = report.lots
+    assert (lot.stage, lot.purpose, lot.tied) == (1, "surplus", (0, 1))
+    assert report.stages[1].candidate == lot.order[0]

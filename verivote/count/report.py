@@ -37,8 +37,9 @@ class Lot:
     """A lot drawn among candidates tied on every stage so far.
 
     ``stage`` is the completed stage at whose end the tie was found; ``purpose`` says what
-    it decided (``exclusion``, ``surplus``, ``election order``, ``seat``); ``tied`` lists
-    the tied candidates by index; ``order`` is the drawn order (ascending digest, see
+    it decided (``exclusion``: who is excluded; ``surplus``: whose surplus goes first;
+    ``seat``: who takes the last seats); ``tied`` lists the tied candidates by index;
+    ``order`` is the drawn order (ascending digest, see
     :func:`verivote.count.ties.lot_digest`): its first candidate is the one drawn."""
 
     stage: int

@@ -72,13 +72,13 @@ def scottish_stv(profile: Profile, seats: int | None = None, seed: bytes = b"") 
         hopefuls = t.hopefuls()
         left = seats - len(elected)
         if len(hopefuls) <= left:
-            at_end = t.order(hopefuls, True, len(hopefuls), "election order")
+            at_end = t.order(hopefuls, True, 0, "election order")
             t.declare(at_end)
             elected += at_end
             break
         reached = [c for c in hopefuls if t.votes[c] >= quota]
         if reached:
-            group = t.order(reached, True, len(reached), "election order")[:left]
+            group = t.order(reached, True, left, "seat")[:left]
             t.declare(group)
             elected += group
             pending += group

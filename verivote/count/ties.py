@@ -39,11 +39,13 @@ def rank(
     lots: list[Lot],
 ) -> list[int]:
     """``candidates`` ordered by their votes at the last stage of ``history`` (highest or
-    lowest first), ties broken by earlier stages (most recent first), then by lot.
+    lowest first), ties broken by earlier stages (most recent first), then by index or lot.
 
-    Only the first ``need`` places are decided with lots: a lot is drawn (and appended to
-    ``lots``) for a group tied at every stage only when it reaches into those places; the
-    order of the later places is then by index and carries no meaning."""
+    The first ``need`` places are the ones that decide something (1 for an exclusion or a
+    surplus, the seats for plurality). A lot is drawn — and appended to ``lots`` — only for
+    a group tied at every stage that straddles place ``need``, so the lot decides which of
+    them fall within it; any other group tied at every stage stays in index order, which
+    then decides nothing."""
     sign = -1 if highest else 1
 
     def past(c: int) -> tuple[int, ...]:
@@ -57,7 +59,7 @@ def rank(
         while j < len(ordered) and past(ordered[j]) == past(ordered[i]):
             j += 1
         group = ordered[i:j]
-        if len(group) > 1 and i < need:
+        if i < need < j:
             stage = len(history)
             drawn = sorted(group, key=lambda c: lot_digest(seed, stage, names[c]))
             lots.append(Lot(stage, purpose, tuple(group), tuple(drawn)))
