@@ -284,6 +284,9 @@ def test_profile_from_decoded_fields_counts_the_invalid():
         lambda: scottish_stv(SMALL, seats=0),
         lambda: alternative_vote(SMALL, seats=2),
         lambda: alternative_vote(build_profile("A", [], withdrawn=[0])),
+        lambda: alternative_vote(ABC, seed="00"),
+        lambda: scottish_stv(SMALL, seed=bytearray(b"x")),
+        lambda: plurality(SMALL, seed=None),
     ],
 )
 def test_bad_parameters_are_rejected(call):

@@ -17,6 +17,7 @@ from __future__ import annotations
 from verivote.count.profile import Profile, standing_ballots
 from verivote.count.report import CountReport
 from verivote.count.tally import Tally
+from verivote.count.ties import check_seed
 from verivote.errors import ParameterError
 
 
@@ -30,6 +31,7 @@ def alternative_vote(profile: Profile, seats: int | None = None, seed: bytes = b
     (:class:`~verivote.errors.ParameterError`) and a profile with no standing candidate."""
     if seats is not None and seats != 1:
         raise ParameterError(f"the alternative vote fills one seat, not {seats}")
+    check_seed(seed)
     ballots, invalid = standing_ballots(profile)
     t = Tally(profile.candidates, profile.withdrawn, ballots, seed)
     if not t.hopefuls():

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from verivote.count.profile import Profile, Ranking, standing_ballots
 from verivote.count.report import SCALE, CountReport, Lot, Stage
 from verivote.count.stv import seats_for
-from verivote.count.ties import rank
+from verivote.count.ties import check_seed, rank
 
 
 def plurality(profile: Profile, seats: int | None = None, seed: bytes = b"") -> CountReport:
@@ -36,6 +36,7 @@ def _single(
     seed: bytes,
     marks: Callable[[Ranking], Ranking],
 ) -> CountReport:
+    check_seed(seed)
     seats = seats_for(profile, seats)
     ballots, invalid = standing_ballots(profile)
     n = len(profile.candidates)

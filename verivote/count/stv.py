@@ -30,6 +30,7 @@ from collections.abc import Callable
 from verivote.count.profile import Profile, standing_ballots
 from verivote.count.report import SCALE, CountReport
 from verivote.count.tally import Tally
+from verivote.count.ties import check_seed
 from verivote.errors import ParameterError
 
 
@@ -58,6 +59,7 @@ def scottish_stv(profile: Profile, seats: int | None = None, seed: bytes = b"") 
     votes + non-transferable + loss equal the valid ballots; min(seats, standing
     candidates) are elected; every lot drawn is in the report, reproducible from ``seed``.
     Rejects seats < 1 (:class:`~verivote.errors.ParameterError`)."""
+    check_seed(seed)
     seats = seats_for(profile, seats)
     ballots, invalid = standing_ballots(profile)
     valid = sum(weight for _, weight in ballots)

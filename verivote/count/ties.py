@@ -16,8 +16,17 @@ from collections.abc import Sequence
 
 from verivote.count.report import Lot
 from verivote.encoding import frame
+from verivote.errors import ParameterError
 
 LOT_DOMAIN = b"verivote/count/lot/v1"
+
+
+def check_seed(seed: object) -> bytes:
+    """``seed`` if it is ``bytes``; anything else is a :class:`ParameterError` (a text or
+    hex string would draw different lots from the same-looking seed)."""
+    if not isinstance(seed, bytes):
+        raise ParameterError(f"the seed of the lots must be bytes, not {type(seed).__name__}")
+    return seed
 
 
 def lot_digest(seed: bytes, stage: int, name: str) -> bytes:
