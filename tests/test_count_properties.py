@@ -31,7 +31,7 @@ def make(n, ballots):
     return build_profile(NAMES[:n], ballots)
 
 
-SETTINGS = settings(max_examples=150, deadline=None)
+SETTINGS = settings(max_examples=120, deadline=None)
 
 
 @SETTINGS
@@ -79,7 +79,7 @@ def test_av_winner_has_a_majority_of_continuing_votes(drawn, seed):
     assert stv.excluded[: len(report.excluded)] == report.excluded
 
 
-@SETTINGS
+@settings(max_examples=60, deadline=None)
 @given(profiles(), st.randoms(use_true_random=False), st.integers(1, 3))
 def test_counts_do_not_depend_on_ballot_order_or_grouping(drawn, rnd, seats):
     n, ballots = drawn
