@@ -128,3 +128,16 @@ def test_glasgow_json_matches_the_statutory_figures(capsys):
     assert report["excluded"] == expected["excluded_in_order"]
     final = report["stages"][-1]["votes"]
     assert {n: final[n] for n in report["elected"]} == expected["final_votes_of_elected"]
+
+
+def test_withdrawn_and_invalid_are_shown(capsys, tmp_path):
+    path = tmp_path / "w.blt"
+    path.write_text('3 1\n-2\n2 1 0\n1 2 0\n1 2 3 0\n1 0\n0\n"A"\n"B"\n"C"\n', "utf-8")
+    code, out, _ = run(capsys, path, "--rule", "av")
+    assert code == 0
+    assert "withdrawn: B" in out
+    assert "3 valid ballot(s), 2 invalid (empty 1, only-withdrawn 1)" in out
+    code, out, _ = run(capsys, path, "--rule", "av", "--json")
+    data = json.loads(out)
+    assert data["invalid_ballots"] == {"empty": 1, "only-withdrawn": 1}
+    assert data["withdrawn"] == ["B"] and data["elected"] == ["A"]

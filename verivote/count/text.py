@@ -25,7 +25,10 @@ def render_text(report: CountReport) -> str:
         head += " (" + ", ".join(f"{r} {n}" for r, n in report.invalid) + ")"
     if report.quota is not None:
         head += f"; quota {votes_text(report.quota)}"
-    lines = [head, ""]
+    lines = [head]
+    if report.withdrawn:
+        lines.append("withdrawn: " + ", ".join(report.names(report.withdrawn)))
+    lines.append("")
     lines += [f"  stage {s.number:>3}  {_action(report, s)}" for s in report.stages]
     standing = [c for c in range(len(report.candidates)) if c not in report.withdrawn]
     label = max([len(report.candidates[c]) for c in standing] + [16])
