@@ -18,7 +18,17 @@ PACKAGE = Path(__file__).resolve().parent.parent / "verivote"
 
 # Lowest first. Every other top-level name (cli, storage, server, client, store*, …) is the
 # edge, above everything.
-LAYERS = ["errors", "encoding", "groups", "elgamal", "proofs", "election", "board", "verify"]
+LAYERS = [
+    "errors",
+    "encoding",
+    "count",
+    "groups",
+    "elgamal",
+    "proofs",
+    "election",
+    "board",
+    "verify",
+]
 EDGE = len(LAYERS)
 # Top-level modules that are not in DESIGN.md's list but are primitives, not edge:
 # signatures (Ed25519 over PyNaCl, imports only errors) sits beside groups.
@@ -191,6 +201,10 @@ def test_verify_runs_without_the_edge_loaded():
         ("verivote.groups.fake", "import verivote\n", False, 0),
         ("verivote.errors", "from verivote import __version__\n", False, 0),
         ("verivote.encoding", "from verivote import errors, groups\n", False, 1),
+        ("verivote.count.stv", "from verivote.encoding import frame\n", False, 0),
+        ("verivote.count.stv", "from verivote.groups import get_group\n", False, 1),
+        ("verivote.encoding", "from verivote.count import scottish_stv\n", False, 1),
+        ("verivote.election.fake", "from verivote.count import scottish_stv\n", False, 0),
     ],
 )
 def test_checker_self_test(module, source, is_package, bad):
@@ -213,6 +227,7 @@ def test_layer_ranks():
     assert (
         layer_of("verivote.errors")
         < layer_of("verivote.encoding")
+        < layer_of("verivote.count.stv")
         < layer_of("verivote.groups.base")
     )
     assert (

@@ -19,6 +19,7 @@ from verivote.cli_board import (
     run_board_command,
     verify_url,
 )
+from verivote.cli_count import add_count_command, run_count
 from verivote.groups import DEFAULT_GROUP, GROUP_NAMES
 
 
@@ -67,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, required=True, help="record directory to write")
     # serve, receipt check, watch: the board's commands (verivote/cli_board.py)
     add_board_commands(sub)
+    add_count_command(sub)  # count: verivote/cli_count.py
     return parser
 
 
@@ -154,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         from verivote.demo import main_demo
 
         return main_demo(args.voters, args.group, args.out, args.seed)
+    if args.command == "count":
+        return run_count(args)
     if args.command == "export":
         return _export(args.store, args.election, args.out)
     # the board's commands, and verify URL (verivote/cli_board.py)
