@@ -168,6 +168,11 @@ class Group(ABC):
             ks.append(e)
         return Element(self, self._multi_pow(values, ks))
 
+    fast_multi_pow = False
+    """True when :meth:`product_of_powers` costs markedly less per term than an
+    exponentiation, so that checking many proofs as one random linear combination pays
+    even where it adds terms (see :mod:`verivote.proofs.shuffle_decryption`)."""
+
     def _multi_pow(self, values: list[Any], exponents: list[int]) -> Any:
         """Raw ``Π values[i]^exponents[i]`` with ``0 <= exponents[i] < q``: by default one
         exponentiation per term (groups with a faster method override it)."""

@@ -114,6 +114,8 @@ class Modp4096Group(Group):
             return self._generator_table.pow(k)
         return powmod(a, k, _P)
 
+    fast_multi_pow = True
+
     def _multi_pow(self, values: list[Any], exponents: list[int]) -> Any:
         """Bucket (Pippenger) multi-exponentiation: the exponents are cut into windows of
         ``c`` bits; per window every base is multiplied into the bucket of its digit and the
