@@ -277,8 +277,8 @@ def _prove_shuffle(
     """Deterministic twin of :func:`prove_shuffle`. ``randomness`` is drawn in this order:
     ``r_1..r_N`` (commitment nonces, by input row), ``r̂_1..r̂_N`` (chain nonces),
     ``ω_1, ω_2, ω_3``, ``ω_4`` per column, ``ω̂_1..ω̂_N``, ``ω'_1..ω'_N``. ``generators``
-    exists only so that tests can play a prover who picks its own (which
-    :func:`check_shuffle` must refuse)."""
+    exists only so that tests can play a prover who commits with generators of its own
+    choosing while hashing the proper ones (which :func:`check_shuffle` must refuse)."""
     group = public_key.group
     g = group.generator
     n = len(inputs)
@@ -288,8 +288,8 @@ def _prove_shuffle(
     psi = secret.permutation
     if len(psi) != n or len(secret.nonces) != n:
         raise ParameterError("prove_shuffle: the witness does not match the rows")
-    gens = tuple(generators) if generators is not None else shuffle_generators(group, context, n)
-    h, hs = gens[0], gens[1:]
+    gens = shuffle_generators(group, context, n)
+    h, hs = (gens[0], gens[1:]) if generators is None else (generators[0], generators[1:])
 
     def draw(count: int) -> list[Scalar]:
         return [next(randomness) for _ in range(count)]

@@ -1,0 +1,505 @@
+"""verivote.proofs.shuffle and shuffle_decryption: the re-encryption mix, its proof, and the
+decryption proofs of mixed ciphertexts.
+
+Known answers from tests/vectors/shuffle.json (generate_shuffle.py, through the private
+twins); Hypothesis properties (any permutation and nonces give a proof that checks, and
+the output decrypts to the input's plaintexts permuted); one negative test per attack, each
+pinned to the check that must catch it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Iterator
+
+import pytest
+from helpers import load_vectors_from_file, prop
+from hypothesis import strategies as st
+
+from verivote import elgamal
+from verivote.elgamal import Ciphertext
+from verivote.errors import DecodeError, InvalidElement, InvalidProof, ParameterError
+from verivote.groups import get_group
+from verivote.proofs import chaum_pedersen as cp
+from verivote.proofs import shuffle as sh
+from verivote.proofs import shuffle_decryption as sd
+from verivote.proofs.shuffle import InvalidShuffle, ShuffleProof, ShuffleSecret
+
+VECTORS = load_vectors_from_file("shuffle.json")
+CONTEXT = b"verivote/tests/shuffle"
+
+
+def _stream(group, label: str) -> Iterator:
+    for i in itertools.count():
+        yield group.hash_to_scalar(
+            b"verivote/tests/shuffle-stream", label.encode(), bytes([i % 256]), i.to_bytes(8, "big")
+        )
+
+
+def _rows(keypair, n: int, width: int) -> tuple[list[tuple[Ciphertext, ...]], list[list[int]]]:
+    group = keypair.public.group
+    messages = [[(i * width + k) % 7 for k in range(width)] for i in range(n)]
+    rows = [
+        tuple(
+            elgamal.encrypt_with_nonce(
+                keypair.public, m, group.hash_to_scalar(b"verivote/tests/rows", bytes([i, k]))
+            )
+            for k, m in enumerate(row)
+        )
+        for i, row in enumerate(messages)
+    ]
+    return rows, messages
+
+
+def _decrypt_rows(keypair, rows) -> list[list[bytes]]:
+    return [
+        [elgamal.decrypt_to_element(keypair.secret, ct).to_bytes() for ct in row] for row in rows
+    ]
+
+
+def _size(group) -> tuple[int, int]:
+    """(N, w) for attack tests: three rows of two ciphertexts; modp4096 two rows."""
+    return (3, 2) if group.name == "ed25519" else (2, 2)
+
+
+def _check_fails(check: str, fn) -> InvalidShuffle:
+    with pytest.raises(InvalidShuffle) as info:
+        fn()
+    assert info.value.check == check, f"expected {check}, got {info.value}"
+    return info.value
+
+
+@pytest.fixture(scope="module")
+def mixed(group, keypair):
+    """An honest mix of small rows in CONTEXT: (inputs, outputs, proof, secret)."""
+    n, width = _size(group)
+    rows, _ = _rows(keypair, n, width)
+    outputs, proof, secret = sh.shuffle(keypair.public, rows, CONTEXT)
+    return rows, outputs, proof, secret
+
+
+# --- elgamal re-encryption ------------------------------------------------------------
+
+
+def test_reencrypt_row(group, keypair):
+    rows, _ = _rows(keypair, 1, 3)
+    nonces = tuple(group.hash_to_scalar(b"verivote/tests/re", bytes([k])) for k in range(3))
+    again = elgamal.reencrypt_row_with_nonces(keypair.public, rows[0], nonces)
+    assert again == tuple(
+        elgamal.reencrypt(keypair.public, ct, r) for ct, r in zip(rows[0], nonces, strict=True)
+    )
+    fresh, fresh_nonces = elgamal.reencrypt_row(keypair.public, rows[0])
+    assert len(fresh_nonces) == 3 and fresh != rows[0]
+    assert fresh == elgamal.reencrypt_row_with_nonces(keypair.public, rows[0], fresh_nonces)
+    assert _decrypt_rows(keypair, [fresh]) == _decrypt_rows(keypair, rows)
+    one, nonce = elgamal.reencrypt_fresh(keypair.public, rows[0][0])
+    assert one == elgamal.reencrypt(keypair.public, rows[0][0], nonce) and one != rows[0][0]
+    with pytest.raises(ParameterError):
+        elgamal.reencrypt_row_with_nonces(keypair.public, rows[0], nonces[:2])
+
+
+# --- product of powers ----------------------------------------------------------------
+
+
+def test_product_of_powers(group):
+    g = group.generator
+    bases = [group.hash_to_element(b"verivote/tests/multi", bytes([i])) for i in range(3)]
+    bases += [g**i for i in range(1, 6)] + [group.identity]
+
+    @prop(group, st.lists(st.integers(0, group.order - 1), min_size=0, max_size=9), fast=25, slow=4)
+    def check(exponents):
+        chosen = bases[: len(exponents)]
+        expected = group.identity
+        for base, k in zip(chosen, exponents, strict=False):
+            expected = expected * base**k
+        assert group.product_of_powers(chosen, exponents) == expected
+
+    assert group.product_of_powers(bases[:7], [0] * 7) == group.identity
+    assert group.product_of_powers(bases[:7], [-1] * 7) == group.product_of_powers(
+        bases[:7], [group.order - 1] * 7
+    )
+    with pytest.raises(ParameterError):
+        group.product_of_powers(bases[:2], [1])
+
+
+# --- generators -----------------------------------------------------------------------
+
+
+def test_generators(group):
+    gens = sh.shuffle_generators(group, b"verivote/tests/generators", 5)
+    assert len(gens) == 6 and len({h.to_bytes() for h in gens}) == 6
+    assert all(not h.is_identity() and h != group.generator for h in gens)
+    assert gens[0] == group.hash_to_element(
+        sh.GENERATOR_DOMAIN, b"verivote/tests/generators", bytes(8)
+    )
+    assert sh.shuffle_generators(group, b"verivote/tests/generators", 2) == gens[:3]
+    assert sh.shuffle_generators(group, b"verivote/tests/generators-2", 2) != gens[:3]
+
+
+def test_generator_vectors():
+    for name, case in VECTORS["groups"].items():
+        group = get_group(name)
+        n = len(case["inputs"])
+        gens = sh.shuffle_generators(group, bytes.fromhex(case["context"]), n)
+        assert [h.hex() for h in gens] == case["generators"]
+
+
+# --- known answers --------------------------------------------------------------------
+
+
+def _stream_labels(group) -> Iterator:
+    for i in itertools.count():
+        yield group.hash_to_scalar(b"verivote/test-vectors", f"shuffle-w-{i}".encode())
+
+
+@pytest.mark.parametrize("name", sorted(VECTORS["groups"]))
+def test_known_answers(name):
+    case = VECTORS["groups"][name]
+    group = get_group(name)
+    context = bytes.fromhex(case["context"])
+    public = group.decode_element(bytes.fromhex(case["public_key"]))
+    inputs = [tuple(Ciphertext.from_dict(group, ct) for ct in row) for row in case["inputs"]]
+    outputs = [tuple(Ciphertext.from_dict(group, ct) for ct in row) for row in case["outputs"]]
+    n, width = len(inputs), len(inputs[0])
+    nonces = tuple(
+        tuple(group.decode_scalar(bytes.fromhex(r)) for r in row)
+        for row in case["reencryption_nonces"]
+    )
+    secret = ShuffleSecret(tuple(case["permutation"]), nonces)
+    assert sh._mix(public, inputs, secret) == outputs
+    proof = sh._prove_shuffle(public, inputs, outputs, secret, context, _stream_labels(group))
+    assert proof.to_dict() == case["proof"]
+    decoded = ShuffleProof.from_dict(group, case["proof"], n, width)
+    assert decoded == proof and (decoded.rows, decoded.width) == (n, width)
+    sh.check_shuffle(public, inputs, outputs, decoded, context)
+    # Decrypting the outputs gives the messages in the permuted order.
+    x = group.decode_scalar(bytes.fromhex(case["secret_key"]))
+    expected = [case["messages"][j] for j in case["permutation"]]
+    got = [
+        [
+            elgamal.DiscreteLog.for_group(group, 100).solve(elgamal.decrypt_to_element(x, ct))
+            for ct in row
+        ]
+        for row in outputs
+    ]
+    assert got == expected
+
+    d = case["decryption"]
+    share_secret = group.decode_scalar(bytes.fromhex(d["share_secret"]))
+    alpha = group.decode_element(bytes.fromhex(d["alpha"]))
+    share, dproof = sd._prove_decryption(
+        share_secret, alpha, context, group.decode_scalar(bytes.fromhex(d["nonce"]))
+    )
+    assert share.hex() == d["share"] and dproof.to_dict() == d["proof"]
+    key = group.decode_element(bytes.fromhex(d["share_key"]))
+    sd.check_decryption(key, alpha, share, sd.DecryptionProof.from_dict(group, d["proof"]), context)
+
+
+# --- properties -----------------------------------------------------------------------
+
+
+def test_any_permutation_and_nonces_verify(group, keypair):
+    max_n, max_w = (5, 3) if group.name == "ed25519" else (3, 2)
+
+    @prop(
+        group,
+        st.integers(1, max_n).flatmap(
+            lambda n: st.tuples(st.permutations(range(n)), st.integers(1, max_w))
+        ),
+        st.randoms(use_true_random=False),
+        fast=15,
+        slow=3,
+    )
+    def check(shape, rnd):
+        permutation, width = shape
+        n = len(permutation)
+        rows, _ = _rows(keypair, n, width)
+        nonces = tuple(
+            tuple(group.scalar(rnd.randrange(group.order)) for _ in range(width)) for _ in range(n)
+        )
+        secret = ShuffleSecret(tuple(permutation), nonces)
+        outputs = sh._mix(keypair.public, rows, secret)
+        proof = sh.prove_shuffle(keypair.public, rows, outputs, secret, CONTEXT)
+        sh.check_shuffle(keypair.public, rows, outputs, proof, CONTEXT)
+        plain_in = _decrypt_rows(keypair, rows)
+        plain_out = _decrypt_rows(keypair, outputs)
+        assert plain_out == [plain_in[j] for j in permutation]
+        assert sorted(plain_out) == sorted(plain_in)
+
+
+def test_shuffle_honest(group, keypair, mixed):
+    rows, outputs, proof, _ = mixed
+    sh.check_shuffle(keypair.public, rows, outputs, proof, CONTEXT)
+    assert sorted(_decrypt_rows(keypair, outputs)) == sorted(_decrypt_rows(keypair, rows))
+    assert not set(itertools.chain(*rows)) & set(itertools.chain(*outputs))  # all re-encrypted
+    round_trip = ShuffleProof.from_dict(group, proof.to_dict(), len(rows), len(rows[0]))
+    sh.check_shuffle(keypair.public, rows, outputs, round_trip, CONTEXT)
+
+
+def test_secret_is_not_shown(mixed):
+    secret = mixed[3]
+    assert "permutation" not in repr(secret) and str(secret.permutation) not in repr(secret)
+    assert not hasattr(secret, "to_dict")
+
+
+def test_rejects_bad_arguments(group, keypair):
+    rows, _ = _rows(keypair, 2, 2)
+    with pytest.raises(ParameterError):
+        sh.shuffle(keypair.public, [], CONTEXT)
+    with pytest.raises(ParameterError):
+        sh.shuffle(keypair.public, [rows[0], rows[1][:1]], CONTEXT)
+    secret = ShuffleSecret((0, 0), ((group.scalar(1),) * 2,) * 2)
+    with pytest.raises(ParameterError):
+        sh.prove_shuffle(keypair.public, rows, rows, secret, CONTEXT)
+
+
+# --- attacks, each pinned to the check that catches it --------------------------------
+
+
+def test_dropped_row(keypair, mixed):
+    rows, outputs, proof, _ = mixed
+    _check_fails(
+        "shuffle.shape",
+        lambda: sh.check_shuffle(keypair.public, rows, outputs[:-1], proof, CONTEXT),
+    )
+    # A mixer that drops a row and proves over one row fewer is caught the same way.
+    _check_fails(
+        "shuffle.shape",
+        lambda: sh.check_shuffle(keypair.public, rows[:-1], outputs[:-1], proof, CONTEXT),
+    )
+
+
+def test_duplicated_row(group, keypair, mixed):
+    rows, outputs, _, secret = mixed
+    n = len(rows)
+    # Honest-looking witness, one output replaced by a copy of another: the re-encryption
+    # equation fails.
+    forged = list(outputs)
+    forged[1] = elgamal.reencrypt_row(keypair.public, forged[0])[0]
+    proof = sh._prove_shuffle(keypair.public, rows, forged, secret, CONTEXT, _stream(group, "dup"))
+    _check_fails(
+        "shuffle.t4", lambda: sh.check_shuffle(keypair.public, rows, forged, proof, CONTEXT)
+    )
+    # A witness that maps two outputs to one input (not a permutation) makes every
+    # re-encryption equation hold: the commitment chain's product catches it.
+    psi = (0, 0, *range(2, n))
+    cheat = ShuffleSecret(psi, secret.nonces)
+    dup = [
+        elgamal.reencrypt_row_with_nonces(keypair.public, rows[j], cheat.nonces[i])
+        for i, j in enumerate(psi)
+    ]
+    proof = sh._prove_shuffle(keypair.public, rows, dup, cheat, CONTEXT, _stream(group, "dup2"))
+    _check_fails("shuffle.t2", lambda: sh.check_shuffle(keypair.public, rows, dup, proof, CONTEXT))
+
+
+def test_replaced_row(group, keypair, mixed):
+    rows, outputs, _, secret = mixed
+    forged = list(outputs)
+    forged[0] = tuple(elgamal.encrypt(keypair.public, 6)[0] for _ in forged[0])
+    proof = sh._prove_shuffle(keypair.public, rows, forged, secret, CONTEXT, _stream(group, "rep"))
+    _check_fails(
+        "shuffle.t4", lambda: sh.check_shuffle(keypair.public, rows, forged, proof, CONTEXT)
+    )
+
+
+def test_reordered_without_proof(group, keypair, mixed):
+    rows, outputs, proof, secret = mixed
+    swapped = [outputs[1], outputs[0], *outputs[2:]]
+    # The published proof no longer matches the statement.
+    _check_fails(
+        "shuffle.challenge", lambda: sh.check_shuffle(keypair.public, rows, swapped, proof, CONTEXT)
+    )
+    # Re-proved with the witness of the original order: the re-encryption equation fails.
+    again = sh._prove_shuffle(
+        keypair.public, rows, swapped, secret, CONTEXT, _stream(group, "swap")
+    )
+    _check_fails(
+        "shuffle.t4", lambda: sh.check_shuffle(keypair.public, rows, swapped, again, CONTEXT)
+    )
+    # Inputs reordered under the same proof.
+    _check_fails(
+        "shuffle.challenge",
+        lambda: sh.check_shuffle(keypair.public, rows[::-1], outputs, proof, CONTEXT),
+    )
+
+
+def test_replayed_under_other_context_or_key(group, keypair, mixed):
+    rows, outputs, proof, _ = mixed
+    _check_fails(
+        "shuffle.challenge",
+        lambda: sh.check_shuffle(keypair.public, rows, outputs, proof, CONTEXT + b"/other"),
+    )
+    other = group.generator ** group.hash_to_scalar(b"verivote/tests", b"other key")
+    _check_fails(
+        "shuffle.challenge", lambda: sh.check_shuffle(other, rows, outputs, proof, CONTEXT)
+    )
+
+
+def test_prover_chosen_generators(group, keypair, mixed):
+    rows, outputs, _, secret = mixed
+    n = len(rows)
+    # Generators of another context, and generators with known logarithms (a trapdoor):
+    # the checker uses its own, so the permutation commitment does not open.
+    for gens in (
+        sh.shuffle_generators(group, CONTEXT + b"/elsewhere", n),
+        tuple(group.generator ** (i + 2) for i in range(n + 1)),
+    ):
+        proof = sh._prove_shuffle(
+            keypair.public, rows, outputs, secret, CONTEXT, _stream(group, "gen"), gens
+        )
+        _check_fails(
+            "shuffle.t1",
+            lambda proof=proof: sh.check_shuffle(keypair.public, rows, outputs, proof, CONTEXT),
+        )
+    # The order of the checker's own generators matters as much.
+    mine = sh.shuffle_generators(group, CONTEXT, n)
+    swapped = (mine[0], mine[2], mine[1], *mine[3:])
+    proof = sh._prove_shuffle(
+        keypair.public, rows, outputs, secret, CONTEXT, _stream(group, "gen2"), swapped
+    )
+    _check_fails(
+        "shuffle.t3", lambda: sh.check_shuffle(keypair.public, rows, outputs, proof, CONTEXT)
+    )
+
+
+def _altered(proof: ShuffleProof, field: str) -> ShuffleProof:
+    """``proof`` with the first element of ``field`` multiplied by g, or its first scalar
+    plus one."""
+    group = proof.s1.group
+    value = getattr(proof, field)
+    if field == "t4":
+        changed = ((value[0][0] * group.generator, value[0][1]), *value[1:])
+    elif field in ("commitments", "chain", "t_hat"):
+        changed = (value[0] * group.generator, *value[1:])
+    elif field in ("s4", "s_hat", "s_prime"):
+        changed = (value[0] + 1, *value[1:])
+    elif field in ("t1", "t2", "t3"):
+        changed = value * group.generator
+    else:
+        changed = value + 1
+    return dataclasses.replace(proof, **{field: changed})
+
+
+@pytest.mark.parametrize(
+    ("field", "check"),
+    [
+        ("commitments", "shuffle.challenge"),
+        ("chain", "shuffle.challenge"),
+        ("t1", "shuffle.challenge"),
+        ("t4", "shuffle.challenge"),
+        ("t_hat", "shuffle.challenge"),
+        ("challenge", "shuffle.challenge"),
+        ("s1", "shuffle.t1"),
+        ("s2", "shuffle.t2"),
+        ("s3", "shuffle.t3"),
+        ("s_prime", "shuffle.t3"),
+        ("s4", "shuffle.t4"),
+        ("s_hat", "shuffle.t_hat"),
+    ],
+)
+def test_altered_proof_field(keypair, mixed, field, check):
+    rows, outputs, proof, _ = mixed
+    bad = _altered(proof, field)
+    _check_fails(check, lambda: sh.check_shuffle(keypair.public, rows, outputs, bad, CONTEXT))
+
+
+def test_shape_mismatch(group, keypair, mixed):
+    rows, outputs, proof, _ = mixed
+    narrow_in = [row[:1] for row in rows]
+    narrow_out = [row[:1] for row in outputs]
+    _check_fails(
+        "shuffle.shape",
+        lambda: sh.check_shuffle(keypair.public, narrow_in, narrow_out, proof, CONTEXT),
+    )
+    _check_fails("shuffle.shape", lambda: sh.check_shuffle(keypair.public, [], [], proof, CONTEXT))
+    ragged = [rows[0][:1], *rows[1:]]
+    _check_fails(
+        "shuffle.shape", lambda: sh.check_shuffle(keypair.public, ragged, outputs, proof, CONTEXT)
+    )
+
+
+def test_decoding_is_strict(group, mixed):
+    rows, _, proof, _ = mixed
+    n, width = len(rows), len(rows[0])
+    obj = proof.to_dict()
+    with pytest.raises(DecodeError):
+        ShuffleProof.from_dict(group, obj, n + 1, width)
+    with pytest.raises(DecodeError):
+        ShuffleProof.from_dict(group, obj, n, width + 1)
+    with pytest.raises(DecodeError):
+        ShuffleProof.from_dict(group, {**obj, "x": 1}, n, width)
+    bad = {**obj, "t": {**obj["t"], "t1": "00" * group.element_size}}
+    with pytest.raises(InvalidElement):
+        ShuffleProof.from_dict(group, bad, n, width)
+    bad = {**obj, "e": "ff" * group.scalar_size}
+    with pytest.raises(DecodeError):
+        ShuffleProof.from_dict(group, bad, n, width)
+
+
+# --- decryption proofs of mixed ciphertexts ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shares(group):
+    """Two trustees' shares of four ciphertexts (two on modp4096)."""
+    count = 4 if group.name == "ed25519" else 2
+    keys = [group.hash_to_scalar(b"verivote/tests/share", bytes([t])) for t in range(2)]
+    alphas = [group.hash_to_element(b"verivote/tests/alpha", bytes([i])) for i in range(count)]
+    items = []
+    for x in keys:
+        for i, alpha in enumerate(alphas):
+            context = CONTEXT + bytes([i])
+            share, proof = sd.prove_decryption(x, alpha, context)
+            items.append((group.generator**x, alpha, share, proof, context))
+    return items
+
+
+def test_decryption_proofs(group, shares):
+    for key, alpha, share, proof, context in shares:
+        sd.check_decryption(key, alpha, share, proof, context)
+        # The same proof in challenge form is an ordinary Chaum–Pedersen proof.
+        c = sd._challenge(key, alpha, share, proof, context)
+        cp.verify_equal_logs(
+            (group.generator, alpha),
+            (key, share),
+            cp.ChaumPedersenProof(c, proof.response),
+            context,
+        )
+        assert sd.DecryptionProof.from_dict(group, proof.to_dict()) == proof
+    for batch in (True, False):
+        sd.check_decryptions(shares, batch=batch)
+    sd.check_decryptions(shares)
+    sd.check_decryptions([])
+
+
+@pytest.mark.parametrize("batch", [True, False])
+def test_false_decryption_is_named(group, shares, batch):
+    items = list(shares)
+    key, alpha, share, proof, context = items[3]
+    items[3] = (key, alpha, share * group.generator, proof, context)
+    with pytest.raises(sd.InvalidDecryption) as info:
+        sd.check_decryptions(items, batch=batch)
+    assert info.value.index == 3
+    # A proof replayed for another ciphertext's share.
+    items = list(shares)
+    key, alpha, share, _, context = items[1]
+    items[1] = (key, alpha, share, shares[0][3], context)
+    with pytest.raises(sd.InvalidDecryption) as info:
+        sd.check_decryptions(items, batch=batch)
+    assert info.value.index == 1
+
+
+def test_decryption_equations_named(group, shares):
+    key, alpha, share, proof, context = shares[0]
+    wrong_s = sd.DecryptionProof(proof.a1, proof.a2, proof.response + 1)
+    with pytest.raises(sd.InvalidDecryption, match="A1"):
+        sd.check_decryption(key, alpha, share, wrong_s, context)
+    with pytest.raises(sd.InvalidDecryption, match="identity"):
+        sd.check_decryption(key, group.identity, share, proof, context)
+    batch = sd.DecryptionBatch(group)
+    batch.add(key, alpha, share, wrong_s, context)
+    with pytest.raises(InvalidProof):
+        batch.verify()
+    with pytest.raises(DecodeError):
+        sd.DecryptionProof.from_dict(group, {"a1": proof.a1.hex(), "s": proof.response.hex()})
