@@ -503,3 +503,14 @@ def test_decryption_equations_named(group, shares):
         batch.verify()
     with pytest.raises(DecodeError):
         sd.DecryptionProof.from_dict(group, {"a1": proof.a1.hex(), "s": proof.response.hex()})
+
+
+def test_false_chain_link_is_named(group, keypair, mixed):
+    rows, outputs, proof, _ = mixed
+    s_hat = list(proof.s_hat)
+    s_hat[-1] = s_hat[-1] + 1
+    bad = dataclasses.replace(proof, s_hat=tuple(s_hat))
+    error = _check_fails(
+        "shuffle.t_hat", lambda: sh.check_shuffle(keypair.public, rows, outputs, bad, CONTEXT)
+    )
+    assert f"link {len(rows)} " in error.reason

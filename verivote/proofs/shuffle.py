@@ -25,7 +25,9 @@ generator ``g`` (a table in modp4096, libsodium's base-point multiplication in e
 
 * mixing: ``w`` fixed (``g^r``) and ``w`` by the public key (``pk^r``);
 * proving: 3 fixed and ``3 + 2w`` variable: 8 per row for ``w = 1``, 10 for ``w = 2``;
-* checking: 1 fixed and ``4 + 4w`` variable: 9 per row for ``w = 1``, 13 for ``w = 2``.
+* checking: ``4 + 4w`` variable: 8 per row for ``w = 1``, 12 for ``w = 2`` (the ``N``
+  links of the commitment chain are checked as one random linear combination, in which
+  every ``ĉ_i`` is one term and ``g`` one term for them all).
 
 On ed25519 a variable term costs a full scalar multiplication (PyNaCl exposes no
 multi-scalar multiplication); on modp4096 the products of powers are bucket
@@ -449,7 +451,33 @@ def check_shuffle(
                     f"column {k}: the {part} re-encryption equation does not hold",
                 )
 
-    # t̂_i: g^ŝ_i · ĉ_{i-1}^{s'_i} · ĉ_i^-c = t̂_i
+    # t̂_i: g^ŝ_i · ĉ_{i-1}^{s'_i} · ĉ_i^-c = t̂_i, all N links as one random linear
+    # combination (weights ρ_i of 128 bits from the OS; a false link passes with probability
+    # at most 2^-127), each ĉ_i one term; one by one only to name a false link.
+    _check_chain_links(h, proof, minus_c)
+
+
+def _check_chain_links(h: Element, proof: ShuffleProof, minus_c: Scalar) -> None:
+    group = h.group
+    q = group.order
+    n = len(proof.chain)
+    rho = [secrets.randbits(128) | 1 for _ in range(n)]
+    g_exponent = 0
+    chain_exponents = [0] * n
+    for i in range(n):
+        g_exponent += rho[i] * proof.s_hat[i].value
+        chain_exponents[i] += rho[i] * minus_c.value
+        if i + 1 < n:
+            chain_exponents[i] += rho[i + 1] * proof.s_prime[i + 1].value
+    combined = group.product_of_powers(
+        [group.generator, h, *proof.chain, *proof.t_hat],
+        [g_exponent % q, rho[0] * proof.s_prime[0].value % q]
+        + [e % q for e in chain_exponents]
+        + [q - r for r in rho],
+    )
+    if combined.is_identity():
+        return
+    g = group.generator
     previous = h
     for i in range(n):
         value = g ** proof.s_hat[i] * group.product_of_powers(
@@ -458,3 +486,5 @@ def check_shuffle(
         if value != proof.t_hat[i]:
             raise InvalidShuffle("shuffle.t_hat", f"link {i + 1} of the commitment chain")
         previous = proof.chain[i]
+    # Every link holds alone but not together: only possible with a non-subgroup element.
+    raise InvalidShuffle("shuffle.t_hat", "the links hold one by one but not together")
