@@ -12,7 +12,8 @@ verifier of ``k`` mixes of one election would). Figures are milliseconds per cip
 (the time divided by ``N·w``), minimum and median over the rounds.
 
 It also counts exponentiations per ciphertext by instrumenting the group: an
-exponentiation of the generator ``g`` ("fixed"), of any other base ("variable"), and the
+exponentiation of the generator ``g`` or, on modp4096, of a base with a fixed-base table
+(the public key; the generator ``h`` for N >= 20) ("fixed"), of any other base, and the
 terms of products of powers (multi-exponentiations; on ed25519 each term is a scalar
 multiplication, on modp4096 a bucket multi-exponentiation shares the work).
 
@@ -68,7 +69,8 @@ class Case:
 
 
 class Counter:
-    """Counts exponentiations on one group instance (fixed g, variable, product terms)."""
+    """Counts exponentiations on one group instance: fixed base (``g``, or a base with a
+    modp4096 fixed-base table), other bases, and terms of products of powers."""
 
     def __init__(self, group: Group) -> None:
         self.group = group
@@ -80,9 +82,11 @@ class Counter:
         pow_, multi = group._pow, group._multi_pow
         g = group._generator()
 
+        tables = getattr(group, "_tables", {})
+
         def counted_pow(a: Any, k: int) -> Any:
             if not self.depth:
-                if a == g:
+                if a == g or a in tables:
                     self.fixed += 1
                 else:
                     self.variable += 1

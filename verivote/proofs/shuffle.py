@@ -24,7 +24,9 @@ generator ``g`` (a table in modp4096, libsodium's base-point multiplication in e
 "variable" means any other base, most of them terms of one multi-exponentiation:
 
 * mixing: ``w`` fixed (``g^r``) and ``w`` by the public key (``pk^r``);
-* proving: 3 fixed and ``3 + 2w`` variable: 8 per row for ``w = 1``, 10 for ``w = 2``;
+* proving: 3 fixed, 2 of ``h`` and ``1 + 2w`` variable: 8 per row for ``w = 1``, 10 for
+  ``w = 2`` (the commitment chain and ``t̂`` are computed from powers of ``g`` and ``h``
+  alone, so on modp4096 five of the eight use fixed-base tables);
 * checking: ``4 + 4w`` variable: 8 per row for ``w = 1``, 12 for ``w = 2`` (the ``N``
   links of the commitment chain are checked as one random linear combination, in which
   every ``ĉ_i`` is one term and ``g`` one term for them all).
@@ -305,13 +307,20 @@ def _prove_shuffle(
     transcript, u = _statement(public_key, gens, inputs, outputs, com, width, context)
     u_perm = [u[j] for j in psi]  # u'_i = u_{ψ(i)}
 
-    # Commitment chain: ĉ_0 = h, ĉ_i = g^{r̂_i} · ĉ_{i-1}^{u'_i}.
+    # Commitment chain: ĉ_0 = h, ĉ_i = g^{r̂_i} · ĉ_{i-1}^{u'_i}, computed in closed form
+    # ĉ_i = g^{R_i} · h^{U_i} with R_i = r̂_i + u'_i·R_{i-1}, U_i = u'_i·U_{i-1} (R_0 = 0,
+    # U_0 = 1): powers of the two fixed bases g and h instead of a chain of variable ones
+    # (with a fixed-base table for h on modp4096, about 7× cheaper).
+    if n >= 20:
+        group.precompute(h)
     r_hat = draw(n)
+    big_r = [group.scalar(0)]
+    big_u = [group.scalar(1)]
     chain: list[Element] = []
-    previous = h
     for i in range(n):
-        previous = g ** r_hat[i] * previous ** u_perm[i]
-        chain.append(previous)
+        big_r.append(r_hat[i] + u_perm[i] * big_r[i])
+        big_u.append(u_perm[i] * big_u[i])
+        chain.append(g ** big_r[i + 1] * h ** big_u[i + 1])
 
     w1, w2, w3 = draw(3)
     w4 = draw(width)
@@ -330,7 +339,10 @@ def _prove_shuffle(
                 public_key ** (-w4[k]) * group.product_of_powers(betas, w_prime),
             )
         )
-    t_hat = [g ** w_hat[i] * (h if i == 0 else chain[i - 1]) ** w_prime[i] for i in range(n)]
+    # t̂_i = g^{ω̂_i} · ĉ_{i-1}^{ω'_i} = g^{ω̂_i + ω'_i·R_{i-1}} · h^{ω'_i·U_{i-1}}
+    t_hat = [
+        g ** (w_hat[i] + w_prime[i] * big_r[i]) * h ** (w_prime[i] * big_u[i]) for i in range(n)
+    ]
     c = _final_challenge(transcript, chain, t1, t2, t3, t4, t_hat)
 
     # v_i = Π_{k>i} u'_k, so that ĉ_N = g^{Σ r̂_i v_i} · h^{Π u'_i}.
