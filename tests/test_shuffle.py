@@ -20,13 +20,14 @@ from hypothesis import strategies as st
 from verivote import elgamal
 from verivote.elgamal import Ciphertext
 from verivote.errors import DecodeError, InvalidElement, InvalidProof, ParameterError
-from verivote.groups import get_group
+from verivote.groups import get_group, modp4096
 from verivote.proofs import chaum_pedersen as cp
 from verivote.proofs import shuffle as sh
 from verivote.proofs import shuffle_decryption as sd
 from verivote.proofs.shuffle import InvalidShuffle, ShuffleProof, ShuffleSecret
 
 VECTORS = load_vectors_from_file("shuffle.json")
+GROUP_VECTORS = load_vectors_from_file("groups.json")["groups"]
 CONTEXT = b"verivote/tests/shuffle"
 
 
@@ -514,3 +515,47 @@ def test_false_chain_link_is_named(group, keypair, mixed):
         "shuffle.t_hat", lambda: sh.check_shuffle(keypair.public, rows, outputs, bad, CONTEXT)
     )
     assert f"link {len(rows)} " in error.reason
+
+
+# --- decoding many elements at once ---------------------------------------------------
+
+
+def test_decode_elements(group, mixed):
+    _, outputs, _, _ = mixed
+    good = [x.to_bytes() for row in outputs for ct in row for x in (ct.alpha, ct.beta)]
+    assert group.decode_elements(good) == [group.decode_element(d) for d in good]
+    assert group.decode_elements(good[:2]) == [group.decode_element(d) for d in good[:2]]
+    size = group.element_size
+    if group.name == "modp4096":
+        p = modp4096.P
+        # A quadratic residue outside the order-q subgroup (passes the Jacobi test, fails
+        # the combined power), and a non-residue (fails the Jacobi test).
+        residue = int.from_bytes(good[0], "big") * 4 % p
+        bad = [residue.to_bytes(size, "big"), (p - 1).to_bytes(size, "big")]
+    else:
+        bad = [
+            bytes.fromhex(case["encoded"])
+            for case in GROUP_VECTORS["ed25519"]["elements"]
+            if case["result"] == "invalid" and len(case["encoded"]) == 2 * size
+        ]
+        assert len(bad) >= 10
+    for value in bad:
+        for position in (0, len(good) - 1):
+            data = list(good)
+            data[position] = value
+            with pytest.raises(InvalidElement):
+                group.decode_elements(data)
+
+
+def test_decode_rows(group, mixed):
+    _, outputs, _, _ = mixed
+    obj = [[ct.to_dict() for ct in row] for row in outputs]
+    assert sh.decode_rows(group, obj, len(outputs), len(outputs[0])) == outputs
+    with pytest.raises(DecodeError):
+        sh.decode_rows(group, obj, len(outputs) + 1, len(outputs[0]))
+    with pytest.raises(DecodeError):
+        sh.decode_rows(group, obj, len(outputs), len(outputs[0]) + 1)
+    broken = [list(row) for row in obj]
+    broken[-1][-1] = {"a": broken[-1][-1]["a"], "b": "00" * group.element_size}
+    with pytest.raises(InvalidElement):
+        sh.decode_rows(group, broken, len(outputs), len(outputs[0]))

@@ -115,6 +115,13 @@ class Group(ABC):
         :meth:`Element.is_identity`). Raises :class:`~verivote.errors.InvalidElement`."""
         return Element(self, self._decode(data))
 
+    def decode_elements(self, data: Sequence[bytes]) -> list[Element]:
+        """Strictly decode many elements, with exactly the guarantees of
+        :meth:`decode_element` for each (groups where validation is an exponentiation
+        validate many at once, see modp4096). Raises
+        :class:`~verivote.errors.InvalidElement` for the first invalid one."""
+        return [self.decode_element(d) for d in data]
+
     def decode_element_deferred(self, data: bytes) -> Element:
         """Decode an element checking its encoding only (length, canonical form), not its
         subgroup membership. The caller must establish membership before trusting it:

@@ -12,6 +12,8 @@ about 300 for a 256-bit exponent.
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Sequence
 from typing import Any
 
 import gmpy2
@@ -172,6 +174,31 @@ class Modp4096Group(Group):
         if powmod(x, Q, _P) != 1:
             raise InvalidElement("modp4096: element is not in the order-q subgroup")
         return x
+
+    def decode_elements(self, data: Sequence[bytes]) -> list[Element]:
+        """Decode many elements, checking subgroup membership for all at once.
+
+        Each ``x`` must pass the range check and have Jacobi symbol ``(x/p) = 1``: the
+        order-``q`` subgroup lies in the quadratic residues, whose group has odd order
+        ``q·r'``, so this removes any component of order 2 (``p − 1 = 2·q·r'``, ``(p−1)/2``
+        odd). Then ``(Π x_i^ρ_i)^q = 1`` with fresh odd 128-bit weights ``ρ_i`` from the
+        OS: a residue outside the subgroup has a component of prime order ``r'`` (3840
+        bits), which survives the combination except with probability at most ``2^-127``.
+        Cost: a Jacobi symbol (about 23 µs) and a share of one short multi-exponentiation
+        per element, and one exponentiation in all, instead of one exponentiation (1.5 ms)
+        per element. When the combination fails the elements are decoded one by one, so
+        the error names the first invalid one."""
+        if len(data) < 4:
+            return [self.decode_element(d) for d in data]
+        elements = [self.decode_element_deferred(d) for d in data]
+        for element in elements:
+            if gmpy2.jacobi(element.value, _P) != 1:
+                raise InvalidElement("modp4096: element is not in the order-q subgroup")
+        weights = [secrets.randbits(128) | 1 for _ in elements]
+        combined = self._multi_pow([e.value for e in elements], weights)
+        if powmod(combined, Q, _P) != 1:
+            return [self.decode_element(d) for d in data]
+        return elements
 
     def decode_element_deferred(self, data: bytes) -> Element:
         """Range check only (``1 <= x < p``, 512 bytes): the ``x^q = 1`` test, a full

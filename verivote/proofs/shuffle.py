@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from verivote.elgamal import Ciphertext, reencrypt_row_with_nonces
 from verivote.errors import InvalidProof, ParameterError
 from verivote.groups.base import Element, Group, Scalar
-from verivote.proofs.shuffle_codec import ShuffleProof
+from verivote.proofs.shuffle_codec import ShuffleProof, decode_rows
 from verivote.proofs.transcript import Transcript
 
 __all__ = [
@@ -57,6 +57,7 @@ __all__ = [
     "ShuffleProof",
     "ShuffleSecret",
     "check_shuffle",
+    "decode_rows",
     "prove_shuffle",
     "shuffle",
     "shuffle_generators",

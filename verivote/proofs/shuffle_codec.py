@@ -12,7 +12,9 @@ JSON form, every element and scalar in lowercase hex of its canonical encoding::
             "s4": [hex × w], "sh": [hex × N], "sp": [hex × N]}}
 
 Decoding checks the exact keys, the lengths ``N`` and ``w`` the caller expects, and fully
-validates every element (``decode_element``: canonical and in the prime-order subgroup).
+validates every element (canonical and in the prime-order subgroup), all of a proof's
+elements in one go (:meth:`~verivote.groups.base.Group.decode_elements`).
+:func:`decode_rows` does the same for the rows of ciphertexts a mix takes and gives.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from verivote.elgamal import Ciphertext
 from verivote.encoding import from_hex
 from verivote.errors import DecodeError
 from verivote.groups.base import Element, Group, Scalar
@@ -92,14 +95,16 @@ class ShuffleProof:
         if rows < 1 or width < 1:
             raise DecodeError("shuffle proof: rows and width must be positive")
         t, s = obj["t"], obj["s"]
+        raw: list[bytes] = []
 
-        def element(x: Any, what: str) -> Element:
-            return group.decode_element(from_hex(x, group.element_size, what))
+        def element(x: Any, what: str) -> int:
+            raw.append(from_hex(x, group.element_size, what))
+            return len(raw) - 1
 
-        def elements(x: Any, what: str, length: int) -> tuple[Element, ...]:
+        def elements(x: Any, what: str, length: int) -> list[int]:
             if not isinstance(x, list) or len(x) != length:
                 raise DecodeError(f"{what}: expected a list of {length} elements")
-            return tuple(element(e, what) for e in x)
+            return [element(e, what) for e in x]
 
         def scalar(x: Any, what: str) -> Scalar:
             return group.decode_scalar(from_hex(x, group.scalar_size, what))
@@ -113,14 +118,20 @@ class ShuffleProof:
                 raise DecodeError("shuffle proof t4: expected [α, β] pairs")
             what = "shuffle proof t4"
             pairs.append((element(pair[0], what), element(pair[1], what)))
+        commitments = elements(obj["c"], "shuffle proof c", rows)
+        chain = elements(obj["ch"], "shuffle proof ch", rows)
+        t1, t2, t3 = (element(t[k], f"shuffle proof {k}") for k in ("t1", "t2", "t3"))
+        t_hat = elements(t["th"], "shuffle proof th", rows)
+        # Every element validated in one go (one exponentiation in all on modp4096).
+        decoded = group.decode_elements(raw)
         return cls(
-            commitments=elements(obj["c"], "shuffle proof c", rows),
-            chain=elements(obj["ch"], "shuffle proof ch", rows),
-            t1=element(t["t1"], "shuffle proof t1"),
-            t2=element(t["t2"], "shuffle proof t2"),
-            t3=element(t["t3"], "shuffle proof t3"),
-            t4=tuple(pairs),
-            t_hat=elements(t["th"], "shuffle proof th", rows),
+            commitments=tuple(decoded[i] for i in commitments),
+            chain=tuple(decoded[i] for i in chain),
+            t1=decoded[t1],
+            t2=decoded[t2],
+            t3=decoded[t3],
+            t4=tuple((decoded[a], decoded[b]) for a, b in pairs),
+            t_hat=tuple(decoded[i] for i in t_hat),
             challenge=scalar(obj["e"], "shuffle proof e"),
             s1=scalar(s["s1"], "shuffle proof s1"),
             s2=scalar(s["s2"], "shuffle proof s2"),
@@ -129,3 +140,27 @@ class ShuffleProof:
             s_hat=tuple(scalar_list(group, s["sh"], "shuffle proof sh", rows)),
             s_prime=tuple(scalar_list(group, s["sp"], "shuffle proof sp", rows)),
         )
+
+
+def decode_rows(group: Group, obj: Any, rows: int, width: int) -> list[tuple[Ciphertext, ...]]:
+    """Strictly decode ``rows`` rows of ``width`` ciphertexts (JSON: a list of lists of
+    ``{"a": hex, "b": hex}``), validating every element completely, all in one go
+    (:meth:`~verivote.groups.base.Group.decode_elements`); raises DecodeError."""
+    if not isinstance(obj, list) or len(obj) != rows:
+        raise DecodeError(f"ciphertext rows: expected a list of {rows} rows")
+    raw: list[bytes] = []
+    for row in obj:
+        if not isinstance(row, list) or len(row) != width:
+            raise DecodeError(f"ciphertext rows: expected rows of {width} ciphertexts")
+        for ct in row:
+            expect_keys(ct, ("a", "b"), "ciphertext")
+            raw.append(from_hex(ct["a"], group.element_size, "ciphertext a"))
+            raw.append(from_hex(ct["b"], group.element_size, "ciphertext b"))
+    decoded = group.decode_elements(raw)
+    return [
+        tuple(
+            Ciphertext(decoded[2 * (i * width + k)], decoded[2 * (i * width + k) + 1])
+            for k in range(width)
+        )
+        for i in range(rows)
+    ]
