@@ -44,6 +44,7 @@ from verivote.groups import get_group
 from verivote.groups.base import Group
 from verivote.proofs import shuffle as sh
 from verivote.proofs import shuffle_decryption as sd
+from verivote.proofs import shuffle_statement as statement
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import code_version, cpu_model
@@ -117,8 +118,8 @@ def setup(case: Case) -> None:
         tuple(elgamal.encrypt(keypair.public, (i + k) % 5)[0] for k in range(case.width))
         for i in range(case.n)
     ]
-    sh._GENERATOR_CACHE.clear()
-    sh._GENERATOR_COUNTS.clear()
+    statement._GENERATOR_CACHE.clear()
+    statement._GENERATOR_COUNTS.clear()
     start = time.perf_counter()
     sh.shuffle_generators(group, CONTEXT, case.n)
     case.generators_s = time.perf_counter() - start

@@ -45,9 +45,15 @@ from dataclasses import dataclass
 
 from verivote.elgamal import Ciphertext, reencrypt_row_with_nonces
 from verivote.errors import InvalidProof, ParameterError
-from verivote.groups.base import Element, Group, Scalar
+from verivote.groups.base import Element, Scalar
 from verivote.proofs.shuffle_codec import ShuffleProof, decode_rows
-from verivote.proofs.transcript import Transcript
+from verivote.proofs.shuffle_statement import (
+    GENERATOR_DOMAIN,
+    PROTOCOL,
+    final_challenge,
+    shuffle_generators,
+    statement_transcript,
+)
 
 __all__ = [
     "GENERATOR_DOMAIN",
@@ -63,9 +69,6 @@ __all__ = [
     "shuffle_generators",
 ]
 
-PROTOCOL = b"shuffle"
-CHALLENGE_PROTOCOL = b"shuffle/u"
-GENERATOR_DOMAIN = b"verivote/v1/shuffle/generators"
 
 Row = tuple[Ciphertext, ...]
 
@@ -92,112 +95,6 @@ class ShuffleSecret:
 
     def __repr__(self) -> str:
         return f"<ShuffleSecret of {len(self.permutation)} rows>"
-
-
-# --- generators ------------------------------------------------------------------------
-
-_GENERATOR_CACHE: dict[tuple[str, bytes], list[Element]] = {}
-_CACHE_LIMIT = 16
-
-
-def shuffle_generators(group: Group, context: bytes, n: int) -> tuple[Element, ...]:
-    """The ``n + 1`` commitment generators ``(h, h_1, …, h_n)`` for a shuffle of ``n`` rows
-    in ``context``.
-
-    Candidate ``j = 0, 1, 2, …`` is ``group.hash_to_element(GENERATOR_DOMAIN, context,
-    u64(j))`` — never the identity nor ``g`` — and a candidate equal to an earlier accepted
-    one is skipped; the first ``n + 1`` accepted are the generators. Their discrete
-    logarithms are unknown to everyone, as for any output of ``hash_to_element``. The list
-    for ``n`` is a prefix of the list for any larger ``n``, so it is computed once per
-    context (cached: on modp4096 each costs about 21 ms)."""
-    if n < 0:
-        raise ParameterError("a shuffle has a non-negative number of rows")
-    key = (group.name, bytes(context))
-    accepted = _GENERATOR_CACHE.get(key)
-    if accepted is None:
-        if len(_GENERATOR_CACHE) >= _CACHE_LIMIT:
-            _GENERATOR_CACHE.pop(next(iter(_GENERATOR_CACHE)))
-        accepted = []
-        _GENERATOR_CACHE[key] = accepted
-    if len(accepted) < n + 1:
-        seen = {h.to_bytes() for h in accepted}
-        j = _GENERATOR_COUNTS.get(key, 0)
-        while len(accepted) < n + 1:
-            candidate = group.hash_to_element(GENERATOR_DOMAIN, context, j.to_bytes(8, "big"))
-            j += 1
-            encoded = candidate.to_bytes()
-            if encoded not in seen:
-                seen.add(encoded)
-                accepted.append(candidate)
-        _GENERATOR_COUNTS[key] = j
-    return tuple(accepted[: n + 1])
-
-
-_GENERATOR_COUNTS: dict[tuple[str, bytes], int] = {}
-
-
-# --- the statement and its challenges ----------------------------------------------------
-
-
-def _flatten(rows: Sequence[Sequence[Ciphertext]]) -> list[Element]:
-    out: list[Element] = []
-    for row in rows:
-        for ct in row:
-            out.append(ct.alpha)
-            out.append(ct.beta)
-    return out
-
-
-def _statement(
-    public_key: Element,
-    generators: Sequence[Element],
-    inputs: Sequence[Sequence[Ciphertext]],
-    outputs: Sequence[Sequence[Ciphertext]],
-    commitments: Sequence[Element],
-    width: int,
-    context: bytes,
-) -> tuple[Transcript, list[Scalar]]:
-    """The transcript up to the permutation commitments, and the challenge vector ``u``."""
-    group = public_key.group
-    transcript = (
-        Transcript(PROTOCOL, group, context)
-        .integer(b"N", len(inputs))
-        .integer(b"w", width)
-        .element(b"pk", public_key)
-        .elements(b"generators", list(generators))
-        .elements(b"input", _flatten(inputs))
-        .elements(b"output", _flatten(outputs))
-        .elements(b"commitments", list(commitments))
-    )
-    seed = transcript.challenge()
-    u = [
-        Transcript(CHALLENGE_PROTOCOL, group, context)
-        .scalar(b"seed", seed)
-        .integer(b"i", i)
-        .challenge()
-        for i in range(1, len(inputs) + 1)
-    ]
-    return transcript, u
-
-
-def _final_challenge(
-    transcript: Transcript,
-    chain: Sequence[Element],
-    t1: Element,
-    t2: Element,
-    t3: Element,
-    t4: Sequence[tuple[Element, Element]],
-    t_hat: Sequence[Element],
-) -> Scalar:
-    return (
-        transcript.elements(b"chain", list(chain))
-        .element(b"t1", t1)
-        .element(b"t2", t2)
-        .element(b"t3", t3)
-        .elements(b"t4", [x for pair in t4 for x in pair])
-        .elements(b"t_hat", list(t_hat))
-        .challenge()
-    )
 
 
 def _width(rows: Sequence[Sequence[Ciphertext]], what: str) -> int:
@@ -305,7 +202,7 @@ def _prove_shuffle(
     for i, j in enumerate(psi):
         com[j] = com[j] * hs[i]
 
-    transcript, u = _statement(public_key, gens, inputs, outputs, com, width, context)
+    transcript, u = statement_transcript(public_key, gens, inputs, outputs, com, width, context)
     u_perm = [u[j] for j in psi]  # u'_i = u_{ψ(i)}
 
     # Commitment chain: ĉ_0 = h, ĉ_i = g^{r̂_i} · ĉ_{i-1}^{u'_i}, computed in closed form
@@ -344,7 +241,7 @@ def _prove_shuffle(
     t_hat = [
         g ** (w_hat[i] + w_prime[i] * big_r[i]) * h ** (w_prime[i] * big_u[i]) for i in range(n)
     ]
-    c = _final_challenge(transcript, chain, t1, t2, t3, t4, t_hat)
+    c = final_challenge(transcript, chain, t1, t2, t3, t4, t_hat)
 
     # v_i = Π_{k>i} u'_k, so that ĉ_N = g^{Σ r̂_i v_i} · h^{Π u'_i}.
     v = [group.scalar(1)] * n
@@ -419,8 +316,10 @@ def check_shuffle(
 
     gens = shuffle_generators(group, context, n)
     h, hs = gens[0], gens[1:]
-    transcript, u = _statement(public_key, gens, inputs, outputs, proof.commitments, width, context)
-    c = _final_challenge(
+    transcript, u = statement_transcript(
+        public_key, gens, inputs, outputs, proof.commitments, width, context
+    )
+    c = final_challenge(
         transcript, proof.chain, proof.t1, proof.t2, proof.t3, proof.t4, proof.t_hat
     )
     if c != proof.challenge:
