@@ -138,6 +138,16 @@ def test_generators(group):
     assert sh.shuffle_generators(group, b"verivote/tests/generators-2", 2) != gens[:3]
 
 
+def test_generators_survive_the_cache(group):
+    from verivote.proofs import shuffle_statement
+
+    first = sh.shuffle_generators(group, b"verivote/tests/evicted", 2)
+    for i in range(shuffle_statement._CACHE_LIMIT + 1):  # push it out of the cache
+        sh.shuffle_generators(group, b"verivote/tests/filler-%d" % i, 0)
+    assert (group.name, b"verivote/tests/evicted") not in shuffle_statement._GENERATOR_CACHE
+    assert sh.shuffle_generators(group, b"verivote/tests/evicted", 3)[:3] == first
+
+
 def test_generator_vectors():
     for name, case in VECTORS["groups"].items():
         group = get_group(name)
