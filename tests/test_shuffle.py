@@ -10,6 +10,7 @@ pinned to the check that must catch it.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
 from collections.abc import Iterator
 
@@ -17,7 +18,7 @@ import pytest
 from helpers import load_vectors_from_file, prop
 from hypothesis import strategies as st
 
-from verivote import elgamal
+from verivote import elgamal, encoding
 from verivote.elgamal import Ciphertext
 from verivote.errors import DecodeError, InvalidElement, InvalidProof, ParameterError
 from verivote.groups import get_group, modp4096
@@ -569,3 +570,165 @@ def test_decode_rows(group, mixed):
     broken[-1][-1] = {"a": broken[-1][-1]["a"], "b": "00" * group.element_size}
     with pytest.raises(InvalidElement):
         sh.decode_rows(group, broken, len(outputs), len(outputs[0]))
+
+
+# --- an independent checker written from docs/crypto.md §11 alone ---------------------
+# Plain integers, hashlib and pow: no verivote code but the group's constants. It checks
+# the modp4096 known-answer case, so the page and the library cannot drift apart.
+
+MODP_DIGEST = bytes.fromhex(
+    "2db6ec67f978c408d549ceb2d6122c7bd731dd4e6d431caf49983b19e8e90c04"
+    "0d16f2a52866032d818a2df8f86da63c9502c51739f37247b81b5668f903ac30"
+)
+
+
+def _u32(n: int) -> bytes:
+    return n.to_bytes(4, "big")
+
+
+def _frame(*fields: bytes) -> bytes:
+    return b"".join(_u32(len(f)) + f for f in fields)
+
+
+class _SpecTranscript:
+    def __init__(self, protocol: bytes, context: bytes) -> None:
+        self.h = hashlib.sha512()
+        for field in (b"verivote/v1", protocol, MODP_DIGEST, context):
+            self.put(field)
+
+    def put(self, data: bytes) -> None:
+        self.h.update(_u32(len(data)) + data)
+
+    def field(self, label: bytes, data: bytes) -> _SpecTranscript:
+        self.put(label)
+        self.put(data)
+        return self
+
+    def elements(self, label: bytes, values: list[int]) -> _SpecTranscript:
+        self.put(label)
+        self.put(_u32(len(values)))
+        for v in values:
+            self.put(v.to_bytes(512, "big"))
+        return self
+
+    def challenge(self, q: int) -> int:
+        return int.from_bytes(self.h.copy().digest(), "big") % q
+
+
+def test_independent_checker_from_the_spec():
+    p, q = modp4096.P, modp4096.Q
+    r = (p - 1) // q
+    g = pow(2, r, p)
+    case = VECTORS["groups"]["modp4096"]
+    ctx = bytes.fromhex(case["context"])
+    ints = lambda hexes: [int(x, 16) for x in hexes]  # noqa: E731
+    pk = int(case["public_key"], 16)
+    inputs = [[(int(ct["a"], 16), int(ct["b"], 16)) for ct in row] for row in case["inputs"]]
+    outputs = [[(int(ct["a"], 16), int(ct["b"], 16)) for ct in row] for row in case["outputs"]]
+    n, w = len(inputs), len(inputs[0])
+    proof = case["proof"]
+    com, chain, t_hat = ints(proof["c"]), ints(proof["ch"]), ints(proof["t"]["th"])
+    t1, t2, t3 = (int(proof["t"][k], 16) for k in ("t1", "t2", "t3"))
+    t4 = [(int(a, 16), int(b, 16)) for a, b in proof["t"]["t4"]]
+    e = int(proof["e"], 16)
+    s1, s2, s3 = (int(proof["s"][k], 16) for k in ("s1", "s2", "s3"))
+    s4, s_hat, s_prime = (ints(proof["s"][k]) for k in ("s4", "sh", "sp"))
+
+    # §11.1 and §3: the generators.
+    def hash_to_element(domain: bytes, *parts: bytes) -> int:
+        counter = 0
+        while True:
+            d = hashlib.sha512(
+                _frame(b"verivote/hash-to-element", b"modp4096", domain, _u32(counter), *parts)
+            ).digest()
+            wide = b"".join(hashlib.sha512(d + i.to_bytes(2, "big")).digest() for i in range(9))
+            x = int.from_bytes(wide[:520], "big") % p
+            if x:
+                y = pow(x, r, p)
+                if y not in (1, g):
+                    return y
+            counter += 1
+
+    gens: list[int] = []
+    j = 0
+    while len(gens) < n + 1:
+        candidate = hash_to_element(b"verivote/v1/shuffle/generators", ctx, j.to_bytes(8, "big"))
+        j += 1
+        if candidate not in gens:
+            gens.append(candidate)
+    assert gens == ints(case["generators"])
+    h, hs = gens[0], gens[1:]
+
+    # §11.2: the challenges.
+    flat = lambda rows: [x for row in rows for ct in row for x in ct]  # noqa: E731
+    tr = (
+        _SpecTranscript(b"shuffle", ctx)
+        .field(b"N", n.to_bytes(8, "big"))
+        .field(b"w", w.to_bytes(8, "big"))
+        .field(b"pk", pk.to_bytes(512, "big"))
+        .elements(b"generators", gens)
+        .elements(b"input", flat(inputs))
+        .elements(b"output", flat(outputs))
+        .elements(b"commitments", com)
+    )
+    seed = tr.challenge(q)
+    u = [
+        _SpecTranscript(b"shuffle/u", ctx)
+        .field(b"seed", seed.to_bytes(32, "big"))
+        .field(b"i", i.to_bytes(8, "big"))
+        .challenge(q)
+        for i in range(1, n + 1)
+    ]
+    tr = (
+        tr.elements(b"chain", chain)
+        .field(b"t1", t1.to_bytes(512, "big"))
+        .field(b"t2", t2.to_bytes(512, "big"))
+        .field(b"t3", t3.to_bytes(512, "big"))
+        .elements(b"t4", [x for pair in t4 for x in pair])
+        .elements(b"t_hat", t_hat)
+    )
+    assert tr.challenge(q) == e
+
+    # §11.4: the equations, each on its own.
+    inv = lambda x: pow(x, -1, p)  # noqa: E731
+    prod = 1
+    for c_j, h_i in zip(com, hs, strict=True):
+        prod = prod * c_j * inv(h_i) % p
+    assert pow(g, s1, p) * pow(prod, q - e, p) % p == t1
+    u_all = 1
+    for x in u:
+        u_all = u_all * x % q
+    c_hat = chain[-1] * inv(pow(h, u_all, p)) % p
+    assert pow(g, s2, p) * pow(c_hat, q - e, p) % p == t2
+    acc = pow(g, s3, p)
+    for i in range(n):
+        acc = acc * pow(hs[i], s_prime[i], p) * pow(com[i], (q - e) * u[i] % q, p) % p
+    assert acc == t3
+    for k in range(w):
+        for part, base in ((0, g), (1, pk)):
+            acc = pow(base, (q - s4[k]) % q, p)
+            for i in range(n):
+                acc = acc * pow(outputs[i][k][part], s_prime[i], p) % p
+                acc = acc * pow(inputs[i][k][part], (q - e) * u[i] % q, p) % p
+            assert acc == t4[k][part]
+    previous = h
+    for i in range(n):
+        value = pow(g, s_hat[i], p) * pow(previous, s_prime[i], p) * pow(chain[i], q - e, p) % p
+        assert value == t_hat[i]
+        previous = chain[i]
+
+
+def test_check_values_in_the_docs():
+    """docs/crypto.md §11.6 quotes these."""
+    gens = sh.shuffle_generators(get_group("ed25519"), b"verivote check values", 2)
+    assert [h.hex() for h in gens] == [
+        "96cb9962920f7fc1dcc24c7426bde620871614f9229e258d6d6ae82dc5e9bcf4",
+        "35d25e360ce97c3284543c1e6f42eff7b2d98e3232f1a2ee4756cea2e052a175",
+        "736b2d40a2954ec297bdb661d430a1e059c548a4fedc8f642cb12c9204c7f695",
+    ]
+    for name, digest in (
+        ("ed25519", "6898d4f919cd4dd59b38c6cd7e767d7c6f00441d43eed5335432b739cdb75ca2"),
+        ("modp4096", "75bf3997c775cffc8ba5b09c4cd881cf257eee76f30f75128b3b1b2d51dddaaa"),
+    ):
+        proof = VECTORS["groups"][name]["proof"]
+        assert hashlib.sha256(encoding.dumps(proof)).hexdigest() == digest
