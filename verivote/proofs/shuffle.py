@@ -243,12 +243,9 @@ def _prove_shuffle(
     ]
     c = final_challenge(transcript, chain, t1, t2, t3, t4, t_hat)
 
-    # v_i = Π_{k>i} u'_k, so that ĉ_N = g^{Σ r̂_i v_i} · h^{Π u'_i}.
-    v = [group.scalar(1)] * n
-    for i in range(n - 2, -1, -1):
-        v[i] = v[i + 1] * u_perm[i + 1]
+    # ĉ_N = g^{R_N} · h^{Π u'_i}, and R_N = Σ r̂_i·v_i with v_i = Π_{k>i} u'_k.
     r_bar = sum((x.value for x in r), 0)
-    r_chain = sum((r_hat[i].value * v[i].value for i in range(n)), 0)
+    r_chain = big_r[n].value
     r_tilde = sum((r[j].value * u[j].value for j in range(n)), 0)
     s4 = []
     for k in range(width):
