@@ -732,3 +732,37 @@ def test_check_values_in_the_docs():
     ):
         proof = VECTORS["groups"][name]["proof"]
         assert hashlib.sha256(encoding.dumps(proof)).hexdigest() == digest
+
+
+def test_chained_mixes(group, keypair):
+    """k mixers in turn, each input the previous output, each in its own context: every
+    proof checks and the last output decrypts to the first input, permuted."""
+    n, width = _size(group)
+    rows, _ = _rows(keypair, n, width)
+    current = rows
+    for mixer in range(3 if group.name == "ed25519" else 2):
+        context = CONTEXT + b"/mix/" + bytes([mixer])
+        outputs, proof, _ = sh.shuffle(keypair.public, current, context)
+        sh.check_shuffle(keypair.public, current, outputs, proof, context)
+        if mixer:
+            # A mix's proof does not check against any other mix's input.
+            _check_fails(
+                "shuffle.challenge",
+                lambda o=outputs, p=proof, c=context: sh.check_shuffle(
+                    keypair.public, rows, o, p, c
+                ),
+            )
+        current = outputs
+    assert sorted(_decrypt_rows(keypair, current)) == sorted(_decrypt_rows(keypair, rows))
+
+
+def test_first_false_decryption_named(group, shares):
+    @prop(group, st.sets(st.integers(0, len(shares) - 1), min_size=1), fast=10, slow=2)
+    def check(false):
+        items = list(shares)
+        for index in false:
+            key, alpha, share, proof, context = items[index]
+            items[index] = (key, alpha, share, proof, context + b"/replayed")
+        with pytest.raises(sd.InvalidDecryption) as info:
+            sd.check_decryptions(items, batch=True)
+        assert info.value.index == min(false)
