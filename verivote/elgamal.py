@@ -103,6 +103,33 @@ def reencrypt(public_key: Element, ct: Ciphertext, nonce: Scalar) -> Ciphertext:
     return Ciphertext(ct.alpha * g**nonce, ct.beta * public_key**nonce)
 
 
+def reencrypt_fresh(public_key: Element, ct: Ciphertext) -> tuple[Ciphertext, Scalar]:
+    """Re-encrypt ``ct`` with a fresh nonce from the OS CSPRNG; returns the new ciphertext
+    and the nonce (secret: it links the two ciphertexts). :func:`reencrypt` is the
+    deterministic twin."""
+    nonce = public_key.group.random_scalar()
+    return reencrypt(public_key, ct, nonce), nonce
+
+
+def reencrypt_row(
+    public_key: Element, row: Sequence[Ciphertext]
+) -> tuple[tuple[Ciphertext, ...], tuple[Scalar, ...]]:
+    """Re-encrypt every ciphertext of ``row`` (a ranked ballot: one ciphertext per rank)
+    with its own fresh nonce; returns the new row and the nonces, in row order."""
+    nonces = tuple(public_key.group.random_scalar() for _ in row)
+    return reencrypt_row_with_nonces(public_key, row, nonces), nonces
+
+
+def reencrypt_row_with_nonces(
+    public_key: Element, row: Sequence[Ciphertext], nonces: Sequence[Scalar]
+) -> tuple[Ciphertext, ...]:
+    """Deterministic twin of :func:`reencrypt_row`: ciphertext ``k`` is re-encrypted with
+    ``nonces[k]``. Rejects (ParameterError) a nonce list of another length."""
+    if len(nonces) != len(row):
+        raise ParameterError(f"{len(row)} ciphertexts but {len(nonces)} nonces")
+    return tuple(reencrypt(public_key, ct, r) for ct, r in zip(row, nonces, strict=True))
+
+
 def decrypt_to_element(secret: Scalar, ct: Ciphertext) -> Element:
     """``g^m`` for the ciphertext's message ``m`` (use :class:`DiscreteLog` for ``m``)."""
     return ct.beta / ct.alpha**secret

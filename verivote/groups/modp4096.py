@@ -12,6 +12,8 @@ about 300 for a 256-bit exponent.
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Sequence
 from typing import Any
 
 import gmpy2
@@ -114,6 +116,52 @@ class Modp4096Group(Group):
             return self._generator_table.pow(k)
         return powmod(a, k, _P)
 
+    fast_multi_pow = True
+
+    def _multi_pow(self, values: list[Any], exponents: list[int]) -> Any:
+        """Bucket (Pippenger) multi-exponentiation: the exponents are cut into windows of
+        ``c`` bits; per window every base is multiplied into the bucket of its digit and the
+        buckets are summed with running products (``n + 2^(c+1)`` multiplications), and the
+        windows are joined by ``c`` squarings each. For 100 terms of 256 bits this is about
+        8,500 multiplications of 6.6 µs against 100 exponentiations of 1.5 ms: 2.7× faster;
+        for 1,000 terms about 5×. Few terms, or bases with a fixed-base table, are
+        exponentiated one by one."""
+        n = len(values)
+        if n < 6:
+            result = _ONE
+            for value, k in zip(values, exponents, strict=True):
+                result = result * self._pow(value, k) % _P
+            return result
+        bits = max(k.bit_length() for k in exponents)
+        if bits == 0:
+            return _ONE
+        c = min(range(1, 17), key=lambda w: -(-bits // w) * (n + (2 << w)))
+        mask = (1 << c) - 1
+        result = _ONE
+        for window in range(-(-bits // c) - 1, -1, -1):
+            if result != _ONE:
+                for _ in range(c):
+                    result = result * result % _P
+            shift = window * c
+            buckets: list[Any] = [None] * (mask + 1)
+            for value, k in zip(values, exponents, strict=True):
+                digit = (k >> shift) & mask
+                if digit:
+                    b = buckets[digit]
+                    buckets[digit] = value if b is None else b * value % _P
+            running = _ONE
+            total = _ONE
+            started = False
+            for digit in range(mask, 0, -1):
+                b = buckets[digit]
+                if b is not None:
+                    running = b if not started else running * b % _P
+                    started = True
+                if started:
+                    total = total * running % _P
+            result = result * total % _P
+        return result
+
     def _encode(self, a: Any) -> bytes:
         return int(a).to_bytes(512, "big")
 
@@ -126,6 +174,31 @@ class Modp4096Group(Group):
         if powmod(x, Q, _P) != 1:
             raise InvalidElement("modp4096: element is not in the order-q subgroup")
         return x
+
+    def decode_elements(self, data: Sequence[bytes]) -> list[Element]:
+        """Decode many elements, checking subgroup membership for all at once.
+
+        Each ``x`` must pass the range check and have Jacobi symbol ``(x/p) = 1``: the
+        order-``q`` subgroup lies in the quadratic residues, whose group has odd order
+        ``q·r'``, so this removes any component of order 2 (``p − 1 = 2·q·r'``, ``(p−1)/2``
+        odd). Then ``(Π x_i^ρ_i)^q = 1`` with fresh odd 128-bit weights ``ρ_i`` from the
+        OS: a residue outside the subgroup has a component of prime order ``r'`` (3840
+        bits), which survives the combination except with probability at most ``2^-127``.
+        Cost: a Jacobi symbol (about 23 µs) and a share of one short multi-exponentiation
+        per element, and one exponentiation in all, instead of one exponentiation (1.5 ms)
+        per element. When the combination fails the elements are decoded one by one, so
+        the error names the first invalid one."""
+        if len(data) < 4:
+            return [self.decode_element(d) for d in data]
+        elements = [self.decode_element_deferred(d) for d in data]
+        for element in elements:
+            if gmpy2.jacobi(element.value, _P) != 1:
+                raise InvalidElement("modp4096: element is not in the order-q subgroup")
+        weights = [secrets.randbits(128) | 1 for _ in elements]
+        combined = self._multi_pow([e.value for e in elements], weights)
+        if powmod(combined, Q, _P) != 1:
+            return [self.decode_element(d) for d in data]
+        return elements
 
     def decode_element_deferred(self, data: bytes) -> Element:
         """Range check only (``1 <= x < p``, 512 bytes): the ``x^q = 1`` test, a full
