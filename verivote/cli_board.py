@@ -123,9 +123,12 @@ def watch_command(url: str, state: Path, interval: float, once: bool, other: Pat
     return 0
 
 
-def verify_url(url: str, verify: Callable[[Path], int]) -> int:
+def verify_url(
+    url: str, verify: Callable[[Path], int], fail: Callable[[str], int] | None = None
+) -> int:
     """``verivote verify URL``: download the board's record to a temporary directory and
-    run ``verify`` on it; 2 when the board cannot be read."""
+    run ``verify`` on it; 2 when the board cannot be read (or what ``fail(message)``
+    returns, when given: it reports the error itself)."""
     from verivote.board.client import BoardClient
     from verivote.errors import VerivoteError
 
@@ -133,6 +136,8 @@ def verify_url(url: str, verify: Callable[[Path], int]) -> int:
         try:
             BoardClient(url).download_record(Path(tmp))
         except (VerivoteError, OSError) as exc:
+            if fail is not None:
+                return fail(f"cannot download {url}: {exc}")
             print(f"verivote verify: cannot download {url}: {exc}", file=sys.stderr)
             return 2
         return verify(Path(tmp))
