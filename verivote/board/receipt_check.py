@@ -66,7 +66,8 @@ class ReceiptSource(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class ReceiptCheck:
-    """A receipt that checked: where the ballot is and the head that covers it now."""
+    """A receipt that checked: the ballot is at entry ``index`` and ``head``, the board's
+    latest signed head, covers it and is consistent with the receipt's head."""
 
     index: int
     head: TreeHead
