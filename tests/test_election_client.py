@@ -4,14 +4,17 @@ and entries as objects, casts and audits, and checks receipts — against a live
 from __future__ import annotations
 
 import copy
+import re
+from pathlib import Path
 
 import pytest
 from live_board import serving, voting_election
 
 import verivote
 from verivote.board.api import ElectionClient
+from verivote.board.receipt import read_receipt
 from verivote.election.entries import sign_entry
-from verivote.election.roll import Roll
+from verivote.election.roll import Roll, credential_secret_text
 from verivote.errors import EntryRejected
 from verivote.groups import Element
 
@@ -84,3 +87,28 @@ def test_a_board_serving_a_forged_announcement_is_caught():
     assert info.value.reason.startswith("entry 1:")
     client.client.entries = lambda start=0, end=None: entries[start:end]  # type: ignore[method-assign]
     assert client.joint_key() == sim.joint_key
+
+
+def _readme_python_blocks() -> list[str]:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Python API") : readme.index("## Layout")]
+    return re.findall(r"```python\n(.*?)```", section, re.S)
+
+
+def test_readme_python_api_examples_run(tmp_path, monkeypatch, capsys):
+    cast_block, verify_block = _readme_python_blocks()
+    sim = voting_election(voters=4, seed=12)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "credential.txt").write_text(credential_secret_text(sim.credentials[2]) + "\n")
+    with serving(sim.board) as url:
+        exec(cast_block.replace("http://127.0.0.1:8080", url), {})
+    out = capsys.readouterr().out
+    assert "your ballot is on the board at entry" in out and "4 credentials" in out
+    receipt = read_receipt((tmp_path / "receipt.txt").read_text())
+    assert sim.board.entry(receipt.index).body["credential"] == sim.records[2].key.hex()
+    sim.close()
+    sim.count(present=[2, 3])
+    sim.board.export(tmp_path / "record")
+    exec(verify_block, {})
+    out = capsys.readouterr().out
+    assert out.startswith("VALID") and "leader {" in out
