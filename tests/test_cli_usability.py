@@ -13,7 +13,7 @@ import sys
 import pytest
 
 import verivote
-from verivote.cli import _parser, main
+from verivote.cli import Parser, _parser, main, shows_default
 from verivote.demo import run_demo
 
 
@@ -57,12 +57,32 @@ def test_every_option_has_help_and_shows_its_default():
             seen += 1
             assert action.help, f"{path} {action.option_strings or action.dest}: no help text"
             shown = parser._get_formatter()._expand_help(action)
-            if action.option_strings and action.default not in (None, False, ""):
+            if shows_default(action):
                 assert str(action.default) in shown or "default" in shown, (
                     f"{path} {action.option_strings}: default {action.default!r} not shown"
                 )
         assert "usage:" in text
     assert seen > 10
+
+
+def test_which_defaults_are_shown():
+    parser = argparse.ArgumentParser()
+    cases = {
+        "--count": (0, True),
+        "--wait": (0.0, True),
+        "--name": ("x", True),
+        "--empty": ("", False),
+        "--many": ([], False),
+        "--none": (None, False),
+    }
+    for flag, (default, shown) in cases.items():
+        action = parser.add_argument(flag, default=default)
+        assert shows_default(action) is shown, flag
+    assert not shows_default(parser.add_argument("--flag", action="store_true"))
+    assert not shows_default(parser.add_argument("--must", required=True, default="x"))
+    assert not shows_default(parser.add_argument("positional"))
+    text = " ".join(Parser(prog="x").format_help().split())
+    assert "usage: x" in text
 
 
 def test_demo_help_says_what_seed_fixes(capsys):

@@ -37,17 +37,29 @@ unreadable, or the board cannot be reached. With --json, standard output is a JS
 in every case: the report, or {"valid": null, "error": MESSAGE} on exit 2."""
 
 
+def shows_default(action: argparse.Action) -> bool:
+    """Whether an option's help should show its default: not for a positional argument, a
+    required option, a flag, or a default that is nothing (None, "", an empty list)."""
+    default = action.default
+    return bool(
+        action.option_strings
+        and not action.required
+        and default is not argparse.SUPPRESS
+        and default is not None
+        and not isinstance(default, bool)
+        and not (isinstance(default, str | list | tuple) and not default)
+    )
+
+
 class HelpFormatter(argparse.HelpFormatter):
-    """Help that shows every option's default (unless the help text already states it, the
-    option is required, or its default is None or False)."""
+    """Help that shows every option's default (see :func:`shows_default`), unless the help
+    text already states it."""
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
         text = action.help or ""
         default = action.default
         if (
-            action.option_strings
-            and not action.required
-            and default not in (None, False, "", argparse.SUPPRESS)
+            shows_default(action)
             and "%(default)" not in text
             and "default" not in text
             and f"({default})" not in text
