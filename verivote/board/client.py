@@ -67,9 +67,7 @@ def _hashes(value: Any, what: str) -> list[bytes]:
 
 class BoardClient:
     """The board at ``url`` (``http://host:port``, the service's root). ``timeout`` is per
-    request, in seconds. Raises BoardClientError for a URL that is not ``http://`` or
-    ``https://``. Answers are decoded strictly; for typed, rule-checked objects (the joint
-    key, the roll) use :class:`~verivote.board.api.ElectionClient`."""
+    request, in seconds."""
 
     def __init__(self, url: str, timeout: float = 30.0) -> None:
         parts = urllib.parse.urlsplit(url)
