@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from verivote.demo import LEAD, SimulatedClock, SimulatedElection, system_clock
 from verivote.election.manifest import format_time
 from verivote.errors import EntryRejected
-from verivote.simulation import LEAD, SimulatedClock, SimulatedElection, system_clock
 
 CHOICE = {"leader": ["carver"], "rule-change": ["no"]}
 

@@ -115,7 +115,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("record", help="record directory (holding board.jsonl) or board URL")
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
-    verify.add_argument("--jobs", type=int, default=1, help="processes that check ballots")
+    verify.add_argument(
+        "--jobs", type=int, default=1, help="processes that check ballots (default 1)"
+    )
     # export: the record of a board kept in a durable store
     export = sub.add_parser("export", help="write the record of a board kept in a store")
     export.add_argument(
@@ -232,11 +234,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in BOARD_COMMANDS:
         return run_board_command(args)
     if is_url(args.record):
-        return verify_url(
-            args.record,
-            lambda path: _verify(path, args.json, args.jobs),
-            lambda message: verify_error(message, args.json),
-        )
+        downloaded: list[Path] = []
+
+        def run(path: Path) -> int:
+            downloaded.append(path)
+            return _verify(path, args.json, args.jobs)
+
+        status = verify_url(args.record, run)
+        if not downloaded and args.json:  # verify_url said why on stderr
+            print(json.dumps({"valid": None, "error": f"cannot download {args.record}"}))
+        return status
     return _verify(Path(args.record), args.json, args.jobs)
 
 

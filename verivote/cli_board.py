@@ -123,12 +123,9 @@ def watch_command(url: str, state: Path, interval: float, once: bool, other: Pat
     return 0
 
 
-def verify_url(
-    url: str, verify: Callable[[Path], int], fail: Callable[[str], int] | None = None
-) -> int:
+def verify_url(url: str, verify: Callable[[Path], int]) -> int:
     """``verivote verify URL``: download the board's record to a temporary directory and
-    run ``verify`` on it; 2 when the board cannot be read (or what ``fail(message)``
-    returns, when given: it reports the error itself)."""
+    run ``verify`` on it; 2 when the board cannot be read."""
     from verivote.board.client import BoardClient
     from verivote.errors import VerivoteError
 
@@ -136,8 +133,6 @@ def verify_url(
         try:
             BoardClient(url).download_record(Path(tmp))
         except (VerivoteError, OSError) as exc:
-            if fail is not None:
-                return fail(f"cannot download {url}: {exc}")
             print(f"verivote verify: cannot download {url}: {exc}", file=sys.stderr)
             return 2
         return verify(Path(tmp))

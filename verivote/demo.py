@@ -12,50 +12,79 @@ chose, written as a record and verified by the independent verifier.
 touches cryptography); keys, nonces and proofs always come from the operating system, so two
 runs with one seed give the same counts but different records.
 
-The actors live in :mod:`verivote.simulation` (re-exported here for existing callers); the
-board runs on a simulated clock that starts now (see there).
+Time: every entry is timed by the board's clock. By default the simulation owns that clock
+(:class:`SimulatedClock`, starting now): it schedules voting a day after ``start`` and moves
+its clock to opening and closing time, so a whole election runs in seconds. Given a
+``clock`` of its own (the real time, say, as a board in service has), the simulation moves
+no clock: voting opens at ``start`` and ballots are timed as that clock says.
 """
 
 from __future__ import annotations
 
+import random
 import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from verivote.board.log import HEADS_FILE as HEADS
 from verivote.board.log import RECORD_FILE as RECORD
-from verivote.election import decryption
-from verivote.election.manifest import Manifest
-from verivote.simulation import (
-    CATEGORIES,
-    LEAD,
-    SimulatedClock,
-    SimulatedElection,
-    now,
-    system_clock,
-    voting_time,
+from verivote.board.log import Board
+from verivote.board.store import Store
+from verivote.election import ceremony, decryption
+from verivote.election.ballot import PreparedBallot, encrypt_ballot
+from verivote.election.manifest import Candidate, Contest, Manifest, TrusteeInfo, format_time
+from verivote.election.roll import (
+    CredentialRecord,
+    add_body,
+    issue_credentials,
+    revoke_body,
+    roll_bodies,
 )
+from verivote.groups import Element, get_group
+from verivote.signatures import Signer
 from verivote.verify.record import Report, verify_record
 
-__all__ = [
-    "CATEGORIES",
-    "LEAD",
-    "DemoOutcome",
-    "OutputUnusable",
-    "SimulatedClock",
-    "SimulatedElection",
-    "check_output",
-    "expected_counts",
-    "main_demo",
-    "now",
-    "run_demo",
-    "system_clock",
-    "voting_time",
-]
+CATEGORIES = (("members", 0.6), ("affiliated", 0.25), ("registered", 0.15))
+LEAD = timedelta(days=1)
+"""With its own clock, the simulation opens voting this long after ``start``."""
+
+
+def now() -> datetime:
+    """The current time in UTC, to the whole second (the record's resolution)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def system_clock() -> str:
+    """The real time, as a board in service times its entries."""
+    return format_time(datetime.now(UTC))
+
+
+def voting_time(voters: int) -> timedelta:
+    """How long voting lasts in the simulation: an hour, or 20 s per elector if longer."""
+    return timedelta(seconds=max(3600, 20 * voters))
+
+
+class SimulatedClock:
+    """Time for a simulated election: each reading advances by ``step`` seconds. ``start``
+    must be timezone-aware (ValueError otherwise)."""
+
+    def __init__(self, start: datetime, step: float = 1.0) -> None:
+        if start.tzinfo is None:
+            raise ValueError("a simulated clock starts at a timezone-aware time")
+        self.now = start.astimezone(UTC)
+        self.step = timedelta(seconds=step)
+
+    def __call__(self) -> str:
+        self.now += self.step
+        return format_time(self.now)
+
+    def jump(self, moment: datetime) -> None:
+        """Move forward to ``moment`` (never backwards)."""
+        self.now = max(self.now, moment)
 
 
 @dataclass
@@ -67,6 +96,217 @@ class DemoOutcome:
     expected: dict[str, Any]
     report: Report
     manifest: Manifest
+
+
+def _manifest(
+    group: str,
+    trustees: list[TrusteeInfo],
+    keys: dict[str, bytes],
+    voters: int,
+    threshold: int,
+    opens: datetime,
+    closes: datetime,
+) -> Manifest:
+    leader = Contest(
+        "leader",
+        "Party leader",
+        "plurality",
+        tuple(Candidate(c.lower(), c) for c in ("Ashworth", "Begum", "Carver", "Dlamini")),
+        1,
+    )
+    rule = Contest(
+        "rule-change",
+        "Adopt the new selection rules?",
+        "referendum",
+        (Candidate("yes", "Yes"), Candidate("no", "No")),
+        1,
+    )
+    return Manifest(
+        election_id=f"leadership-{opens.year}",
+        title=f"Leadership election {opens.year}",
+        group_name=group,
+        contests=(leader, rule),
+        categories=tuple(c for c, _ in CATEGORIES),
+        opens=format_time(opens),
+        closes=format_time(closes),
+        threshold=threshold,
+        trustees=tuple(trustees),
+        organiser_key=keys["organiser"],
+        registrar_key=keys["registrar"],
+        board_key=keys["board"],
+        min_category_size=max(1, min(10, voters // 20)),
+    )
+
+
+class SimulatedElection:
+    """The actors of a simulated election around one board (in memory unless ``store`` is
+    given): organiser, registrar, trustees (with their secrets) and electors (with their
+    credentials).
+
+    Each step posts the entries an honest actor would; tests use the steps one by one and
+    tamper in between.
+
+    Time (see the module docstring): ``start`` (timezone-aware; default now) is when the
+    simulation begins. Without ``clock`` the board runs on a :class:`SimulatedClock` from
+    ``start``; voting opens :data:`LEAD` later, lasts ``voting`` (default
+    :func:`voting_time`), and :meth:`publish_roll` and :meth:`close` move the clock to
+    opening and closing time. With ``clock`` (a callable giving the time as the record
+    writes it, e.g. :func:`system_clock`), the board runs on it and nothing moves it:
+    voting opens at ``start``, and :meth:`close` is refused by the board until ``clock``
+    reaches closing time.
+    """
+
+    def __init__(
+        self,
+        voters: int,
+        group: str = "ed25519",
+        seed: int | None = None,
+        trustees: int = 3,
+        threshold: int = 2,
+        store: Store | None = None,
+        *,
+        start: datetime | None = None,
+        clock: Callable[[], str] | None = None,
+        voting: timedelta | None = None,
+    ) -> None:
+        begin = now() if start is None else start
+        if begin.tzinfo is None:
+            raise ValueError("start must be a timezone-aware time")
+        begin = begin.astimezone(UTC).replace(microsecond=0)
+        opens = begin if clock is not None else begin + LEAD
+        closes = opens + (voting_time(voters) if voting is None else voting)
+        self.rng = random.Random(seed)
+        grp = get_group(group)
+        self.organiser, self.registrar = Signer.generate(), Signer.generate()
+        self.board_signer = Signer.generate()
+        self.trustees = [
+            ceremony.TrusteeSecrets.generate(grp, i, threshold) for i in range(1, trustees + 1)
+        ]
+        infos = [s.info(f"Trustee {s.index}") for s in self.trustees]
+        keys = {
+            "organiser": self.organiser.public_key,
+            "registrar": self.registrar.public_key,
+            "board": self.board_signer.public_key,
+        }
+        self.start = begin
+        """When the simulation began (UTC, whole seconds)."""
+        self.manifest = _manifest(group, infos, keys, voters, threshold, opens, closes)
+        self.clock: Callable[[], str] = SimulatedClock(begin) if clock is None else clock
+        self.board = Board(self.clock, self.board_signer, store)
+        self.voters = voters
+        self.credentials: list[Signer] = []
+        self.records: list[CredentialRecord] = []
+        self.received: dict[int, dict[int, Any]] = {}
+        self.board.post(self.organiser, "election", self.manifest.to_dict())
+
+    @property
+    def joint_key(self) -> Element:
+        """The joint public key (after :meth:`run_ceremony`)."""
+        key = self.board.state.joint_key
+        assert key is not None
+        return key
+
+    def run_ceremony(self) -> None:
+        """Announcements, encrypted shares to every other trustee, the joint key."""
+        self.exchange_shares()
+        self.post_joint_key(tuple(sorted(self.board.state.announcements)))
+
+    def exchange_shares(self, bad: tuple[int, int] | None = None) -> None:
+        """Every trustee announces, then sends its share to every other trustee; with
+        ``bad = (i, j)``, trustee i sends j a wrong share (for complaint tests)."""
+        m = self.manifest
+        for s in self.trustees:
+            self.board.post(s.signer, "trustee", ceremony.make_announcement(s, m))
+        for s in self.trustees:
+            for other in self.trustees:
+                if other.index == s.index:
+                    continue
+                if bad == (s.index, other.index):
+                    wrong = s.evaluate(other.index) + 1
+                    body = ceremony._encrypt_share(s, m, other.index, wrong, None)
+                else:
+                    body = ceremony.make_share(s, m, other.index)
+                self.board.post(s.signer, "share", body)
+
+    def post_joint_key(self, qualified: tuple[int, ...]) -> None:
+        """Each trustee opens the shares sent to it; the organiser posts the joint key of
+        the ``qualified`` trustees."""
+        m = self.manifest
+        self.received = {s.index: {s.index: ceremony.own_share(s, s.index)} for s in self.trustees}
+        for entry in self.board:
+            if entry.type == "share":
+                to = entry.body["to"]
+                opened = ceremony.open_share(self.trustees[to - 1], m, entry.body)
+                self.received[to][entry.body["from"]] = opened
+        body = ceremony.make_joint_key_body(self.board.state.announcements, qualified)
+        self.board.post(self.organiser, "joint_key", body)
+
+    def publish_roll(self) -> None:
+        """Credentials for every elector in the categories' proportions; roll; open."""
+        names = [c for c, _ in CATEGORIES]
+        cats = self.rng.choices(names, weights=[w for _, w in CATEGORIES], k=self.voters)
+        self.credentials, self.records = issue_credentials((c, 1) for c in cats)
+        for body in roll_bodies(self.records):
+            self.board.post(self.registrar, "roll", body)
+        self.board.post(self.organiser, "open", {"roll_size": len(self.records)})
+        self._advance(self.manifest.opens)
+
+    def _advance(self, moment: str) -> None:
+        """Move the simulation's own clock to ``moment``; a clock it was given is not moved."""
+        if isinstance(self.clock, SimulatedClock):
+            self.clock.jump(_parse(moment))
+
+    def prepare(self, voter: int, choice: dict[str, list[str]]) -> PreparedBallot:
+        """Elector ``voter``'s device encrypts ``choice``."""
+        return encrypt_ballot(self.manifest, self.joint_key, self.credentials[voter], choice)
+
+    def cast(self, voter: int, choice: dict[str, list[str]]) -> int:
+        """Encrypt and cast; returns the entry index."""
+        return self.board.post(self.credentials[voter], "ballot", self.prepare(voter, choice).body)
+
+    def revoke(self, voter: int, reason: str = "barred") -> int:
+        """The registrar revokes elector ``voter``'s credential."""
+        return self.board.post(
+            self.registrar, "amend", revoke_body(self.records[voter].key, reason)
+        )
+
+    def add_elector(self, category: str) -> int:
+        """The registrar adds a late elector; returns the new elector's number."""
+        signer = Signer.generate()
+        record = CredentialRecord(signer.public_key, category, 1)
+        self.board.post(self.registrar, "amend", add_body(record, "late-registration"))
+        self.credentials.append(signer)
+        self.records.append(record)
+        return len(self.records) - 1
+
+    def close(self) -> None:
+        """Move to closing time and post the close entry."""
+        self._advance(self.manifest.closes)
+        st = self.board.state
+        body = {"ballots": st.ballot_entries, "audits": st.audit_entries, "counted": len(st.latest)}
+        self.board.post(self.organiser, "close", body)
+
+    def count(self, present: list[int]) -> dict[str, Any]:
+        """Tally, decryption by the ``present`` trustees, result; returns the result body."""
+        st = self.board.state
+        m = self.manifest
+        encrypted = st.expected_tally()
+        self.board.post(self.organiser, "tally", encrypted.to_dict())
+        for index in present:
+            s = self.trustees[index - 1]
+            x = ceremony.combined_secret_share(self.received[index])
+            self.board.post(
+                s.signer, "decryption", decryption.make_decryption(m, encrypted, index, x)
+            )
+        counts = decryption.combine(m, encrypted, st.decryptions, m.threshold)
+        missing = [t.index for t in m.trustees if t.index not in present]
+        result = decryption.make_result_body(m, encrypted, counts, sorted(present), missing)
+        self.board.post(self.organiser, "result", result)
+        return result
+
+
+def _parse(moment: str) -> datetime:
+    return datetime.strptime(moment, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def run_demo(

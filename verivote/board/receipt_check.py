@@ -66,8 +66,7 @@ class ReceiptSource(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class ReceiptCheck:
-    """A receipt that checked: the ballot is at entry ``index`` and ``head``, the board's
-    latest signed head, covers it and is consistent with the receipt's head."""
+    """A receipt that checked: where the ballot is and the head that covers it now."""
 
     index: int
     head: TreeHead

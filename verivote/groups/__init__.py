@@ -17,8 +17,7 @@ _INSTANCES: dict[str, Group] = {}
 
 
 def get_group(name: str = DEFAULT_GROUP) -> Group:
-    """The group called ``name`` (``"ed25519"`` or ``"modp4096"``), one instance per name
-    for the whole process; raises ParameterError for any other name."""
+    """The group called ``name`` (``"ed25519"`` or ``"modp4096"``)."""
     group = _INSTANCES.get(name)
     if group is not None:
         return group
