@@ -14,6 +14,7 @@ import os
 import threading
 import uuid
 from contextlib import nullcontext
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from verivote.board.log import Board
 from verivote.board.sqlite_store import SQLiteStore
 from verivote.board.store import MemoryStore, Store, open_store
 from verivote.cli import main
-from verivote.demo import START, SimulatedClock, SimulatedElection
+from verivote.demo import SimulatedClock, SimulatedElection
 from verivote.election.ballot import encrypt_ballot
 from verivote.errors import ConflictError, EntryRejected, StoreError
 from verivote.signatures import Signer
@@ -347,8 +348,7 @@ def _front_end(dsn: str, board_seed: bytes, seeds: list[bytes], now: str) -> lis
 
     store = PostgresStore(dsn, ELECTION)
     try:
-        clock = SimulatedClock(START)
-        clock.now = clock.now.fromisoformat(now)
+        clock = SimulatedClock(datetime.fromisoformat(now))
         board = Board.open(store, clock, Signer(board_seed))
         m, key = board.state.manifest, board.state.joint_key
         assert m is not None and key is not None

@@ -3,6 +3,9 @@
 ``receipt check`` and ``watch`` are the board's commands (:mod:`verivote.cli_board`).
 
 Exit codes: 0 valid, 1 invalid, 2 unreadable or not a record (and for usage errors).
+``demo``: 0 the record verifies and the result equals the votes cast, 1 not, 2 ``--out``
+cannot take the record. ``verify --json`` prints a JSON object in every case: the report
+(exit 0 or 1), or ``{"valid": null, "error": MESSAGE}`` (exit 2).
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from verivote import __version__
 from verivote.cli_board import (
     BOARD_COMMANDS,
     add_board_commands,
@@ -22,24 +27,93 @@ from verivote.cli_board import (
 from verivote.cli_count import add_count_command, run_count
 from verivote.groups import DEFAULT_GROUP, GROUP_NAMES
 
+if TYPE_CHECKING:
+    from verivote.verify.record import Report
+
+DEMO_EPILOG = """exit status: 0 the record verifies and the decrypted result equals the votes
+cast; 1 it does not; 2 --out cannot take the record (a file, a directory holding other
+files, or a place where nothing can be written)."""
+VERIFY_EPILOG = """exit status: 0 valid; 1 invalid (every failure named); 2 not a record,
+unreadable, or the board cannot be reached. With --json, standard output is a JSON object
+in every case: the report, or {"valid": null, "error": MESSAGE} on exit 2."""
+
+
+def shows_default(action: argparse.Action) -> bool:
+    """Whether an option's help should show its default: not for a positional argument, a
+    required option, a flag, or a default that is nothing (None, "", an empty list)."""
+    default = action.default
+    return bool(
+        action.option_strings
+        and not action.required
+        and default is not argparse.SUPPRESS
+        and default is not None
+        and not isinstance(default, bool)
+        and not (isinstance(default, str | list | tuple) and not default)
+    )
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Help that shows every option's default (see :func:`shows_default`), unless the help
+    text already states it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if (
+            shows_default(action)
+            and "%(default)" not in text
+            and "default" not in text
+            and f"({default})" not in text
+        ):
+            text += " (default: %(default)s)"
+        return text
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose help (and its sub-commands' help) shows the defaults."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="verivote", description="End-to-end verifiable elections."
-    )
+    parser = Parser(prog="verivote", description="End-to-end verifiable elections.")
+    parser.add_argument("--version", action="version", version=f"verivote {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="run a complete example election and verify its record")
-    demo.add_argument(
-        "--voters", type=int, default=1000, help="electors on the roll (default 1000)"
+    demo = sub.add_parser(
+        "demo",
+        help="run a complete example election and verify its record",
+        description="Run a simulated leadership election end to end on an in-memory board "
+        "(timed from now by a simulated clock), write its record and verify it.",
+        epilog=DEMO_EPILOG,
     )
-    demo.add_argument("--group", choices=GROUP_NAMES, default=DEFAULT_GROUP)
+    demo.add_argument("--voters", type=int, default=1000, help="electors on the roll")
     demo.add_argument(
-        "--out", type=Path, default=Path("record"), help="record directory (default ./record)"
+        "--group", choices=GROUP_NAMES, default=DEFAULT_GROUP, help="the election's group"
     )
     demo.add_argument(
-        "--seed", type=int, default=None, help="fix the simulated electorate and votes"
+        "--out",
+        type=Path,
+        default=Path("record"),
+        help="record directory: created if missing; an earlier record in it is replaced",
     )
-    verify = sub.add_parser("verify", help="verify a published record")
+    demo.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="fix the simulated electorate and its behaviour: each elector's category, who "
+        "votes and in which order, their choices, who audits, re-votes or is barred, so "
+        "the result is the same from run to run. Keys, nonces, proofs and entry times "
+        "still differ, so the record itself differs (default: a random seed)",
+    )
+    verify = sub.add_parser(
+        "verify",
+        help="verify a published record",
+        description="Check every entry of a published record; print the verdict and, for a "
+        "valid record, the verified result.",
+        epilog=VERIFY_EPILOG,
+    )
     verify.add_argument("record", help="record directory (holding board.jsonl) or board URL")
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
     verify.add_argument(
@@ -106,16 +180,42 @@ def _progress(entries: int, done: int, total: int) -> None:
     print(f"\r[{bar:<30}] {share:6.1%} {entries:>10,} entries", end="", file=sys.stderr)
 
 
+def verify_error(message: str, as_json: bool) -> int:
+    """Report that verification could not start or finish: one line on stderr and, with
+    ``--json``, ``{"valid": null, "error": message}`` on stdout; returns exit status 2."""
+    print(f"verivote verify: {message}", file=sys.stderr)
+    if as_json:
+        print(json.dumps({"valid": None, "error": message}, indent=2))
+    return 2
+
+
+def result_text(path: Path, report: Report) -> str:
+    """The verified result of a valid record as text: per contest the decrypted counts,
+    overall and by category group, and the trustees who decrypted; or a line saying the
+    record holds no result yet."""
+    from verivote.election.decryption import render_result
+    from verivote.election.entries import entry_from_line
+    from verivote.election.manifest import Manifest
+    from verivote.verify.record import RECORD_FILE
+
+    if report.result is None:
+        return "result       none on the record yet (the election is not counted)"
+    board = path / RECORD_FILE if path.is_dir() else path
+    with board.open("rb") as handle:
+        manifest = Manifest.from_dict(entry_from_line(handle.readline().rstrip(b"\n")).body)
+    return "result       decrypted and checked\n\n" + render_result(manifest, report.result)
+
+
 def _verify(
     path: Path, as_json: bool, jobs: int = 1, html: Path | None = None, dask: str | None = None
 ) -> int:
+    from verivote.errors import VerivoteError
     from verivote.verify.pipeline import BallotRunner
     from verivote.verify.record import RecordUnreadable, verify_record
     from verivote.verify.report import render
 
     if jobs < 1:
-        print("verivote verify: --jobs must be at least 1", file=sys.stderr)
-        return 2
+        return verify_error("--jobs must be at least 1", as_json)
     runner: BallotRunner | None = None
     if dask is not None:
         from verivote.verify.dask_runner import DaskRunner, DaskUnavailable
@@ -123,14 +223,12 @@ def _verify(
         try:
             runner = DaskRunner(dask)
         except DaskUnavailable as exc:
-            print(f"verivote verify: {exc}", file=sys.stderr)
-            return 2
+            return verify_error(str(exc), as_json)
     tty = sys.stderr.isatty()
     try:
         report = verify_record(path, jobs=jobs, progress=_progress if tty else None, runner=runner)
     except (RecordUnreadable, OSError) as exc:
-        print(f"verivote verify: {exc}", file=sys.stderr)
-        return 2
+        return verify_error(str(exc), as_json)
     finally:
         if tty:
             print(file=sys.stderr)
@@ -140,9 +238,17 @@ def _verify(
         try:
             write_html(report, path, html)
         except OSError as exc:
-            print(f"verivote verify: cannot write {html}: {exc.strerror}", file=sys.stderr)
-            return 2
-    print(json.dumps(report.to_dict(), indent=2) if as_json else render(report))
+            return verify_error(f"cannot write {html}: {exc.strerror}", as_json)
+    if as_json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print(render(report))
+        if report.valid:
+            try:
+                text = result_text(path, report)
+            except (VerivoteError, OSError) as exc:
+                text = f"result       cannot be shown: {exc}"
+            print(text)
     return 0 if report.valid else 1
 
 
@@ -164,9 +270,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in BOARD_COMMANDS:
         return run_board_command(args)
     if is_url(args.record):
-        return verify_url(
-            args.record, lambda path: _verify(path, args.json, args.jobs, args.html, args.dask)
-        )
+        downloaded: list[Path] = []
+
+        def run(path: Path) -> int:
+            downloaded.append(path)
+            return _verify(path, args.json, args.jobs, args.html, args.dask)
+
+        status = verify_url(args.record, run)
+        if not downloaded and args.json:  # verify_url said why on stderr
+            print(json.dumps({"valid": None, "error": f"cannot download {args.record}"}))
+        return status
     return _verify(Path(args.record), args.json, args.jobs, args.html, args.dask)
 
 

@@ -9,19 +9,29 @@ who change their minds (the last ballot counts) and voters who audit a ballot be
 chose, written as a record and verified by the independent verifier.
 
 ``seed`` fixes the simulated electorate and its choices (with :mod:`random`, which never
-touches cryptography); keys, nonces and proofs always come from the operating system.
+touches cryptography); keys, nonces and proofs always come from the operating system, so two
+runs with one seed give the same counts but different records.
+
+Time: every entry is timed by the board's clock. By default the simulation owns that clock
+(:class:`SimulatedClock`, starting now): it schedules voting a day after ``start`` and moves
+its clock to opening and closing time, so a whole election runs in seconds. Given a
+``clock`` of its own (the real time, say, as a board in service has), the simulation moves
+no clock: voting opens at ``start`` and ballots are timed as that clock says.
 """
 
 from __future__ import annotations
 
 import random
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from verivote.board.log import HEADS_FILE as HEADS
+from verivote.board.log import RECORD_FILE as RECORD
 from verivote.board.log import Board
 from verivote.board.store import Store
 from verivote.election import ceremony, decryption
@@ -39,14 +49,33 @@ from verivote.signatures import Signer
 from verivote.verify.record import Report, verify_record
 
 CATEGORIES = (("members", 0.6), ("affiliated", 0.25), ("registered", 0.15))
-START = datetime(2026, 9, 1, 9, 0, 0, tzinfo=UTC)
+LEAD = timedelta(days=1)
+"""With its own clock, the simulation opens voting this long after ``start``."""
+
+
+def now() -> datetime:
+    """The current time in UTC, to the whole second (the record's resolution)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def system_clock() -> str:
+    """The real time, as a board in service times its entries."""
+    return format_time(datetime.now(UTC))
+
+
+def voting_time(voters: int) -> timedelta:
+    """How long voting lasts in the simulation: an hour, or 20 s per elector if longer."""
+    return timedelta(seconds=max(3600, 20 * voters))
 
 
 class SimulatedClock:
-    """Time for a simulated election: each reading advances by ``step`` seconds."""
+    """Time for a simulated election: each reading advances by ``step`` seconds. ``start``
+    must be timezone-aware (ValueError otherwise)."""
 
     def __init__(self, start: datetime, step: float = 1.0) -> None:
-        self.now = start
+        if start.tzinfo is None:
+            raise ValueError("a simulated clock starts at a timezone-aware time")
+        self.now = start.astimezone(UTC)
         self.step = timedelta(seconds=step)
 
     def __call__(self) -> str:
@@ -70,7 +99,13 @@ class DemoOutcome:
 
 
 def _manifest(
-    group: str, trustees: list[TrusteeInfo], keys: dict[str, bytes], voters: int, threshold: int
+    group: str,
+    trustees: list[TrusteeInfo],
+    keys: dict[str, bytes],
+    voters: int,
+    threshold: int,
+    opens: datetime,
+    closes: datetime,
 ) -> Manifest:
     leader = Contest(
         "leader",
@@ -87,13 +122,13 @@ def _manifest(
         1,
     )
     return Manifest(
-        election_id="leadership-2026",
-        title="Leadership election 2026",
+        election_id=f"leadership-{opens.year}",
+        title=f"Leadership election {opens.year}",
         group_name=group,
         contests=(leader, rule),
         categories=tuple(c for c, _ in CATEGORIES),
-        opens=format_time(START + timedelta(days=1)),
-        closes=format_time(START + timedelta(days=1, seconds=max(3600, 20 * voters))),
+        opens=format_time(opens),
+        closes=format_time(closes),
         threshold=threshold,
         trustees=tuple(trustees),
         organiser_key=keys["organiser"],
@@ -110,6 +145,15 @@ class SimulatedElection:
 
     Each step posts the entries an honest actor would; tests use the steps one by one and
     tamper in between.
+
+    Time (see the module docstring): ``start`` (timezone-aware; default now) is when the
+    simulation begins. Without ``clock`` the board runs on a :class:`SimulatedClock` from
+    ``start``; voting opens :data:`LEAD` later, lasts ``voting`` (default
+    :func:`voting_time`), and :meth:`publish_roll` and :meth:`close` move the clock to
+    opening and closing time. With ``clock`` (a callable giving the time as the record
+    writes it, e.g. :func:`system_clock`), the board runs on it and nothing moves it:
+    voting opens at ``start``, and :meth:`close` is refused by the board until ``clock``
+    reaches closing time.
     """
 
     def __init__(
@@ -120,7 +164,17 @@ class SimulatedElection:
         trustees: int = 3,
         threshold: int = 2,
         store: Store | None = None,
+        *,
+        start: datetime | None = None,
+        clock: Callable[[], str] | None = None,
+        voting: timedelta | None = None,
     ) -> None:
+        begin = now() if start is None else start
+        if begin.tzinfo is None:
+            raise ValueError("start must be a timezone-aware time")
+        begin = begin.astimezone(UTC).replace(microsecond=0)
+        opens = begin if clock is not None else begin + LEAD
+        closes = opens + (voting_time(voters) if voting is None else voting)
         self.rng = random.Random(seed)
         grp = get_group(group)
         self.organiser, self.registrar = Signer.generate(), Signer.generate()
@@ -134,8 +188,10 @@ class SimulatedElection:
             "registrar": self.registrar.public_key,
             "board": self.board_signer.public_key,
         }
-        self.manifest = _manifest(group, infos, keys, voters, threshold)
-        self.clock = SimulatedClock(START)
+        self.start = begin
+        """When the simulation began (UTC, whole seconds)."""
+        self.manifest = _manifest(group, infos, keys, voters, threshold, opens, closes)
+        self.clock: Callable[[], str] = SimulatedClock(begin) if clock is None else clock
         self.board = Board(self.clock, self.board_signer, store)
         self.voters = voters
         self.credentials: list[Signer] = []
@@ -193,7 +249,12 @@ class SimulatedElection:
         for body in roll_bodies(self.records):
             self.board.post(self.registrar, "roll", body)
         self.board.post(self.organiser, "open", {"roll_size": len(self.records)})
-        self.clock.jump(_parse(self.manifest.opens))
+        self._advance(self.manifest.opens)
+
+    def _advance(self, moment: str) -> None:
+        """Move the simulation's own clock to ``moment``; a clock it was given is not moved."""
+        if isinstance(self.clock, SimulatedClock):
+            self.clock.jump(_parse(moment))
 
     def prepare(self, voter: int, choice: dict[str, list[str]]) -> PreparedBallot:
         """Elector ``voter``'s device encrypts ``choice``."""
@@ -220,7 +281,7 @@ class SimulatedElection:
 
     def close(self) -> None:
         """Move to closing time and post the close entry."""
-        self.clock.jump(_parse(self.manifest.closes))
+        self._advance(self.manifest.closes)
         st = self.board.state
         body = {"ballots": st.ballot_entries, "audits": st.audit_entries, "counted": len(st.latest)}
         self.board.post(self.organiser, "close", body)
@@ -254,9 +315,11 @@ def run_demo(
     out: Path = Path("record"),
     seed: int | None = None,
     say: Callable[[str], None] = print,
+    start: datetime | None = None,
 ) -> DemoOutcome:
-    """Run the whole election described in the module docstring; returns its outcome."""
-    sim = SimulatedElection(voters, group, seed)
+    """Run the whole election described in the module docstring, from ``start`` (default
+    now) on a simulated clock; returns its outcome."""
+    sim = SimulatedElection(voters, group, seed, start=start)
     rng = sim.rng
     m = sim.manifest
     say(f"election {m.election_id} ({group}), fingerprint {m.fingerprint.hex()[:16]}…")
@@ -278,7 +341,8 @@ def run_demo(
     voting = [i for i in order if rng.random() < 0.8]
     barred = sorted(rng.sample(range(voters), k=max(1, voters // 200)))
     midway = len(voting) // 2
-    step = max(1, len(voting) // 10)
+    total = len(voting) + 1  # and the late member added midway
+    step = max(1, total // 10)
     for n, i in enumerate(voting):
         if n == midway:  # the registrar bars a few supporters and adds a late member
             for b in barred:
@@ -305,7 +369,7 @@ def run_demo(
             cast += 1
             last_vote[i] = choice
         if (n + 1) % step == 0:
-            say(f"  {n + 1}/{len(voting)} voters")
+            say(f"  {n + 1}/{total} voters")
     say(f"voting: {cast} ballots cast, {audits} audited, {len(revoked)} credentials revoked")
 
     sim.close()
@@ -337,9 +401,47 @@ def expected_counts(
     return out
 
 
+class OutputUnusable(Exception):
+    """``--out`` cannot take the record; the message says why in one line."""
+
+
+def check_output(out: Path) -> None:
+    """Make sure the record can be written to directory ``out`` before the election runs:
+    ``out`` is created if missing; raises :class:`OutputUnusable` if it is a file, a
+    directory holding anything but an earlier record (``board.jsonl``, ``heads.jsonl``), or
+    a place where nothing can be written."""
+    if out.exists() and not out.is_dir():
+        raise OutputUnusable(f"{out} exists and is not a directory")
+    if out.is_dir():
+        try:
+            others = sorted(p.name for p in out.iterdir() if p.name not in (RECORD, HEADS))
+        except OSError as exc:
+            raise OutputUnusable(f"cannot read {out}: {exc.strerror}") from None
+        if others:
+            raise OutputUnusable(
+                f"{out} holds other files than a record ({', '.join(others[:3])}"
+                f"{', …' if len(others) > 3 else ''}); choose an empty or new directory"
+            )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise OutputUnusable(f"cannot write in {out}: {exc.strerror or exc}") from None
+
+
 def main_demo(voters: int, group: str, out: Path, seed: int | None) -> int:
-    """CLI entry: run the demo; exit 0 when the record verifies and the result matches."""
-    outcome = run_demo(voters, group, out, seed)
+    """CLI entry: run the demo. Exit 0 when the record verifies and the result matches the
+    votes cast, 1 when not, 2 when ``out`` cannot take the record (one line on stderr)."""
+    try:
+        check_output(out)
+        outcome = run_demo(voters, group, out, seed)
+    except OutputUnusable as exc:
+        print(f"verivote demo: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"verivote demo: cannot write the record in {out}: {exc.strerror}", file=sys.stderr)
+        return 2
     mismatches = []
     for contest in outcome.result["contests"]:
         want = outcome.expected[contest["id"]]["overall"]

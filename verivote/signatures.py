@@ -17,7 +17,10 @@ SIGNATURE_SIZE = 64
 
 
 class Signer:
-    """An Ed25519 secret key. Never serialised to the record; ``seed`` is the only secret."""
+    """An Ed25519 secret key: an author of entries (organiser, registrar, trustee, board
+    operator) or an elector's credential. Never serialised to the record; ``seed`` is the
+    only secret and ``repr`` shows only the start of the public key. The constructor
+    rejects a seed that is not 32 bytes (DecodeError)."""
 
     __slots__ = ("_key",)
 

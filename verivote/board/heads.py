@@ -35,7 +35,9 @@ def head_message(fingerprint: bytes, election_id: str, size: int, root: bytes, t
 
 @dataclass(frozen=True, slots=True)
 class TreeHead:
-    """A signed tree head."""
+    """A signed tree head: the board operator's statement that election ``election_id``'s
+    log had ``size`` entries with Merkle root ``root`` at ``time``. Constructing or
+    decoding one does not check the signature; :meth:`verify` does (InvalidSignature)."""
 
     election_id: str
     size: int

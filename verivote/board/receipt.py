@@ -55,7 +55,12 @@ HEADS_FILE = "heads.jsonl"
 
 @dataclass(frozen=True, slots=True)
 class Receipt:
-    """What a voter keeps: the ballot's place on the board and a signed head covering it."""
+    """What a voter keeps: the ballot's place on the board and a signed head covering it:
+    the election, the tracking code, the entry's index and leaf hash, a tree head signed by
+    the board and the inclusion proof from the leaf to that head. Decoding
+    (:meth:`from_text`, :meth:`from_dict`) is strict (DecodeError); :meth:`check_self`
+    checks it agrees with itself; :func:`~verivote.board.receipt_check.check_receipt`
+    checks it against a board or a record."""
 
     election_id: str
     fingerprint: bytes
@@ -204,7 +209,9 @@ class _Reader:
 
 
 def read_receipt(text: str) -> Receipt:
-    """A receipt in either form: the text form, or its JSON form; raises DecodeError."""
+    """A receipt in either form — the text form (``vvr1:…``) or its JSON form — with
+    surrounding white space ignored; raises DecodeError for anything else. Nothing is
+    checked against a board here (:func:`~verivote.board.receipt_check.check_receipt`)."""
     stripped = text.strip()
     if stripped.startswith("{"):
         return Receipt.from_dict(loads(stripped, canonical=False))

@@ -119,7 +119,12 @@ def encrypt_ballot(
     credential: Signer,
     choices: Mapping[str, Sequence[str]],
 ) -> PreparedBallot:
-    """Encrypt ``choices`` for ``credential``, with every proof; randomness from the OS."""
+    """Encrypt ``choices`` (``{contest id: [candidate ids]}``; a contest left out is blank)
+    for ``credential`` under ``joint_key``, with a 0/1 proof per selection and a limit
+    proof per contest, all bound to the election, the key and the credential; randomness
+    from the OS. The returned ballot's ``body`` is what is signed and cast; its secrets
+    stay with it. Raises ParameterError for an unknown contest or candidate, a candidate
+    chosen twice or more choices than a contest's limit."""
     group = manifest.group
     votes = votes_from_choices(manifest, choices)
     nonces = [[group.random_scalar() for _ in v] for v in votes]

@@ -158,7 +158,10 @@ def _other(secrets: TrusteeSecrets, manifest: Manifest, other: int) -> None:
 
 
 def make_announcement(secrets: TrusteeSecrets, manifest: Manifest) -> dict[str, Any]:
-    """The body of trustee ``secrets.index``'s ``trustee`` entry (fresh proof nonces)."""
+    """The body of trustee ``secrets.index``'s ``trustee`` entry: commitments to its
+    polynomial's coefficients, each with a Schnorr proof of knowledge bound to the
+    election (fresh proof nonces). Raises ParameterError if ``secrets`` are not those of
+    that trustee of ``manifest`` (group, threshold or box key differ)."""
     nonces = [manifest.group.random_scalar() for _ in secrets.coefficients]
     return _make_announcement(secrets, manifest, nonces)
 
@@ -224,7 +227,10 @@ def _box(secret: PrivateKey, public: bytes, what: str) -> Box:
 
 
 def make_share(secrets: TrusteeSecrets, manifest: Manifest, to: int) -> dict[str, Any]:
-    """The body of the ``share`` entry carrying ``f_i(to)`` encrypted to trustee ``to``."""
+    """The body of the ``share`` entry carrying ``f_i(to)`` encrypted (and authenticated)
+    to trustee ``to``'s box key; only ``to`` can open it (:func:`open_share`). Raises
+    ParameterError if ``to`` is not another trustee of the manifest or ``secrets`` are not
+    a trustee's of it."""
     return _encrypt_share(secrets, manifest, to, secrets.evaluate(to), None)
 
 
@@ -300,7 +306,9 @@ def check_share_value(value: Scalar, announcement: Announcement, to: int) -> Non
 def make_complaint(
     secrets: TrusteeSecrets, manifest: Manifest, against: int, reason: str
 ) -> dict[str, Any]:
-    """The body of a ``complaint`` entry by ``secrets.index`` against trustee ``against``."""
+    """The body of a ``complaint`` entry by ``secrets.index`` against trustee ``against``
+    (whose share did not open or did not match its commitments). Raises ParameterError
+    if ``against`` is not another trustee or ``reason`` is not 1..500 characters."""
     _other(secrets, manifest, against)
     if not isinstance(reason, str) or not 0 < len(reason) <= MAX_REASON:
         raise ParameterError(f"a complaint's reason is 1..{MAX_REASON} characters")
@@ -322,7 +330,9 @@ def check_complaint(body: Any, manifest: Manifest) -> tuple[int, int]:
 
 
 def make_justification(secrets: TrusteeSecrets, manifest: Manifest, to: int) -> dict[str, Any]:
-    """The body of a ``justification`` entry revealing ``f_i(to)`` in the clear."""
+    """The body of a ``justification`` entry answering ``to``'s complaint: it reveals
+    ``f_i(to)`` in the clear, so anyone can check it against the commitments. Raises
+    ParameterError if ``to`` is not another trustee of the manifest."""
     _other(secrets, manifest, to)
     return {"from": secrets.index, "to": to, "share": secrets.evaluate(to).hex()}
 
@@ -408,8 +418,9 @@ def _combined(announcements: Mapping[int, Announcement], qualified: Iterable[int
 def joint_public_key(
     announcements: Mapping[int, Announcement], qualified: Iterable[int]
 ) -> Element:
-    """``h = Π_{i∈QUAL} C_{i,0}``; raises :class:`ProtocolError` if a qualified trustee has
-    no announcement."""
+    """The election's public key ``h = Π_{i∈QUAL} C_{i,0}`` from the (checked)
+    announcements of the qualified trustees; raises :class:`ProtocolError` if a qualified
+    trustee has no announcement."""
     return _combined(announcements, qualified)[0]
 
 
@@ -423,7 +434,9 @@ def public_share_key(
 
 
 def own_share(secrets: TrusteeSecrets, index: int) -> Scalar:
-    """``f(index)``: a trustee's share of its own polynomial (``index = secrets.index``)."""
+    """``f(index)``: a trustee's share of its own polynomial (``index = secrets.index``),
+    the one share it never sends; with the shares it received it makes its secret share
+    (:func:`combined_secret_share`)."""
     return secrets.evaluate(index)
 
 
@@ -445,7 +458,9 @@ def combined_secret_share(
 def make_joint_key_body(
     announcements: Mapping[int, Announcement], qualified: Iterable[int]
 ) -> dict[str, Any]:
-    """The body of the ``joint_key`` entry."""
+    """The body of the ``joint_key`` entry: the qualified trustees (sorted) and the joint
+    key they give (:func:`joint_public_key`); the board recomputes both and refuses a
+    body that differs. Raises ProtocolError if a qualified trustee has no announcement."""
     qual = sorted(qualified)
     return {"qualified": qual, "public_key": joint_public_key(announcements, qual).hex()}
 

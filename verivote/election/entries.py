@@ -53,7 +53,13 @@ def signing_message(fingerprint: bytes, entry_type: str, body: dict[str, Any] | 
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One signed board entry."""
+    """One signed board entry: its ``type``, the ``time`` the board gave it, its ``body``
+    and its author's ``signature`` over the election fingerprint, the type and the
+    canonical body (the time is not signed: the board sets it).
+
+    Constructing one checks nothing; entries from outside come through
+    :func:`entry_from_line` or :func:`entry_from_dict`, which decode strictly, and
+    :meth:`verify` checks the signature."""
 
     type: str
     time: str
@@ -92,7 +98,10 @@ class Entry:
 def sign_entry(
     signer: Signer, fingerprint: bytes, entry_type: str, body: dict[str, Any], time: str
 ) -> Entry:
-    """Make an entry of ``entry_type`` with ``body`` signed by ``signer``."""
+    """Make an entry of ``entry_type`` with ``body`` signed by ``signer`` for the election
+    of ``fingerprint`` (``b""`` for the election entry itself), timed ``time``. Raises
+    DecodeError for an unknown entry type or a body with no canonical JSON encoding
+    (a float, a non-string key…), before signing anything."""
     if entry_type not in ENTRY_TYPES:
         raise DecodeError(f"unknown entry type {entry_type!r}")
     dumps(body)  # refuse bodies that have no canonical encoding before signing
@@ -120,5 +129,8 @@ def entry_from_dict(obj: Any, line: bytes | None = None) -> Entry:
 
 
 def entry_from_line(line: bytes) -> Entry:
-    """Strictly decode one canonical record line (without its newline)."""
+    """Strictly decode one canonical record line (without its newline): canonical JSON of
+    an object with exactly ``type`` (a known one), ``time`` (a record time), ``body`` (an
+    object) and ``sig`` (64 bytes in hex); raises DecodeError otherwise. The signature is
+    not checked here (:meth:`Entry.verify`)."""
     return entry_from_dict(loads(line), bytes(line))

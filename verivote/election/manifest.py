@@ -53,7 +53,9 @@ def check_time(value: Any, what: str) -> str:
 
 
 def format_time(moment: datetime) -> str:
-    """The record's time format for an aware ``datetime``."""
+    """``moment`` in the record's time format ``YYYY-MM-DDTHH:MM:SSZ``: UTC, whole seconds
+    (a fraction is dropped), so such strings compare in time order. Give an aware
+    ``datetime``; a naive one is taken as local time."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -85,7 +87,8 @@ def _key32(value: Any, what: str) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """One option of a contest."""
+    """One option of a contest: ``id`` (an identifier, 1–64 characters of ``a-z 0-9 _ -``,
+    checked by the :class:`Contest` that holds it) and the ``name`` voters see."""
 
     id: str
     name: str
@@ -93,7 +96,13 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class Contest:
-    """A question on the ballot: candidates, kind and how many may be chosen."""
+    """A question on the ballot: candidates, kind and how many may be chosen.
+
+    Construction guarantees: ``id`` and every candidate id are identifiers (else
+    :class:`~verivote.errors.DecodeError`); ``kind`` is ``plurality``, ``approval`` or
+    ``referendum``; 1 to the group's range of candidates with distinct ids; ``1 <= limit
+    <= len(candidates)``; a referendum has exactly two options and limit 1 (else
+    :class:`~verivote.errors.ParameterError`)."""
 
     id: str
     title: str
@@ -154,7 +163,9 @@ class Contest:
 
 @dataclass(frozen=True, slots=True)
 class TrusteeInfo:
-    """A trustee's public identity: Ed25519 key for its entries, X25519 key for shares."""
+    """A trustee's public identity: its ``index`` (1..n, its place in the manifest),
+    ``name``, the Ed25519 key that signs its entries and the X25519 key that receives its
+    shares (32 bytes each). :meth:`from_dict` rejects anything else with DecodeError."""
 
     index: int
     name: str
@@ -184,7 +195,17 @@ class TrusteeInfo:
 
 @dataclass(frozen=True, slots=True)
 class Manifest:
-    """Everything fixed before the election starts. Immutable; one canonical encoding."""
+    """Everything fixed before the election starts. Immutable; one canonical encoding
+    (:meth:`to_dict`), hashed into :attr:`fingerprint`, which every signature and proof of
+    the election binds.
+
+    Construction guarantees: the election id and every category are identifiers; the group
+    is ``ed25519`` or ``modp4096``; at least one contest, with distinct ids; at least one
+    category, without repeats; ``opens`` and ``closes`` are record times with ``opens <
+    closes``; trustees numbered 1..n in order with ``1 <= threshold <= n``;
+    ``min_category_size >= 1``; the version is this library's. Anything else raises
+    :class:`~verivote.errors.ParameterError` (:class:`~verivote.errors.DecodeError` for a
+    malformed identifier or time); :meth:`from_dict` raises DecodeError only."""
 
     election_id: str
     title: str

@@ -31,7 +31,10 @@ SECRET_PREFIX = "vv1-"
 
 @dataclass(frozen=True, slots=True)
 class CredentialRecord:
-    """The public half of a credential, as the roll publishes it."""
+    """The public half of a credential, as the roll publishes it: the elector's 32-byte
+    Ed25519 public key, category and weight. :meth:`from_dict` rejects a key of another
+    length, a category the manifest does not list and a weight outside
+    ``1..MAX_WEIGHT`` (DecodeError)."""
 
     key: bytes
     category: str
@@ -58,7 +61,9 @@ class CredentialRecord:
 
 
 def credential_secret_text(signer: Signer) -> str:
-    """The text an elector keeps: ``vv1-`` and the seed in hex."""
+    """The text an elector keeps: ``vv1-`` and the seed in hex. It is the credential's
+    secret: whoever holds it can vote in the elector's name, so it goes to the elector
+    alone and never to the board."""
     return SECRET_PREFIX + signer.seed.hex()
 
 
@@ -73,7 +78,9 @@ def issue_credentials(
     categories: Iterable[tuple[str, int]],
 ) -> tuple[list[Signer], list[CredentialRecord]]:
     """Make one credential per ``(category, weight)``: the secrets (for the electors) and
-    the public records (for the roll), in the same order."""
+    the public records (for the roll), in the same order, each from the OS CSPRNG.
+    Categories and weights are checked when the roll is posted (:meth:`Roll.apply_part`),
+    against the manifest."""
     secrets: list[Signer] = []
     records: list[CredentialRecord] = []
     for category, weight in categories:
@@ -86,7 +93,9 @@ def issue_credentials(
 def roll_bodies(
     records: list[CredentialRecord], part_size: int = ROLL_PART_SIZE
 ) -> Iterator[dict[str, Any]]:
-    """The bodies of the ``roll`` entries: ``{"part": i, "credentials": [...]}``."""
+    """The bodies of the ``roll`` entries: ``{"part": i, "credentials": [...]}``, at most
+    ``part_size`` credentials each, numbered from 0 in order (the board refuses a part out
+    of order, a key listed twice and an empty part)."""
     for part, start in enumerate(range(0, len(records), part_size)):
         chunk = records[start : start + part_size]
         yield {"part": part, "credentials": [r.to_dict() for r in chunk]}
@@ -99,12 +108,17 @@ def revoke_body(key: bytes, reason: str) -> dict[str, Any]:
 
 
 def add_body(record: CredentialRecord, reason: str) -> dict[str, Any]:
-    """Body of an ``amend`` entry that adds ``record`` to the roll."""
+    """Body of an ``amend`` entry that adds ``record`` to the roll for ``reason`` (an
+    identifier such as ``late-registration``; DecodeError otherwise). The board refuses a
+    key already on the roll."""
     return {"action": "add", "credential": record.to_dict(), "reason": check_id(reason, "reason")}
 
 
 class Roll:
-    """The roll as the log builds it: every credential ever listed and which are revoked."""
+    """The roll as the log builds it: every credential ever listed and which are revoked.
+    :meth:`apply_part` and :meth:`apply_amendment` raise DecodeError for a malformed body
+    and ProtocolError for a rule broken (a part out of order, a key listed twice, a
+    revocation of an unknown or revoked key); :meth:`status` says whether a key may vote."""
 
     def __init__(self, manifest: Manifest) -> None:
         self.manifest = manifest

@@ -37,7 +37,8 @@ class RecordUnreadable(VerivoteError):
 
 @dataclass(frozen=True, slots=True)
 class Failure:
-    """One failed check: where, which check, and why."""
+    """One failed check: the entry's ``index`` (or the head's), its ``type``, the
+    ``check`` that failed (``ballot.proof``, ``log.root``…) and the ``reason``."""
 
     index: int
     type: str
@@ -51,7 +52,9 @@ class Failure:
 
 @dataclass
 class Report:
-    """What the verifier checked and found."""
+    """What the verifier checked and found: the entries by type, every failure (never a
+    check that was not run), and the ``result`` the record's checked decryption gives
+    (None when the election is not counted). ``valid`` is the verdict."""
 
     entries: int = 0
     by_type: Counter[str] = field(default_factory=Counter)
