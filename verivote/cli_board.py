@@ -59,8 +59,10 @@ def run_board_command(args: argparse.Namespace) -> int:
 
 
 def check_receipt_command(receipt_file: Path, source: str) -> int:
-    """``verivote receipt check``: 0 the ballot is there, 1 it is not (said why), 2 the
-    receipt or the source cannot be read."""
+    """``verivote receipt check``: 0 the ballot is there and counts (or will, if nothing
+    changes before the close), 1 it is missing or does not count — an audit, replaced by a
+    later ballot, its credential revoked (said why) —, 2 the receipt or the source cannot
+    be read."""
     from verivote.board.client import BoardClient, BoardSource
     from verivote.board.receipt import read_receipt
     from verivote.board.receipt_check import RecordSource, check_receipt
