@@ -1,5 +1,6 @@
-"""The board's commands of ``verivote``: ``serve``, ``receipt check``, ``watch``, and
-``verify URL`` (download a live board's record, then verify it).
+"""The board's commands of ``verivote``: ``serve``, ``receipt check``, ``watch``,
+``compare`` (two copies of the heads, offline), and ``verify URL`` (download a live
+board's record, then verify it).
 
 Exit codes: 0 fine, 1 a verdict against the board or the receipt (said in plain words),
 2 unreadable input, an unreachable board or a usage error. Heavy imports wait until a
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-BOARD_COMMANDS = ("serve", "receipt", "watch")
+BOARD_COMMANDS = ("serve", "receipt", "watch", "compare")
 
 
 def add_board_commands(sub: Any) -> None:
@@ -40,6 +41,9 @@ def add_board_commands(sub: Any) -> None:
     watch.add_argument("--interval", type=float, default=60.0, help="seconds between polls")
     watch.add_argument("--once", action="store_true", help="poll once and stop")
     watch.add_argument("--import", dest="other", type=Path, help="another observer's heads")
+    compare = sub.add_parser("compare", help="compare two copies of a board's heads offline")
+    compare.add_argument("a", type=Path, help="record directory, heads.jsonl or watch state")
+    compare.add_argument("b", type=Path, help="record directory, heads.jsonl or watch state")
 
 
 def is_url(text: str) -> bool:
@@ -55,6 +59,8 @@ def run_board_command(args: argparse.Namespace) -> int:
         return main_serve(args.store, args.election, args.key, args.host, args.port)
     if args.command == "receipt":
         return check_receipt_command(args.receipt, args.source)
+    if args.command == "compare":
+        return compare_command(args.a, args.b)
     return watch_command(args.url, args.state, args.interval, args.once, args.other)
 
 
@@ -122,6 +128,27 @@ def watch_command(url: str, state: Path, interval: float, once: bool, other: Pat
         return 2
     except KeyboardInterrupt:
         return 0
+    return 0
+
+
+def compare_command(a: Path, b: Path) -> int:
+    """``verivote compare A B``: 0 no fork between the two copies of the heads, 1 a fork
+    (said in words on stderr, the evidence as JSON on stdout), 2 a side cannot be read,
+    names no election, or the two are of different elections."""
+    from verivote.board.compare import compare_heads, evidence, load_side
+    from verivote.board.watch import SplitViewError
+    from verivote.errors import VerificationError, VerivoteError
+
+    try:
+        verdict = compare_heads(load_side(a), load_side(b))
+    except SplitViewError as exc:
+        print(str(exc), file=sys.stderr)
+        print(json.dumps(evidence(exc), indent=2))
+        return 1
+    except (VerificationError, VerivoteError, OSError) as exc:
+        print(f"verivote compare: {exc}", file=sys.stderr)
+        return 2
+    print(verdict.message)
     return 0
 
 
