@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from verivote.encoding import from_hex
 from verivote.errors import DecodeError, DiscreteLogError, ParameterError
-from verivote.groups.base import Element, Group, Scalar, UncheckedElement
+from verivote.groups.base import Element, Group, Scalar, SecretScalar, UncheckedElement
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +141,7 @@ def encrypt_with_nonce(public_key: Element, message: int, nonce: Scalar) -> Ciph
     group = public_key.group
     g = group.generator
     # The nonce and the message are secrets: constant-time exponentiation for both.
-    secret_nonce = group.secret_scalar(nonce.value) if not nonce._secret else nonce
+    secret_nonce = nonce if isinstance(nonce, SecretScalar) else group.secret_scalar(nonce.value)
     return Ciphertext(g**secret_nonce, g ** group.secret_scalar(message) * public_key**secret_nonce)
 
 
@@ -149,7 +149,7 @@ def reencrypt(public_key: Element, ct: Ciphertext, nonce: Scalar) -> Ciphertext:
     """Multiply by an encryption of 0: same plaintext, unlinkable ciphertext."""
     group = public_key.group
     g = group.generator
-    secret_nonce = group.secret_scalar(nonce.value) if not nonce._secret else nonce
+    secret_nonce = nonce if isinstance(nonce, SecretScalar) else group.secret_scalar(nonce.value)
     return Ciphertext(ct.alpha * g**secret_nonce, ct.beta * public_key**secret_nonce)
 
 
