@@ -343,3 +343,16 @@ def test_receipt_check_command_names_an_audit(small, tmp_path, capsys):
     text.write_text(receipt.to_text())
     assert main(["receipt", "check", str(text), str(tmp_path / "record")]) == 1
     assert "is an audit of it" in capsys.readouterr().out
+
+
+def test_a_later_ballot_not_signed_by_the_credential_does_not_replace(small, tmp_path):
+    from verivote.election.entries import sign_entry
+    from verivote.signatures import Signer
+
+    receipt = issue_receipt(small.board, small.cast(1, choice(1)))
+    body = small.prepare(1, choice(2)).body  # names elector 1's credential
+    forged = sign_entry(Signer.generate(), small.manifest.fingerprint, "ballot", body, "x")
+    forged = replace(forged, time=small.clock()).to_line()
+    record = write_record(tmp_path, small, [*record_lines(small), forged])
+    verdict = check_receipt(receipt, RecordSource(record))
+    assert verdict.index == receipt.index and not verdict.counted

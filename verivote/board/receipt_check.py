@@ -210,7 +210,7 @@ def check_receipt(receipt: Receipt, source: ReceiptSource) -> ReceiptCheck:
             f"your ballot is missing: the board's head of size {latest.size} does not "
             f"include it as entry {n}",
         ) from None
-    return _standing(receipt, source, entry_from_line(line), latest)
+    return _standing(manifest, receipt, source, entry_from_line(line), latest)
 
 
 def _credential_hex(entry: Entry) -> str | None:
@@ -220,10 +220,21 @@ def _credential_hex(entry: Entry) -> str | None:
     return key if isinstance(key, str) else None
 
 
+def _signed(entry: Entry, key: bytes, fingerprint: bytes) -> bool:
+    try:
+        entry.verify(key, fingerprint, entry.type)
+    except VerificationError:
+        return False
+    return True
+
+
 def _standing(
-    receipt: Receipt, source: ReceiptSource, entry: Entry, latest: TreeHead
+    manifest: Manifest, receipt: Receipt, source: ReceiptSource, entry: Entry, latest: TreeHead
 ) -> ReceiptCheck:
-    """Steps 7 to 9: whether the ballot on the board is one that counts."""
+    """Steps 7 to 9: whether the ballot on the board is one that counts. A later entry
+    counts here only if its author signed it (the ballot's credential, the registrar, the
+    organiser): one the verifier would reject for its signature neither replaces, revokes,
+    closes nor tallies."""
     n = receipt.index
     if entry.type != "ballot":
         raise ReceiptError(
@@ -232,13 +243,19 @@ def _standing(
             "(opened for checking), and an audited ballot is never counted",
         )
     credential = _credential_hex(entry)
+    key = bytes.fromhex(credential) if credential is not None and len(credential) == 64 else b""
+    fp = manifest.fingerprint
     close = tally = None
     for at, later in enumerate(source.lines(n + 1, latest.size), start=n + 1):
         try:
             other = entry_from_line(later)
-        except DecodeError:
+        except (DecodeError, ValueError):
             continue  # not an entry: the verifier reports it; it cannot revoke or replace
-        if other.type == "ballot" and _credential_hex(other) == credential:
+        if (
+            other.type == "ballot"
+            and _credential_hex(other) == credential
+            and _signed(other, key, fp)
+        ):
             raise ReceiptError(
                 "replaced",
                 f"your ballot does not count: a later ballot with the same credential was "
@@ -249,6 +266,7 @@ def _standing(
             other.type == "amend"
             and other.body.get("action") == "revoke"
             and other.body.get("key") == credential
+            and _signed(other, manifest.registrar_key, fp)
         ):
             raise ReceiptError(
                 "revoked",
@@ -256,10 +274,11 @@ def _standing(
                 f"{at} ({other.time}, reason {other.body.get('reason')!r}), and no ballot of a "
                 "revoked credential counts",
             )
-        if other.type == "close" and close is None:
-            close = at
-        if other.type == "tally" and tally is None:
-            tally = at
+        if other.type in ("close", "tally") and _signed(other, manifest.organiser_key, fp):
+            if other.type == "close" and close is None:
+                close = at
+            if other.type == "tally" and tally is None:
+                tally = at
     return ReceiptCheck(n, latest, close, tally)
 
 
