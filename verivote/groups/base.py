@@ -290,9 +290,10 @@ def _element_from_bytes(group: Group, data: bytes) -> Element:
 
 class UncheckedElement:
     """A decoded point whose prime-order-subgroup membership is not yet established (from
-    :meth:`Group.decode_element_deferred`). Deliberately not an :class:`Element`: it has
-    no ``to_bytes``-free path into code that wants one, and a type checker refuses it
-    there. It becomes one in exactly three ways:
+    :meth:`Group.decode_element_deferred`). Deliberately not an :class:`Element` (nor a
+    subclass): ``mypy --strict`` refuses it wherever an Element is required, so a refactor
+    cannot drop the deferred subgroup check unnoticed. It becomes one in exactly three
+    ways:
 
     * ``u ** k`` — exponentiation, returning an Element: in a group whose exponentiation
       validates its input (:attr:`Group.pow_validates`) and for ``k != 0`` the backend's
