@@ -21,8 +21,9 @@ from verivote.election.ballot import encrypt_ballot
 from verivote.elgamal import Ciphertext, DeferredCiphertext, KeyPair
 from verivote.errors import InvalidElement
 from verivote.groups import get_group
-from verivote.groups.base import Element, Scalar, SecretScalar, UncheckedElement
+from verivote.groups.base import Element, Scalar, SecretScalar
 from verivote.groups.modp4096 import FixedBase, Modp4096Group, P
+from verivote.groups.unchecked import UncheckedElement
 from verivote.proofs.chaum_pedersen import prove_equal_logs, verify_equal_logs
 from verivote.proofs.range import prove_range, verify_range
 from verivote.proofs.schnorr import prove_schnorr, verify_schnorr

@@ -19,7 +19,8 @@ from typing import Any, ClassVar
 
 from verivote.encoding import from_hex
 from verivote.errors import DecodeError, DiscreteLogError, ParameterError
-from verivote.groups.base import Element, Group, Scalar, SecretScalar, UncheckedElement
+from verivote.groups.base import Element, Group, Scalar, SecretScalar
+from verivote.groups.unchecked import UncheckedElement
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,10 +14,10 @@ on those values. :class:`Element` and :class:`Scalar` are thin immutable wrapper
 Every element that comes from outside goes through :meth:`Group.decode_element`, which
 validates it completely (canonical encoding, in the group, in the prime-order subgroup);
 there is no other public way to make an element from bytes. The one exception, for speed,
-is :meth:`Group.decode_element_deferred`, which returns an :class:`UncheckedElement`: a
+is :meth:`Group.decode_element_deferred`, which returns an ``UncheckedElement``: a
 different type, not a subclass, so a type checker refuses it wherever an :class:`Element`
 is required; it becomes an element only by a validating exponentiation or by comparing equal
-to one (see :class:`UncheckedElement`).
+to one (see :class:`~verivote.groups.unchecked.UncheckedElement`).
 
 Secrets. Scalars from :meth:`Group.random_scalar` and :meth:`Group.secret_scalar` are
 :class:`SecretScalar`: arithmetic involving one stays secret, exponentiation by one goes
@@ -33,10 +33,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from verivote.encoding import frame
 from verivote.errors import InvalidScalar, ParameterError
+
+if TYPE_CHECKING:
+    from verivote.groups.unchecked import UncheckedElement
 
 
 class Group(ABC):
@@ -146,7 +149,10 @@ class Group(ABC):
 
         Ballots use this so that no point is validated twice: range-proof verification
         exponentiates every ciphertext component and compares or exponentiates every
-        commitment. Raises InvalidElement for a bad encoding."""
+        commitment. Raises InvalidElement for a bad encoding. (This default validates in
+        full; each concrete group defers.)"""
+        from verivote.groups.unchecked import UncheckedElement
+
         return UncheckedElement(self, self._decode(data), validated=True)
 
     pow_validates = False
@@ -224,7 +230,7 @@ class Element:
 
     def __mul__(self, other: Element) -> Element:
         if type(other) is not Element:
-            return NotImplemented  # an UncheckedElement stays unchecked
+            return NotImplemented  # an UncheckedElement stays unchecked (its __rmul__)
         if other.group is not self.group:
             raise ParameterError("elements of different groups")
         return Element(self.group, self.group._op(self.value, other.value))
@@ -286,91 +292,6 @@ class Element:
 
 def _element_from_bytes(group: Group, data: bytes) -> Element:
     return group.decode_element(data)
-
-
-class UncheckedElement:
-    """A decoded point whose prime-order-subgroup membership is not yet established (from
-    :meth:`Group.decode_element_deferred`). Deliberately not an :class:`Element` (nor a
-    subclass): ``mypy --strict`` refuses it wherever an Element is required, so a refactor
-    cannot drop the deferred subgroup check unnoticed. It becomes one in exactly three
-    ways:
-
-    * ``u ** k`` — exponentiation, returning an Element: in a group whose exponentiation
-      validates its input (:attr:`Group.pow_validates`) and for ``k != 0`` the backend's
-      check is the validation; otherwise the point is validated in full first;
-    * :meth:`matches` — it equals an Element computed from validated ones;
-    * :meth:`checked` — the Element, validated in full unless one of the above already
-      established it (then free).
-
-    ``u * x`` and ``u / x`` give UncheckedElements (a product is no more valid than its
-    factors)."""
-
-    __slots__ = ("group", "validated", "value")
-
-    group: Group
-    value: Any
-    validated: bool
-
-    def __init__(self, group: Group, value: Any, *, validated: bool = False) -> None:
-        self.group = group
-        self.value = value
-        self.validated = validated
-
-    def _value_of(self, other: Element | UncheckedElement) -> Any:
-        if other.group is not self.group:
-            raise ParameterError("elements of different groups")
-        return other.value
-
-    def __mul__(self, other: Element | UncheckedElement) -> UncheckedElement:
-        value = self.group._op(self.value, self._value_of(other))
-        return UncheckedElement(self.group, value)
-
-    def __rmul__(self, other: Element) -> UncheckedElement:
-        return self.__mul__(other)
-
-    def __truediv__(self, other: Element | UncheckedElement) -> UncheckedElement:
-        g = self.group
-        return UncheckedElement(g, g._op(self.value, g._inv(self._value_of(other))))
-
-    def __pow__(self, k: Scalar | int) -> Element:
-        g = self.group
-        if isinstance(k, Scalar):
-            if k.group is not g:
-                raise ParameterError("scalar of a different group")
-            e = k.value
-        else:
-            e = k % g.order
-        if not self.validated and (e == 0 or not g.pow_validates):
-            self.checked()
-        result = Element(g, g._pow(self.value, e))
-        self.validated = True  # the backend refused it otherwise (InvalidElement)
-        return result
-
-    def matches(self, element: Element) -> bool:
-        """Whether this point equals ``element`` (which is valid, so this one is too)."""
-        if element.group is self.group and bool(element.value == self.value):
-            self.validated = True
-            return True
-        return False
-
-    def checked(self) -> Element:
-        """The validated Element; raises InvalidElement if it is not in the subgroup."""
-        if not self.validated:
-            self.group.decode_element(self.to_bytes())
-            self.validated = True
-        return Element(self.group, self.value)
-
-    def to_bytes(self) -> bytes:
-        """The canonical encoding it was decoded from."""
-        return self.group._encode(self.value)
-
-    def hex(self) -> str:
-        """The canonical encoding as lowercase hex."""
-        return self.to_bytes().hex()
-
-    def __repr__(self) -> str:
-        state = "validated" if self.validated else "unchecked"
-        return f"<UncheckedElement {self.group.name} {self.hex()[:16]}… {state}>"
 
 
 class Scalar:

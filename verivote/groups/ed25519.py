@@ -32,7 +32,8 @@ from typing import Any
 from nacl._sodium import ffi, lib
 
 from verivote.errors import InvalidElement
-from verivote.groups.base import Group, UncheckedElement
+from verivote.groups.base import Group
+from verivote.groups.unchecked import UncheckedElement
 
 L = 2**252 + 27742317777372353535851937790883648493
 IDENTITY = bytes([1]) + bytes(31)

@@ -22,7 +22,8 @@ import gmpy2
 from gmpy2 import mpz, powmod, powmod_sec
 
 from verivote.errors import InvalidElement
-from verivote.groups.base import Element, Group, UncheckedElement
+from verivote.groups.base import Element, Group
+from verivote.groups.unchecked import UncheckedElement
 
 P = int(
     (

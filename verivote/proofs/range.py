@@ -35,7 +35,8 @@ from typing import Any
 from verivote.elgamal import Ciphertext, DeferredCiphertext
 from verivote.encoding import from_hex
 from verivote.errors import DecodeError, InvalidProof, ParameterError
-from verivote.groups.base import Element, Group, Scalar, UncheckedElement
+from verivote.groups.base import Element, Group, Scalar
+from verivote.groups.unchecked import UncheckedElement
 from verivote.proofs.codec import expect_keys, scalar_list
 from verivote.proofs.transcript import Transcript
 

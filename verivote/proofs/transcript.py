@@ -21,7 +21,8 @@ import hashlib
 import struct
 from collections.abc import Sequence
 
-from verivote.groups.base import Element, Group, Scalar, UncheckedElement
+from verivote.groups.base import Element, Group, Scalar
+from verivote.groups.unchecked import UncheckedElement
 
 PREFIX = b"verivote/v1"
 _LEN = struct.Struct(">I")
