@@ -38,6 +38,19 @@ def heads_only(root, name):
     return path
 
 
+def test_two_bare_heads_files_with_the_election_given(tmp_path, capsys):
+    sim = voting_election(voters=6, seed=43)
+    n = len(sim.board)
+    other = fork(sim, n)
+    cast_on(sim.board, sim, 0, 0)
+    cast_on(other, sim, 1, 1)
+    sim.board.export(tmp_path / "a")
+    other.export(tmp_path / "b")
+    bare = [str(heads_only(tmp_path, "a")), str(heads_only(tmp_path, "b"))]
+    assert main(["compare", *bare, "--election", str(tmp_path / "a")]) == 1
+    assert json.loads(capsys.readouterr().out)["split_view"] == "fork"
+
+
 def test_two_records_of_one_size_fork(split, tmp_path, capsys):
     sim, n, root = split
     same = fork(sim, n)  # a third audience: one ballot, not a's
@@ -91,9 +104,15 @@ def test_an_honest_pair_and_the_exit_codes(split, tmp_path, capsys):
 
     state.write_bytes(dumps(Pin.from_line(sim.board.store.line(0)).to_dict()) + b"\n")
     assert main(["compare", str(state), str(heads_only(root, "a"))]) == 0
-    # two bare heads files name no election: their signatures cannot be checked
-    assert main(["compare", str(heads_only(root, "a")), str(heads_only(root, "b"))]) == 2
-    assert "neither side names the election" in capsys.readouterr().err
+    # two bare heads files name no election: their signatures cannot be checked ...
+    bare = [str(heads_only(root, "a")), str(heads_only(root, "b"))]
+    assert main(["compare", *bare]) == 2
+    assert "nothing names the election" in capsys.readouterr().err
+    # ... unless the election is given apart: an observer's earlier copy of a's heads
+    earlier = tmp_path / "earlier.jsonl"
+    earlier.write_bytes(b"".join(heads_only(root, "a").read_bytes().splitlines(True)[:2]))
+    assert main(["compare", bare[0], str(earlier), "--election", str(state)]) == 0
+    assert "no fork" in capsys.readouterr().out
     other = voting_election(voters=3, seed=42)
     other.board.export(tmp_path / "other")
     assert main(["compare", str(root / "a"), str(tmp_path / "other")]) == 2

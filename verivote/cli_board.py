@@ -44,6 +44,9 @@ def add_board_commands(sub: Any) -> None:
     compare = sub.add_parser("compare", help="compare two copies of a board's heads offline")
     compare.add_argument("a", type=Path, help="record directory, heads.jsonl or watch state")
     compare.add_argument("b", type=Path, help="record directory, heads.jsonl or watch state")
+    compare.add_argument(
+        "--election", type=Path, help="record directory or watch state naming the election"
+    )
 
 
 def is_url(text: str) -> bool:
@@ -60,7 +63,7 @@ def run_board_command(args: argparse.Namespace) -> int:
     if args.command == "receipt":
         return check_receipt_command(args.receipt, args.source)
     if args.command == "compare":
-        return compare_command(args.a, args.b)
+        return compare_command(args.a, args.b, args.election)
     return watch_command(args.url, args.state, args.interval, args.once, args.other)
 
 
@@ -131,16 +134,19 @@ def watch_command(url: str, state: Path, interval: float, once: bool, other: Pat
     return 0
 
 
-def compare_command(a: Path, b: Path) -> int:
-    """``verivote compare A B``: 0 no fork between the two copies of the heads, 1 a fork
-    (said in words on stderr, the evidence as JSON on stdout), 2 a side cannot be read,
-    names no election, or the two are of different elections."""
+def compare_command(a: Path, b: Path, election: Path | None = None) -> int:
+    """``verivote compare A B [--election E]``: 0 no fork between the two copies of the
+    heads, 1 a fork (said in words on stderr, the evidence as JSON on stdout), 2 a side
+    cannot be read, nothing names the election, or the pins are of different elections."""
     from verivote.board.compare import compare_heads, evidence, load_side
     from verivote.board.watch import SplitViewError
     from verivote.errors import VerificationError, VerivoteError
 
     try:
-        verdict = compare_heads(load_side(a), load_side(b))
+        pin = load_side(election).pin if election is not None else None
+        if election is not None and pin is None:
+            raise VerificationError(f"{election} names no election")
+        verdict = compare_heads(load_side(a), load_side(b), pin)
     except SplitViewError as exc:
         print(str(exc), file=sys.stderr)
         print(json.dumps(evidence(exc), indent=2))

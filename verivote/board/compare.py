@@ -3,7 +3,8 @@
 Each side is a published record directory (``board.jsonl`` and ``heads.jsonl``), a
 record's ``heads.jsonl`` alone, or an observer's ``verivote watch`` state file. The
 election is pinned from a side that carries it — a record's first entry (the manifest
-signed by its organiser) or a state file's pin line; when both do they must agree. Every
+signed by its organiser) or a state file's pin line — or, for two bare ``heads.jsonl``
+files, from a third such file given apart; all the pins given must agree. Every
 head of both sides must be signed by the pinned board key (others are counted as foreign
 and ignored: anyone can make one).
 
@@ -137,22 +138,27 @@ def _covering(tree: MerkleTree, own: list[TreeHead], size: int) -> TreeHead | No
     return best
 
 
-def compare_heads(a: Side, b: Side) -> Comparison:
+def compare_heads(a: Side, b: Side, election: Pin | None = None) -> Comparison:
     """Compare the signed heads of ``a`` and ``b`` (see the module docstring for the
-    order of the checks). Returns what was compared when nothing contradicts; raises
-    SplitViewError with the evidence, or VerificationError when no side carries the
-    election's pin or the two sides pin different elections."""
-    if a.pin is not None and b.pin is not None and a.pin != b.pin:
+    order of the checks); ``election`` pins the election when neither side does (two bare
+    ``heads.jsonl`` files). Returns what was compared when nothing contradicts; raises
+    SplitViewError with the evidence, or VerificationError when nothing names the
+    election or two pins differ."""
+    pins = [(side.name, side.pin) for side in (a, b) if side.pin is not None]
+    if election is not None:
+        pins.append(("the election given", election))
+    for name, other in pins[1:]:
+        if other != pins[0][1]:
+            raise VerificationError(
+                f"{pins[0][0]} and {name} are of different elections "
+                f"({pins[0][1].election_id} and {other.election_id}, or different board keys)"
+            )
+    if not pins:
         raise VerificationError(
-            f"{a.name} and {b.name} are of different elections "
-            f"({a.pin.election_id} and {b.pin.election_id}, or different board keys)"
+            "nothing names the election: give a record directory or a watch state file on "
+            "one side, or --election, so that the heads' signatures can be checked"
         )
-    pin = a.pin or b.pin
-    if pin is None:
-        raise VerificationError(
-            "neither side names the election: give a record directory or a watch state "
-            "file on one side, so that the heads' signatures can be checked"
-        )
+    pin = pins[0][1]
     result = Comparison(pin)
     ha, hb = _signed(a, pin, result), _signed(b, pin, result)
     result.heads = (len(ha), len(hb))
