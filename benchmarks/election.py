@@ -115,7 +115,7 @@ def _chunk(task: tuple[int, int, list[str]]) -> tuple[list[tuple[bytes, str, byt
         chosen = [] if rng.random() < 0.01 else rng.choices(CANDIDATES, POPULARITY)
         body = encrypt_ballot(m, key, voter, {"leader": chosen}).body
         line = sign_entry(voter, m.fingerprint, "ballot", body, times[i]).to_line()
-        _, selections, _ = decode_ballot(m, body, deferred=True)
+        _, selections, _ = decode_ballot(m, body)
         partial.add(category, 1, selections)
         plain[category].update(chosen)
         out.append((voter.public_key, category, line))

@@ -153,9 +153,10 @@ def test_an_honest_record_honours_the_receipt(election, tmp_path):
     sim.board.export(tmp_path)
     verdict = check_receipt(receipt, RecordSource(tmp_path))
     assert verdict.index == receipt.index and verdict.head.size == len(sim.board)
-    assert verdict.message == (
+    assert verdict.message.startswith(
         f"your ballot is on the board at entry {receipt.index}, included in the head of "
-        f"size {len(sim.board)} signed at {verdict.head.time}"
+        f"size {len(sim.board)} signed at {verdict.head.time}; so far it is your "
+        "credential's last ballot"
     )
 
 
@@ -248,3 +249,110 @@ def test_receipt_check_command(election, tmp_path, capsys):
     assert "your ballot is on the board" in capsys.readouterr().out
     assert main(["receipt", "check", str(text), str(bad)]) == 1
     assert f"entry {receipt.index} is not your ballot" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------- does it count?
+@pytest.fixture
+def small():
+    """A fresh election of four electors, open for voting."""
+    return voting_election(voters=4, seed=21)
+
+
+def audited_by_device(sim, voter):
+    """A malicious device posts the voter's ballot as an audit (revealed, never counted)
+    and hands the voter the receipt the board issues for it."""
+    prepared = sim.prepare(voter, choice(voter))
+    index = sim.board.post(sim.credentials[voter], "audit", prepared.audit_body())
+    return issue_receipt(sim.board, index)
+
+
+def test_a_ballot_posted_as_an_audit_fails_the_receipt(small, tmp_path):
+    receipt = audited_by_device(small, 0)
+    small.board.export(tmp_path)
+    with pytest.raises(ReceiptError) as caught:
+        check_receipt(receipt, RecordSource(tmp_path))
+    assert caught.value.kind == "audit"
+    assert str(caught.value) == (
+        f"your ballot was not cast: entry {receipt.index} is an audit of it — the ballot was "
+        "revealed (opened for checking), and an audited ballot is never counted"
+    )
+    with serving(small.board) as url, pytest.raises(ReceiptError) as live:
+        check_receipt(receipt, BoardSource(BoardClient(url)))
+    assert live.value.kind == "audit"
+
+
+def test_a_ballot_overridden_by_the_device_fails_the_receipt(small, tmp_path):
+    receipt = issue_receipt(small.board, small.cast(1, choice(1)))
+    later = small.cast(1, choice(2))  # the device casts again with the same credential
+    small.cast(2, choice(2))
+    small.board.export(tmp_path)
+    expected = (
+        f"your ballot does not count: a later ballot with the same credential was posted at "
+        f"entry {later} ({small.board.entry(later).time}), and only a credential's last "
+        "ballot counts"
+    )
+    with pytest.raises(ReceiptError) as caught:
+        check_receipt(receipt, RecordSource(tmp_path))
+    assert (caught.value.kind, str(caught.value)) == ("replaced", expected)
+    with serving(small.board) as url, pytest.raises(ReceiptError) as live:
+        check_receipt(receipt, BoardSource(BoardClient(url)))
+    assert (live.value.kind, str(live.value)) == ("replaced", expected)
+
+
+def test_a_revoked_credential_fails_the_receipt(small, tmp_path):
+    receipt = issue_receipt(small.board, small.cast(1, choice(1)))
+    revoked = small.revoke(1, "deceased")
+    small.board.export(tmp_path)
+    with pytest.raises(ReceiptError) as caught:
+        check_receipt(receipt, RecordSource(tmp_path))
+    assert caught.value.kind == "revoked"
+    assert str(caught.value).startswith(
+        f"your ballot does not count: the registrar revoked its credential at entry {revoked} "
+    )
+
+
+def test_the_receipt_says_whether_the_ballot_was_counted(small, tmp_path):
+    receipt = issue_receipt(small.board, small.cast(0, choice(0)))
+    small.cast(1, choice(1))
+    small.board.export(tmp_path / "open")
+    verdict = check_receipt(receipt, RecordSource(tmp_path / "open"))
+    assert (verdict.close, verdict.tally, verdict.counted) == (None, None, False)
+    assert "it will be counted unless a later ballot" in verdict.message
+    small.close()
+    small.board.export(tmp_path / "closed")
+    verdict = check_receipt(receipt, RecordSource(tmp_path / "closed"))
+    assert verdict.close is not None and not verdict.counted
+    assert f"voting closed at entry {verdict.close}: it will be counted" in verdict.message
+    small.count([1, 2])
+    small.board.export(tmp_path / "counted")
+    verdict = check_receipt(receipt, RecordSource(tmp_path / "counted"))
+    assert verdict.counted and verdict.tally == verdict.close + 1
+    assert verdict.message.endswith(
+        "it is your credential's last ballot, the credential was not revoked, and it was "
+        f"counted: the tally at entry {verdict.tally} includes it"
+    )
+    with serving(small.board) as url:
+        live = check_receipt(receipt, BoardSource(BoardClient(url)))
+    assert live.tally == verdict.tally
+
+
+def test_receipt_check_command_names_an_audit(small, tmp_path, capsys):
+    receipt = audited_by_device(small, 3)
+    small.board.export(tmp_path / "record")
+    text = tmp_path / "receipt.txt"
+    text.write_text(receipt.to_text())
+    assert main(["receipt", "check", str(text), str(tmp_path / "record")]) == 1
+    assert "is an audit of it" in capsys.readouterr().out
+
+
+def test_a_later_ballot_not_signed_by_the_credential_does_not_replace(small, tmp_path):
+    from verivote.election.entries import sign_entry
+    from verivote.signatures import Signer
+
+    receipt = issue_receipt(small.board, small.cast(1, choice(1)))
+    body = small.prepare(1, choice(2)).body  # names elector 1's credential
+    forged = sign_entry(Signer.generate(), small.manifest.fingerprint, "ballot", body, "x")
+    forged = replace(forged, time=small.clock()).to_line()
+    record = write_record(tmp_path, small, [*record_lines(small), forged])
+    verdict = check_receipt(receipt, RecordSource(record))
+    assert verdict.index == receipt.index and not verdict.counted

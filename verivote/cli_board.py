@@ -1,5 +1,6 @@
-"""The board's commands of ``verivote``: ``serve``, ``receipt check``, ``watch``, and
-``verify URL`` (download a live board's record, then verify it).
+"""The board's commands of ``verivote``: ``serve``, ``receipt check``, ``watch``,
+``compare`` (two copies of the heads, offline), and ``verify URL`` (download a live
+board's record, then verify it).
 
 Exit codes: 0 fine, 1 a verdict against the board or the receipt (said in plain words),
 2 unreadable input, an unreachable board or a usage error. Heavy imports wait until a
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-BOARD_COMMANDS = ("serve", "receipt", "watch")
+BOARD_COMMANDS = ("serve", "receipt", "watch", "compare")
 
 
 def add_board_commands(sub: Any) -> None:
@@ -40,6 +41,12 @@ def add_board_commands(sub: Any) -> None:
     watch.add_argument("--interval", type=float, default=60.0, help="seconds between polls")
     watch.add_argument("--once", action="store_true", help="poll once and stop")
     watch.add_argument("--import", dest="other", type=Path, help="another observer's heads")
+    compare = sub.add_parser("compare", help="compare two copies of a board's heads offline")
+    compare.add_argument("a", type=Path, help="record directory, heads.jsonl or watch state")
+    compare.add_argument("b", type=Path, help="record directory, heads.jsonl or watch state")
+    compare.add_argument(
+        "--election", type=Path, help="record directory or watch state naming the election"
+    )
 
 
 def is_url(text: str) -> bool:
@@ -55,12 +62,16 @@ def run_board_command(args: argparse.Namespace) -> int:
         return main_serve(args.store, args.election, args.key, args.host, args.port)
     if args.command == "receipt":
         return check_receipt_command(args.receipt, args.source)
+    if args.command == "compare":
+        return compare_command(args.a, args.b, args.election)
     return watch_command(args.url, args.state, args.interval, args.once, args.other)
 
 
 def check_receipt_command(receipt_file: Path, source: str) -> int:
-    """``verivote receipt check``: 0 the ballot is there, 1 it is not (said why), 2 the
-    receipt or the source cannot be read."""
+    """``verivote receipt check``: 0 the ballot is there and counts (or will, if nothing
+    changes before the close), 1 it is missing or does not count — an audit, replaced by a
+    later ballot, its credential revoked (said why) —, 2 the receipt or the source cannot
+    be read."""
     from verivote.board.client import BoardClient, BoardSource
     from verivote.board.receipt import read_receipt
     from verivote.board.receipt_check import RecordSource, check_receipt
@@ -120,6 +131,30 @@ def watch_command(url: str, state: Path, interval: float, once: bool, other: Pat
         return 2
     except KeyboardInterrupt:
         return 0
+    return 0
+
+
+def compare_command(a: Path, b: Path, election: Path | None = None) -> int:
+    """``verivote compare A B [--election E]``: 0 no fork between the two copies of the
+    heads, 1 a fork (said in words on stderr, the evidence as JSON on stdout), 2 a side
+    cannot be read, nothing names the election, or the pins are of different elections."""
+    from verivote.board.compare import compare_heads, evidence, load_side
+    from verivote.board.watch import SplitViewError
+    from verivote.errors import VerificationError, VerivoteError
+
+    try:
+        pin = load_side(election).pin if election is not None else None
+        if election is not None and pin is None:
+            raise VerificationError(f"{election} names no election")
+        verdict = compare_heads(load_side(a), load_side(b), pin)
+    except SplitViewError as exc:
+        print(str(exc), file=sys.stderr)
+        print(json.dumps(evidence(exc), indent=2))
+        return 1
+    except (VerificationError, VerivoteError, OSError) as exc:
+        print(f"verivote compare: {exc}", file=sys.stderr)
+        return 2
+    print(verdict.message)
     return 0
 
 

@@ -19,7 +19,8 @@ from typing import Any, ClassVar
 
 from verivote.encoding import from_hex
 from verivote.errors import DecodeError, DiscreteLogError, ParameterError
-from verivote.groups.base import Element, Group, Scalar
+from verivote.groups.base import Element, Group, Scalar, SecretScalar
+from verivote.groups.unchecked import UncheckedElement
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,8 @@ class Ciphertext:
 
     def __mul__(self, other: Ciphertext) -> Ciphertext:
         """Homomorphic addition: the product encrypts the sum of the plaintexts."""
+        if type(other) is not Ciphertext:
+            return NotImplemented
         return Ciphertext(self.alpha * other.alpha, self.beta * other.beta)
 
     def __pow__(self, k: Scalar | int) -> Ciphertext:
@@ -46,23 +49,63 @@ class Ciphertext:
         return {"a": self.alpha.hex(), "b": self.beta.hex()}
 
     @classmethod
-    def from_dict(cls, group: Group, obj: Any, *, deferred: bool = False) -> Ciphertext:
-        """Strictly decode the JSON form; both components are validated (with ``deferred``,
-        as :meth:`~verivote.groups.base.Group.decode_element_deferred`: for a ciphertext
-        whose range proof is verified next)."""
-        if not isinstance(obj, dict) or set(obj) != {"a", "b"}:
-            raise DecodeError("ciphertext: expected an object with keys 'a' and 'b'")
-        size = group.element_size
-        decode = group.decode_element_deferred if deferred else group.decode_element
-        return cls(
-            decode(from_hex(obj["a"], size, "ciphertext a")),
-            decode(from_hex(obj["b"], size, "ciphertext b")),
-        )
+    def from_dict(cls, group: Group, obj: Any) -> Ciphertext:
+        """Strictly decode the JSON form; both components are validated. Raises
+        DecodeError (InvalidElement for an invalid component)."""
+        a, b = _components(group, obj)
+        return cls(group.decode_element(a), group.decode_element(b))
 
     @classmethod
     def zero(cls, group: Group) -> Ciphertext:
         """The trivial encryption of 0 with randomness 0: the neutral element of ``*``."""
         return cls(group.identity, group.identity)
+
+    def checked(self) -> Ciphertext:
+        """Itself: its components are validated (the twin of
+        :meth:`DeferredCiphertext.checked`)."""
+        return self
+
+
+def _components(group: Group, obj: Any) -> tuple[bytes, bytes]:
+    if not isinstance(obj, dict) or set(obj) != {"a", "b"}:
+        raise DecodeError("ciphertext: expected an object with keys 'a' and 'b'")
+    size = group.element_size
+    return from_hex(obj["a"], size, "ciphertext a"), from_hex(obj["b"], size, "ciphertext b")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class DeferredCiphertext:
+    """A ciphertext whose components' subgroup membership is not yet established
+    (:class:`~verivote.groups.base.UncheckedElement`): decoded for a range proof that is
+    verified next, whose exponentiations establish it. :meth:`checked` is the only way to
+    a :class:`Ciphertext`."""
+
+    alpha: UncheckedElement
+    beta: UncheckedElement
+
+    @classmethod
+    def from_dict(cls, group: Group, obj: Any) -> DeferredCiphertext:
+        """Decode the JSON form checking encodings only
+        (:meth:`~verivote.groups.base.Group.decode_element_deferred`); raises DecodeError."""
+        a, b = _components(group, obj)
+        return cls(group.decode_element_deferred(a), group.decode_element_deferred(b))
+
+    def __mul__(self, other: Ciphertext | DeferredCiphertext) -> DeferredCiphertext:
+        """Homomorphic addition; the product is no more checked than its factors."""
+        return DeferredCiphertext(self.alpha * other.alpha, self.beta * other.beta)
+
+    def __rmul__(self, other: Ciphertext) -> DeferredCiphertext:
+        return DeferredCiphertext(self.alpha.__rmul__(other.alpha), self.beta.__rmul__(other.beta))
+
+    def to_bytes(self) -> bytes:
+        """``α ‖ β`` as decoded."""
+        return self.alpha.to_bytes() + self.beta.to_bytes()
+
+    def checked(self) -> Ciphertext:
+        """The Ciphertext: each component validated in full unless a validating
+        exponentiation or an equality with a valid element already established it.
+        Raises InvalidElement."""
+        return Ciphertext(self.alpha.checked(), self.beta.checked())
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +124,9 @@ class KeyPair:
     def __repr__(self) -> str:
         return f"<KeyPair {self.public!r}>"
 
+    def __reduce__(self) -> Any:
+        raise TypeError("a key pair is never pickled")
+
 
 def encrypt(public_key: Element, message: int) -> tuple[Ciphertext, Scalar]:
     """Encrypt the small non-negative integer ``message``; returns the ciphertext and the
@@ -93,14 +139,19 @@ def encrypt_with_nonce(public_key: Element, message: int, nonce: Scalar) -> Ciph
     """Deterministic twin of :func:`encrypt` (known-answer tests, audits)."""
     if message < 0:
         raise ParameterError("exponential ElGamal encrypts non-negative integers only")
-    g = public_key.group.generator
-    return Ciphertext(g**nonce, g**message * public_key**nonce)
+    group = public_key.group
+    g = group.generator
+    # The nonce and the message are secrets: constant-time exponentiation for both.
+    secret_nonce = nonce if isinstance(nonce, SecretScalar) else group.secret_scalar(nonce.value)
+    return Ciphertext(g**secret_nonce, g ** group.secret_scalar(message) * public_key**secret_nonce)
 
 
 def reencrypt(public_key: Element, ct: Ciphertext, nonce: Scalar) -> Ciphertext:
     """Multiply by an encryption of 0: same plaintext, unlinkable ciphertext."""
-    g = public_key.group.generator
-    return Ciphertext(ct.alpha * g**nonce, ct.beta * public_key**nonce)
+    group = public_key.group
+    g = group.generator
+    secret_nonce = nonce if isinstance(nonce, SecretScalar) else group.secret_scalar(nonce.value)
+    return Ciphertext(ct.alpha * g**secret_nonce, ct.beta * public_key**secret_nonce)
 
 
 def reencrypt_fresh(public_key: Element, ct: Ciphertext) -> tuple[Ciphertext, Scalar]:
@@ -131,8 +182,9 @@ def reencrypt_row_with_nonces(
 
 
 def decrypt_to_element(secret: Scalar, ct: Ciphertext) -> Element:
-    """``g^m`` for the ciphertext's message ``m`` (use :class:`DiscreteLog` for ``m``)."""
-    return ct.beta / ct.alpha**secret
+    """``g^m`` for the ciphertext's message ``m`` (use :class:`DiscreteLog` for ``m``);
+    ``secret`` is used as a secret (constant-time exponentiation) whatever its type."""
+    return ct.beta / ct.alpha ** secret.group.secret_scalar(secret.value)
 
 
 def product(cts: Iterable[Ciphertext], group: Group) -> Ciphertext:

@@ -7,6 +7,8 @@ signature made for one purpose never verifies for another.
 
 from __future__ import annotations
 
+from typing import Any
+
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
@@ -50,6 +52,9 @@ class Signer:
 
     def __repr__(self) -> str:
         return f"<Signer {self.public_key.hex()[:16]}…>"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a signing key is never pickled: hand over its seed on purpose")
 
 
 _VERIFY_KEYS: dict[bytes, VerifyKey] = {}

@@ -286,3 +286,9 @@ class BoardSource:
             if exc.status is not None and 400 <= exc.status < 500:
                 return []
             raise
+
+    def lines(self, start: int, end: int) -> list[bytes]:
+        """The record lines ``start`` to ``end`` (exclusive), fetched in pages."""
+        if start >= end:
+            return []
+        return [entry.to_line() for entry in self.client.entries(start, end)]

@@ -77,11 +77,12 @@ class Board:
     @classmethod
     def open(cls, store: Store, clock: Callable[[], str], operator: Signer) -> Board:
         """The board kept in ``store``: its state, tree and heads rebuilt by replaying the
-        stored entries through the rule book in trusted mode — the entries were validated
-        before they were stored, so a ballot's signature and proofs are not checked again
-        (every other rule runs, on every entry) — and every stored head checked against the
-        rebuilt tree and the manifest's board key. Raises StoreError if the store does not
-        replay."""
+        stored entries through the rule book — every entry decoded strictly and its
+        author's signature checked, every rule run; only a ballot's proofs, checked before
+        it was stored and bound to its author by the signature, are not checked again — and
+        every stored head checked against the rebuilt tree and the manifest's board key. A
+        row written into the store by someone without its author's key does not replay.
+        Raises StoreError naming the entry and the failed check."""
         return cls(clock, operator, store)
 
     # ------------------------------------------------------------------ reading
@@ -130,17 +131,25 @@ class Board:
         self.tree.append(leaf_hash(line))
 
     def _trusted(self, index: int, entry: Entry) -> BallotCheck | None:
-        """A stored ballot's state-free check, trusted: its signature and proofs were
-        checked before it was stored, so it is only decoded (the tracking code and
-        ciphertext keys as :meth:`~verivote.election.checker.BallotChecker.check` makes
-        them). None when it does not decode: the rule book then rejects it by name."""
+        """A stored ballot's state-free check on replay: strict decoding (every element
+        validated, in the prime-order subgroup) and its signature by the credential it
+        names — so a row written into the store by anyone without that credential's key
+        fails as ``ballot.signature`` — but not its proofs: the board checked them before
+        it stored the ballot, the signature binds them to the credential's holder, and
+        they cost several times as much again (docs/benchmarks.md). None when it does not
+        decode: the rule book then checks it in full and rejects it by name."""
         manifest = self.state.manifest
         if manifest is None:
             return None
         try:
-            credential, selections, _ = decode_ballot(manifest, entry.body, deferred=True)
+            credential, selections, _ = decode_ballot(manifest, entry.body)
         except DecodeError:
             return None
+        try:
+            entry.verify(credential, manifest.fingerprint, "ballot signed by its credential")
+        except VerificationError as exc:
+            failure = ("ballot.signature", str(exc))
+            return BallotResult(index, entry.time, credential, failure), []
         tracker = dedup_key(tracking_code(manifest.fingerprint, entry.body_bytes).encode())
         alphas = tuple(dedup_key(ct.alpha.to_bytes()) for cts in selections for ct in cts)
         return BallotResult(index, entry.time, credential, None, tracker, alphas), selections

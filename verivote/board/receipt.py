@@ -10,7 +10,11 @@ against the published record or the live board,
 2. the receipt's head is signed by that election's board key (``signature``);
 3. the ballot is still the entry the receipt names (``missing`` otherwise);
 4. the board's latest signed head extends the receipt's head: an RFC 9162 consistency
-   proof (``rewritten`` otherwise) — and includes the ballot.
+   proof (``rewritten`` otherwise) — and includes the ballot;
+5. the entry is a ``ballot``, not an ``audit`` (``audit``), no later entry under the
+   latest head replaces it with another ballot of the same credential (``replaced``) or
+   revokes the credential (``revoked``), and — once the ``close`` and ``tally`` entries
+   are there — that it was counted.
 
 Each failure is a :class:`~verivote.errors.ReceiptError` in plain words. Neither this
 module nor the checks import web or storage code.

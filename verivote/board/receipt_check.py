@@ -10,7 +10,14 @@ record directory (:class:`RecordSource`, here) or a board's HTTP service
 3. the board's latest head is signed by the same key (``board``);
 4. the entry the receipt names is still the ballot, byte for byte (``missing``);
 5. the latest head extends the receipt's head: RFC 9162 consistency (``rewritten``);
-6. the latest head includes the ballot at its entry (``missing``).
+6. the latest head includes the ballot at its entry (``missing``);
+7. the entry is a ``ballot``, not an ``audit`` — an audit is revealed, never counted
+   (``audit``);
+8. no later entry under the latest head revokes the ballot's credential (``revoked``) nor
+   casts another ballot with it (``replaced``): only a credential's last ballot counts;
+9. whether voting has closed and the tally been posted: :class:`ReceiptCheck` says whether
+   the ballot was counted, or that it will count unless one of the events of step 8
+   happens before the close.
 
 Each failure is a :class:`~verivote.errors.ReceiptError` whose message says in plain words
 what is wrong; ``kind`` names it for programs. Imports no web or storage code, so the
@@ -20,6 +27,7 @@ verifier can use it.
 from __future__ import annotations
 
 from array import array
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -27,7 +35,7 @@ from typing import Protocol
 from verivote.board.heads import TreeHead
 from verivote.board.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
 from verivote.board.receipt import HEADS_FILE, RECORD_FILE, Receipt, ballot_tracking_code
-from verivote.election.entries import entry_from_line
+from verivote.election.entries import Entry, entry_from_line
 from verivote.election.manifest import Manifest
 from verivote.encoding import loads
 from verivote.errors import (
@@ -63,20 +71,50 @@ class ReceiptSource(Protocol):
         """The consistency proof from the tree of ``first`` entries to ``second``."""
         ...
 
+    def lines(self, start: int, end: int) -> Iterable[bytes]:
+        """The record lines ``start`` to ``end`` (exclusive), in log order."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class ReceiptCheck:
-    """A receipt that checked: where the ballot is and the head that covers it now."""
+    """A receipt that checked: where the ballot is, the head that covers it now, and —
+    from the entries under that head — the ``close`` and ``tally`` entries' indexes when
+    they are there. The ballot is its credential's last and the credential not revoked."""
 
     index: int
     head: TreeHead
+    close: int | None = None
+    tally: int | None = None
+
+    @property
+    def counted(self) -> bool:
+        """True once the tally is posted: it counts the ballot (``verivote verify``
+        checks that the tally is the product of exactly the counted ballots)."""
+        return self.tally is not None
 
     @property
     def message(self) -> str:
         """The verdict in plain words."""
-        return (
+        where = (
             f"your ballot is on the board at entry {self.index}, included in the head of "
             f"size {self.head.size} signed at {self.head.time}"
+        )
+        if self.tally is not None:
+            return (
+                f"{where}; it is your credential's last ballot, the credential was not "
+                f"revoked, and it was counted: the tally at entry {self.tally} includes it"
+            )
+        if self.close is not None:
+            return (
+                f"{where}; it is your credential's last ballot, the credential was not "
+                f"revoked, and voting closed at entry {self.close}: it will be counted "
+                "(no tally is posted yet)"
+            )
+        return (
+            f"{where}; so far it is your credential's last ballot and the credential is "
+            "not revoked: it will be counted unless a later ballot with your credential "
+            "replaces it or the credential is revoked before voting closes"
         )
 
 
@@ -172,7 +210,76 @@ def check_receipt(receipt: Receipt, source: ReceiptSource) -> ReceiptCheck:
             f"your ballot is missing: the board's head of size {latest.size} does not "
             f"include it as entry {n}",
         ) from None
-    return ReceiptCheck(n, latest)
+    return _standing(manifest, receipt, source, entry_from_line(line), latest)
+
+
+def _credential_hex(entry: Entry) -> str | None:
+    """The credential a ballot or audit names (hex), None if it names none."""
+    body = entry.body.get("ballot") if entry.type == "audit" else entry.body
+    key = body.get("credential") if isinstance(body, dict) else None
+    return key if isinstance(key, str) else None
+
+
+def _signed(entry: Entry, key: bytes, fingerprint: bytes) -> bool:
+    try:
+        entry.verify(key, fingerprint, entry.type)
+    except VerificationError:
+        return False
+    return True
+
+
+def _standing(
+    manifest: Manifest, receipt: Receipt, source: ReceiptSource, entry: Entry, latest: TreeHead
+) -> ReceiptCheck:
+    """Steps 7 to 9: whether the ballot on the board is one that counts. A later entry
+    counts here only if its author signed it (the ballot's credential, the registrar, the
+    organiser): one the verifier would reject for its signature neither replaces, revokes,
+    closes nor tallies."""
+    n = receipt.index
+    if entry.type != "ballot":
+        raise ReceiptError(
+            "audit",
+            f"your ballot was not cast: entry {n} is an audit of it — the ballot was revealed "
+            "(opened for checking), and an audited ballot is never counted",
+        )
+    credential = _credential_hex(entry)
+    key = bytes.fromhex(credential) if credential is not None and len(credential) == 64 else b""
+    fp = manifest.fingerprint
+    close = tally = None
+    for at, later in enumerate(source.lines(n + 1, latest.size), start=n + 1):
+        try:
+            other = entry_from_line(later)
+        except (DecodeError, ValueError):
+            continue  # not an entry: the verifier reports it; it cannot revoke or replace
+        if (
+            other.type == "ballot"
+            and _credential_hex(other) == credential
+            and _signed(other, key, fp)
+        ):
+            raise ReceiptError(
+                "replaced",
+                f"your ballot does not count: a later ballot with the same credential was "
+                f"posted at entry {at} ({other.time}), and only a credential's last ballot "
+                "counts",
+            )
+        if (
+            other.type == "amend"
+            and other.body.get("action") == "revoke"
+            and other.body.get("key") == credential
+            and _signed(other, manifest.registrar_key, fp)
+        ):
+            raise ReceiptError(
+                "revoked",
+                f"your ballot does not count: the registrar revoked its credential at entry "
+                f"{at} ({other.time}, reason {other.body.get('reason')!r}), and no ballot of a "
+                "revoked credential counts",
+            )
+        if other.type in ("close", "tally") and _signed(other, manifest.organiser_key, fp):
+            if other.type == "close" and close is None:
+                close = at
+            if other.type == "tally" and tally is None:
+                tally = at
+    return ReceiptCheck(n, latest, close, tally)
 
 
 class RecordSource:
@@ -227,3 +334,13 @@ class RecordSource:
     def consistency(self, first: int, second: int) -> list[bytes]:
         """See :meth:`ReceiptSource.consistency`."""
         return self.tree.consistency_proof(first, second)
+
+    def lines(self, start: int, end: int) -> Iterator[bytes]:
+        """See :meth:`ReceiptSource.lines`."""
+        end = min(end, len(self.offsets))
+        if start >= end:
+            return
+        with self.path.open("rb") as handle:
+            handle.seek(self.offsets[start])
+            for _ in range(start, end):
+                yield handle.readline().rstrip(b"\n")

@@ -48,12 +48,18 @@ ProofSource = Callable[[int, int], Sequence[bytes]]
 
 
 class SplitViewError(VerificationError):
-    """Proof (``fork``) or strong evidence (``inconsistent``) that the board operator
-    showed two different logs: ``first`` and ``second`` are the two signed heads."""
+    """Proof (``fork``, ``time``) or strong evidence (``inconsistent``) that the board
+    operator showed two different logs: ``first`` and ``second`` are the two signed heads
+    (``time``: a larger log signed at an earlier time than a smaller one)."""
 
     def __init__(self, kind: str, first: TreeHead, second: TreeHead, detail: str) -> None:
         if kind == "fork":
             what = f"two signed heads of size {first.size} with different roots"
+        elif kind == "time":
+            what = (
+                f"the signed head of size {second.size} is timed before the signed head "
+                f"of size {first.size}"
+            )
         else:
             what = (
                 f"the signed head of size {second.size} does not extend the signed head "
@@ -61,6 +67,8 @@ class SplitViewError(VerificationError):
             )
         super().__init__(f"split view: {what} ({detail})")
         self.kind, self.first, self.second = kind, first, second
+        self.extra: dict[str, Any] = {}
+        """Further evidence (an offline comparison's consistency proof)."""
 
     def evidence(self) -> dict[str, Any]:
         """JSON evidence to hand to other observers: both signed heads."""

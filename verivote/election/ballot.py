@@ -24,15 +24,15 @@ and its ciphertexts can never be cast afterwards (the board refuses repeated cip
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from verivote.election.manifest import Manifest
-from verivote.elgamal import Ciphertext, encrypt_with_nonce
+from verivote.elgamal import Ciphertext, DeferredCiphertext, encrypt_with_nonce
 from verivote.encoding import dumps, frame, from_hex
 from verivote.errors import DecodeError, InvalidProof, ParameterError, ProtocolError
-from verivote.groups.base import Element, Scalar
+from verivote.groups.base import Element, Group, Scalar
 from verivote.proofs.range import RangeBatch, RangeProof, prove_range, verify_range
 from verivote.signatures import Signer
 
@@ -179,11 +179,12 @@ def _encrypt_ballot(
     )
 
 
-def decode_ballot(
-    manifest: Manifest, body: Any, *, deferred: bool = False
-) -> tuple[bytes, list[list[Ciphertext]], list[dict[str, Any]]]:
-    """Strictly decode a ballot body: the credential, the ciphertexts per contest (every
-    element validated) and the raw contest objects. Raises DecodeError."""
+T = TypeVar("T", Ciphertext, DeferredCiphertext)
+
+
+def _decode(
+    manifest: Manifest, body: Any, make: Callable[[Group, Any], T]
+) -> tuple[bytes, list[list[T]], list[dict[str, Any]]]:
     if not isinstance(body, dict) or set(body) != {"credential", "contests"}:
         raise DecodeError("ballot: expected exactly credential, contests")
     credential = from_hex(body["credential"], 32, "ballot credential")
@@ -191,7 +192,7 @@ def decode_ballot(
     if not isinstance(contests, list) or len(contests) != len(manifest.contests):
         raise DecodeError(f"ballot: expected {len(manifest.contests)} contests")
     group = manifest.group
-    selections: list[list[Ciphertext]] = []
+    selections: list[list[T]] = []
     for contest, obj in zip(manifest.contests, contests, strict=True):
         if not isinstance(obj, dict) or set(obj) != {"id", "selections", "proofs", "limit_proof"}:
             raise DecodeError(
@@ -205,26 +206,37 @@ def decode_ballot(
             raise DecodeError(f"ballot contest {contest.id}: selections and proofs are lists")
         if len(sels) != n or len(proofs) != n:
             raise DecodeError(f"ballot contest {contest.id}: expected {n} selections and proofs")
-        selections.append([Ciphertext.from_dict(group, s, deferred=deferred) for s in sels])
+        selections.append([make(group, s) for s in sels])
     return credential, selections, contests
 
 
-def check_ballot(
-    manifest: Manifest, joint_key: Element, ballot_context: bytes, body: Any
-) -> tuple[bytes, list[list[Ciphertext]]]:
-    """Check a ballot body completely except its signature and the roll: canonical form,
-    every element, every selection proof and every limit proof. Returns the credential and
-    the ciphertexts per contest. Raises DecodeError or InvalidProof naming the contest and
-    the candidate."""
+def decode_ballot(
+    manifest: Manifest, body: Any
+) -> tuple[bytes, list[list[Ciphertext]], list[dict[str, Any]]]:
+    """Strictly decode a ballot body: the credential, the ciphertexts per contest (every
+    element validated) and the raw contest objects. Raises DecodeError."""
+    return _decode(manifest, body, Ciphertext.from_dict)
+
+
+def decode_ballot_deferred(
+    manifest: Manifest, body: Any
+) -> tuple[bytes, list[list[DeferredCiphertext]], list[dict[str, Any]]]:
+    """:func:`decode_ballot` with the elements' subgroup checks deferred to the range proofs'
+    exponentiations (:class:`~verivote.elgamal.DeferredCiphertext`); raises DecodeError."""
+    return _decode(manifest, body, DeferredCiphertext.from_dict)
+
+
+def _proof_checks(
+    manifest: Manifest,
+    ballot_context: bytes,
+    credential: bytes,
+    selections: Sequence[Sequence[T]],
+    contests: list[dict[str, Any]],
+) -> list[tuple[str, T, RangeProof, int, bytes, list[Any] | None]]:
+    """Every range proof of a ballot to check: where, ciphertext, proof, limit, context and
+    (limit proofs) the selections' ``β`` whose product is the total's."""
     group = manifest.group
-    # In a group whose exponentiation validates its input (ed25519) the ballot's proofs are
-    # checked as one batch (RangeBatch), and its points are decoded with encoding checks
-    # only: every alpha is raised to a non-zero challenge when its proof's a_j are
-    # recomputed, every beta and b_j to a random weight by the batch, and that is where a
-    # point outside the prime-order subgroup is refused.
-    batched = group.pow_validates
-    credential, selections, contests = decode_ballot(manifest, body, deferred=batched)
-    checks: list[tuple[str, Ciphertext, RangeProof, int, bytes, list[Element] | None]] = []
+    checks: list[tuple[str, T, RangeProof, int, bytes, list[Any] | None]] = []
     for ci, (contest, cts, obj) in enumerate(
         zip(manifest.contests, selections, contests, strict=True)
     ):
@@ -242,26 +254,53 @@ def check_ballot(
         checks.append(
             (f"contest {contest.id}, limit proof", total, proof, contest.limit, ctx, parts)
         )
-    if batched:
-        batch = RangeBatch(joint_key)
-        for where, ct, proof, limit, ctx, betas in checks:
-            try:
-                batch.add(ct, proof, limit, ctx, betas)
-            except InvalidProof as exc:
-                raise InvalidProof(f"{where}: {exc}") from None
+    return checks
+
+
+def check_ballot(
+    manifest: Manifest, joint_key: Element, ballot_context: bytes, body: Any
+) -> tuple[bytes, list[list[Ciphertext]]]:
+    """Check a ballot body completely except its signature and the roll: canonical form,
+    every element, every selection proof and every limit proof. Returns the credential and
+    the ciphertexts per contest, every element validated. Raises DecodeError or
+    InvalidProof naming the contest and the candidate."""
+    # In a group whose exponentiation validates its input (ed25519) the ballot's proofs are
+    # checked as one batch (RangeBatch), and its points are decoded with encoding checks
+    # only: every alpha is raised to a non-zero challenge when its proof's a_j are
+    # recomputed, every beta and b_j to a random weight by the batch, and that is where a
+    # point outside the prime-order subgroup is refused. Their type (DeferredCiphertext,
+    # UncheckedElement) keeps them apart from validated ones until then.
+    if not manifest.group.pow_validates:
+        credential, selections, contests = decode_ballot(manifest, body)
+        checks = _proof_checks(manifest, ballot_context, credential, selections, contests)
+        _verify_each(joint_key, checks)
+        return credential, selections
+    credential, deferred, contests = decode_ballot_deferred(manifest, body)
+    batch_checks = _proof_checks(manifest, ballot_context, credential, deferred, contests)
+    batch = RangeBatch(joint_key)
+    for where, ct, proof, limit, ctx, betas in batch_checks:
         try:
-            batch.verify()
-            return credential, selections
-        except InvalidProof:
-            pass  # find and name the false proof
+            batch.add(ct, proof, limit, ctx, betas)
+        except InvalidProof as exc:
+            raise InvalidProof(f"{where}: {exc}") from None
+    try:
+        batch.verify()
+    except InvalidProof:
+        _verify_each(joint_key, batch_checks)  # find and name the false proof
+        raise InvalidProof("the batched range equations fail although each proof holds") from None
+    # Every alpha and beta went through a validating exponentiation: checked() is free.
+    return credential, [[ct.checked() for ct in cts] for cts in deferred]
+
+
+def _verify_each(
+    joint_key: Element,
+    checks: Sequence[tuple[str, Ciphertext | DeferredCiphertext, RangeProof, int, bytes, Any]],
+) -> None:
     for where, ct, proof, limit, ctx, _ in checks:
         try:
             verify_range(joint_key, ct, proof, limit, ctx)
         except InvalidProof as exc:
             raise InvalidProof(f"{where}: {exc}") from None
-    if batched:
-        raise InvalidProof("the batched range equations fail although each proof holds")
-    return credential, selections
 
 
 def check_audit(

@@ -71,6 +71,8 @@ def make_decryption(
     group = manifest.group
     if secret_share.group is not group:
         raise ParameterError("secret share of another group")
+    # The share is a secret whatever type it came in: constant-time exponentiation.
+    secret_share = group.secret_scalar(secret_share.value)
     g = group.generator
     public = g**secret_share
     shares = []

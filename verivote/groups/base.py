@@ -13,7 +13,19 @@ on those values. :class:`Element` and :class:`Scalar` are thin immutable wrapper
 
 Every element that comes from outside goes through :meth:`Group.decode_element`, which
 validates it completely (canonical encoding, in the group, in the prime-order subgroup);
-there is no other public way to make an element from bytes.
+there is no other public way to make an element from bytes. The one exception, for speed,
+is :meth:`Group.decode_element_deferred`, which returns an ``UncheckedElement``: a
+different type, not a subclass, so a type checker refuses it wherever an :class:`Element`
+is required; it becomes an element only by a validating exponentiation or by comparing equal
+to one (see :class:`~verivote.groups.unchecked.UncheckedElement`).
+
+Secrets. Scalars from :meth:`Group.random_scalar` and :meth:`Group.secret_scalar` are
+:class:`SecretScalar`: arithmetic involving one stays secret, exponentiation by one goes
+through the group's constant-time path (:meth:`Group._pow_secret`: libsodium's scalar
+multiplication for edwards25519, ``gmpy2.powmod_sec`` for the 4096-bit group, never a
+fixed-base table indexed by the exponent's digits), and it cannot be pickled. No scalar
+prints its value (``repr``, ``str``, f-strings): use :meth:`Scalar.hex` on purpose. Scalar
+arithmetic itself is Python integer arithmetic modulo ``q``, which is not constant-time.
 """
 
 from __future__ import annotations
@@ -22,10 +34,13 @@ import hashlib
 import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from verivote.encoding import frame
 from verivote.errors import InvalidScalar, ParameterError
+
+if TYPE_CHECKING:
+    from verivote.groups.unchecked import UncheckedElement
 
 
 class Group(ABC):
@@ -56,6 +71,12 @@ class Group(ABC):
     @abstractmethod
     def _pow(self, a: Any, k: int) -> Any:
         """Raw value ``a`` raised to ``k`` with ``0 <= k < order``."""
+
+    def _pow_secret(self, a: Any, k: int) -> Any:
+        """Raw value ``a`` raised to the secret ``k`` (``0 <= k < order``) in time that does
+        not depend on ``k``. The default is :meth:`_pow`, for backends whose exponentiation
+        is constant-time already."""
+        return self._pow(a, k)
 
     @abstractmethod
     def _encode(self, a: Any) -> bytes:
@@ -101,13 +122,18 @@ class Group(ABC):
         """The scalar ``value mod q``."""
         return Scalar(self, value % self.order)
 
-    def random_scalar(self) -> Scalar:
-        """A uniformly random scalar in ``[0, q)`` from the operating system's CSPRNG."""
-        return Scalar(self, secrets.randbelow(self.order))
+    def secret_scalar(self, value: int) -> SecretScalar:
+        """The secret scalar ``value mod q`` (a key, a share, a nonce, a vote)."""
+        return SecretScalar(self, value % self.order)
 
-    def random_nonzero_scalar(self) -> Scalar:
-        """A uniformly random scalar in ``[1, q)``."""
-        return Scalar(self, 1 + secrets.randbelow(self.order - 1))
+    def random_scalar(self) -> SecretScalar:
+        """A uniformly random secret scalar in ``[0, q)`` from the operating system's
+        CSPRNG."""
+        return SecretScalar(self, secrets.randbelow(self.order))
+
+    def random_nonzero_scalar(self) -> SecretScalar:
+        """A uniformly random secret scalar in ``[1, q)``."""
+        return SecretScalar(self, 1 + secrets.randbelow(self.order - 1))
 
     def decode_element(self, data: bytes) -> Element:
         """Strictly decode an element: exactly :attr:`element_size` bytes, canonical, in the
@@ -122,17 +148,20 @@ class Group(ABC):
         :class:`~verivote.errors.InvalidElement` for the first invalid one."""
         return [self.decode_element(d) for d in data]
 
-    def decode_element_deferred(self, data: bytes) -> Element:
+    def decode_element_deferred(self, data: bytes) -> UncheckedElement:
         """Decode an element checking its encoding only (length, canonical form), not its
-        subgroup membership. The caller must establish membership before trusting it:
-        by raising it to a non-zero power in a group whose exponentiation validates
-        (:attr:`pow_validates`), or by finding it equal to an element computed from
-        validated ones (a proof's recomputed commitment).
+        subgroup membership: an :class:`UncheckedElement`, which becomes an
+        :class:`Element` only by :meth:`UncheckedElement.__pow__` (validating),
+        :meth:`UncheckedElement.matches` (equal to a validated element) or
+        :meth:`UncheckedElement.checked`.
 
         Ballots use this so that no point is validated twice: range-proof verification
         exponentiates every ciphertext component and compares or exponentiates every
-        commitment."""
-        return self.decode_element(data)
+        commitment. Raises InvalidElement for a bad encoding. (This default validates in
+        full; each concrete group defers.)"""
+        from verivote.groups.unchecked import UncheckedElement
+
+        return UncheckedElement(self, self._decode(data), validated=True)
 
     pow_validates = False
     """True when exponentiating a non-subgroup element raises InvalidElement."""
@@ -247,11 +276,15 @@ class Element:
         self.value = value
 
     def __mul__(self, other: Element) -> Element:
+        if type(other) is not Element:
+            return NotImplemented  # an UncheckedElement stays unchecked (its __rmul__)
         if other.group is not self.group:
             raise ParameterError("elements of different groups")
         return Element(self.group, self.group._op(self.value, other.value))
 
     def __truediv__(self, other: Element) -> Element:
+        if type(other) is not Element:
+            return NotImplemented
         if other.group is not self.group:
             raise ParameterError("elements of different groups")
         g = self.group
@@ -261,6 +294,8 @@ class Element:
         if isinstance(k, Scalar):
             if k.group is not self.group:
                 raise ParameterError("scalar of a different group")
+            if k._secret:
+                return Element(self.group, self.group._pow_secret(self.value, k.value))
             e = k.value
         else:
             e = k % self.group.order
@@ -307,9 +342,12 @@ def _element_from_bytes(group: Group, data: bytes) -> Element:
 
 
 class Scalar:
-    """An integer modulo the group order ``q``. Immutable; hashable."""
+    """An integer modulo the group order ``q``. Immutable; hashable. Its ``repr`` and
+    ``str`` never show the value (use :meth:`hex`)."""
 
     __slots__ = ("group", "value")
+
+    _secret = False
 
     group: Group
     value: int
@@ -373,7 +411,51 @@ class Scalar:
         return hash((self.group.name, self.value))
 
     def __repr__(self) -> str:
-        return f"<Scalar {self.group.name} {self.value:#x}>"
+        return f"<Scalar {self.group.name}>"
 
     def __reduce__(self) -> Any:
         return (Scalar, (self.group, self.value))
+
+
+class SecretScalar(Scalar):
+    """A scalar that is a secret: a key, a share, a nonce, a vote. Exponentiation by it
+    runs in constant time (:meth:`Group._pow_secret`); arithmetic with it gives secret
+    scalars; it never prints its value and refuses to be pickled (TypeError)."""
+
+    __slots__ = ()
+
+    _secret = True
+
+    def _secret_of(self, value: int) -> SecretScalar:
+        return SecretScalar(self.group, value % self.group.order)
+
+    def __add__(self, other: Scalar | int) -> SecretScalar:
+        return self._secret_of(self.value + self._other(other))
+
+    __radd__ = __add__
+
+    def __sub__(self, other: Scalar | int) -> SecretScalar:
+        return self._secret_of(self.value - self._other(other))
+
+    def __rsub__(self, other: Scalar | int) -> SecretScalar:
+        return self._secret_of(self._other(other) - self.value)
+
+    def __mul__(self, other: Scalar | int) -> SecretScalar:
+        return self._secret_of(self.value * self._other(other))
+
+    __rmul__ = __mul__
+
+    def __neg__(self) -> SecretScalar:
+        return self._secret_of(-self.value)
+
+    def inverse(self) -> SecretScalar:
+        """The multiplicative inverse modulo ``q``; raises ParameterError for zero."""
+        if self.value == 0:
+            raise ParameterError("zero has no inverse")
+        return SecretScalar(self.group, pow(self.value, -1, self.group.order))
+
+    def __repr__(self) -> str:
+        return f"<SecretScalar {self.group.name}>"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a secret scalar is never pickled")

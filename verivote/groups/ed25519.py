@@ -22,6 +22,8 @@ What libsodium refuses, and how it is handled:
   and raises :class:`~verivote.errors.InvalidElement`.
 * ``crypto_core_ed25519_is_valid_point`` rejects the identity (it has small order); decoding
   accepts exactly the one canonical identity encoding ``01 00 … 00`` explicitly.
+* Secret exponents need no separate path: libsodium's scalar multiplications (variable
+  and fixed base) run in constant time, so :meth:`Group._pow_secret` is ``_pow``.
 * Inversion is negation of ``x``: for every subgroup point other than the identity ``x`` is
   non-zero, so flipping the sign bit of the encoding is exact and stays canonical.
 """
@@ -32,7 +34,8 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from verivote.errors import InvalidElement
-from verivote.groups.base import Element, Group
+from verivote.groups.base import Group
+from verivote.groups.unchecked import UncheckedElement
 
 L = 2**252 + 27742317777372353535851937790883648493
 IDENTITY = bytes([1]) + bytes(31)
@@ -180,14 +183,15 @@ class Ed25519Group(Group):
     """libsodium's scalar multiplication checks canonical encoding, curve membership, small
     order and prime-order-subgroup membership of its input, and refuses on failure."""
 
-    def decode_element_deferred(self, data: bytes) -> Element:
+    def decode_element_deferred(self, data: bytes) -> UncheckedElement:
         """Canonical-encoding checks only (exact length, ``y < p``, no sign bit on a point
-        with ``x = 0``); subgroup membership is checked by the scalar multiplication."""
+        with ``x = 0``); subgroup membership is checked by the scalar multiplication (see
+        :class:`~verivote.groups.base.UncheckedElement`)."""
         if not isinstance(data, bytes | bytearray) or len(data) != 32:
             raise InvalidElement("ed25519: an element is exactly 32 bytes")
         data = bytes(data)
         if data == IDENTITY:
-            return Element(self, data)
+            return UncheckedElement(self, data, validated=True)
         y = int.from_bytes(data, "little") & ((1 << 255) - 1)
         if y >= _P or y == 1 or y == _P - 1:
             # y >= p is not canonical; y = ±1 means x = 0: the identity with its sign bit
@@ -195,7 +199,7 @@ class Ed25519Group(Group):
             raise InvalidElement(
                 "ed25519: not the canonical encoding of a point of the prime-order subgroup"
             )
-        return Element(self, data)
+        return UncheckedElement(self, data)
 
     def _generator(self) -> bytes:
         return BASE

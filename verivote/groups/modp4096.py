@@ -6,8 +6,12 @@ Elements are residues ``1 <= x < p`` with ``x^q = 1 (mod p)``, stored as ``gmpy2
 encoded as 512 big-endian bytes.
 
 Exponentiation of a base registered with :meth:`Modp4096Group.precompute` (the generator is
-always registered) uses a fixed-base table of 8-bit windows: 32 multiplications instead of
-about 300 for a 256-bit exponent.
+always registered) by a *public* exponent uses a fixed-base table of 8-bit windows: 32
+multiplications instead of about 300 for a 256-bit exponent. The table is indexed by the
+exponent's bytes and skips zero bytes, so its timing and memory accesses reveal the
+exponent: a secret exponent (a :class:`~verivote.groups.base.SecretScalar`: keys, shares,
+nonces, votes) never uses it, and goes through ``gmpy2.powmod_sec`` (GMP's
+``mpz_powm_sec``, constant-time) instead.
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import gmpy2
-from gmpy2 import mpz, powmod
+from gmpy2 import mpz, powmod, powmod_sec
 
 from verivote.errors import InvalidElement
 from verivote.groups.base import Element, Group
+from verivote.groups.unchecked import UncheckedElement
 
 P = int(
     (
@@ -162,6 +167,11 @@ class Modp4096Group(Group):
             result = result * total % _P
         return result
 
+    def _pow_secret(self, a: Any, k: int) -> Any:
+        # GMP's mpz_powm_sec: no table look-up or branch depends on k. It needs k > 0;
+        # k = 0 happens with probability 2^-256 for a random secret.
+        return powmod_sec(a, k, _P) if k else _ONE
+
     def _encode(self, a: Any) -> bytes:
         return int(a).to_bytes(512, "big")
 
@@ -198,9 +208,10 @@ class Modp4096Group(Group):
         combined = self._multi_pow([e.value for e in elements], weights)
         if powmod(combined, Q, _P) != 1:
             return [self.decode_element(d) for d in data]
-        return elements
+        # every element passed the batched subgroup test above: no check is left to defer
+        return [Element(self, e.value) for e in elements]
 
-    def decode_element_deferred(self, data: bytes) -> Element:
+    def decode_element_deferred(self, data: bytes) -> UncheckedElement:
         """Range check only (``1 <= x < p``, 512 bytes): the ``x^q = 1`` test, a full
         exponentiation, is left to the caller (see the base class)."""
         if not isinstance(data, bytes | bytearray) or len(data) != 512:
@@ -208,7 +219,7 @@ class Modp4096Group(Group):
         x = mpz(int.from_bytes(data, "big"))
         if not 0 < x < _P:
             raise InvalidElement("modp4096: element is not in the range 1 <= x < p")
-        return Element(self, x)
+        return UncheckedElement(self, x)
 
     def _generator(self) -> Any:
         return self._g

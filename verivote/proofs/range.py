@@ -32,10 +32,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from verivote.elgamal import Ciphertext
+from verivote.elgamal import Ciphertext, DeferredCiphertext
 from verivote.encoding import from_hex
 from verivote.errors import DecodeError, InvalidProof, ParameterError
 from verivote.groups.base import Element, Group, Scalar
+from verivote.groups.unchecked import UncheckedElement
 from verivote.proofs.codec import expect_keys, scalar_list
 from verivote.proofs.transcript import Transcript
 
@@ -44,14 +45,22 @@ MAX_RANGE = 64
 """Largest ``L`` accepted: the proof grows linearly in ``L``."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class RangeProof:
-    """Proof that a ciphertext encrypts one of ``0..len(challenges)-1``."""
+    """Proof that a ciphertext encrypts one of ``0..len(challenges)-1``. Two proofs are
+    equal when their encodings are."""
 
     challenges: tuple[Scalar, ...]
     responses: tuple[Scalar, ...]
-    commitments: tuple[Element, ...]
-    """The ``b_j``; their subgroup membership follows from the checks that use them."""
+    commitments: tuple[Element | UncheckedElement, ...]
+    """The ``b_j``; decoded unchecked, their subgroup membership follows from the checks
+    that use them (equality with a recomputed element, or a validating exponentiation)."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RangeProof) and self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash(tuple(c.to_bytes() for c in self.commitments))
 
     @property
     def limit(self) -> int:
@@ -83,7 +92,11 @@ class RangeProof:
         )
 
 
-def _transcript(public_key: Element, ct: Ciphertext, limit: int, context: bytes) -> Transcript:
+AnyCiphertext = Ciphertext | DeferredCiphertext
+"""A ciphertext to verify a proof about: validated, or decoded with deferred checks."""
+
+
+def _transcript(public_key: Element, ct: AnyCiphertext, limit: int, context: bytes) -> Transcript:
     return (
         Transcript(PROTOCOL, public_key.group, context)
         .element(b"h", public_key)
@@ -115,7 +128,7 @@ def _prove_range(
     limit: int,
     context: bytes,
     w: Scalar,
-    sims: list[tuple[Scalar, Scalar]],
+    sims: Sequence[tuple[Scalar, Scalar]],
 ) -> RangeProof:
     if not 0 < limit <= MAX_RANGE:
         raise ParameterError(f"range proof limit must be in 1..{MAX_RANGE}, got {limit}")
@@ -123,7 +136,7 @@ def _prove_range(
         raise ParameterError(f"value {value} is outside [0, {limit}]")
     group = public_key.group
     g = group.generator
-    commitments: list[Element] = []
+    commitments: list[Element | UncheckedElement] = []
     shifted = ct.beta
     for j in range(limit + 1):
         if j == value:
@@ -152,16 +165,17 @@ def _check_shape(proof: RangeProof, limit: int) -> None:
 
 def _check_challenge(
     public_key: Element,
-    ct: Ciphertext,
+    ct: AnyCiphertext,
     proof: RangeProof,
     limit: int,
     context: bytes,
-    b: Sequence[Element],
+    b: Sequence[Element | UncheckedElement],
 ) -> None:
-    """Recompute every ``a_j`` and check ``Σ c_j`` against the transcript of ``(a_j, b_j)``."""
+    """Recompute every ``a_j`` and check ``Σ c_j`` against the transcript of ``(a_j, b_j)``.
+    Raising ``α`` to each ``-c_j`` validates a deferred ``α``."""
     g = public_key.group.generator
     alpha = ct.alpha
-    ab: list[Element] = []
+    ab: list[Element | UncheckedElement] = []
     total = 0
     for j in range(limit + 1):
         c = proof.challenges[j]
@@ -175,7 +189,7 @@ def _check_challenge(
 
 def verify_range(
     public_key: Element,
-    ct: Ciphertext,
+    ct: AnyCiphertext,
     proof: RangeProof,
     limit: int,
     context: bytes,
@@ -188,11 +202,17 @@ def verify_range(
     shifted = ct.beta
     for j in range(limit + 1):
         b = public_key ** proof.responses[j] * shifted ** (-proof.challenges[j])
-        if b != proof.commitments[j]:
+        if not _equal(proof.commitments[j], b):
             raise InvalidProof(f"range: branch {j}: b_j is not h^s_j · (β/g^j)^-c_j")
         if j < limit:
             shifted = shifted / g
     _check_challenge(public_key, ct, proof, limit, context, proof.commitments)
+
+
+def _equal(posted: Element | UncheckedElement, computed: Element) -> bool:
+    if isinstance(posted, UncheckedElement):
+        return posted.matches(computed)
+    return posted == computed
 
 
 class RangeBatch:
@@ -216,16 +236,16 @@ class RangeBatch:
         self.order = public_key.group.order
         self.h = 0
         self.g = 0
-        self.terms: list[tuple[Element, int]] = []
-        self.betas: dict[bytes, tuple[Element, int]] = {}
+        self.terms: list[tuple[Element | UncheckedElement, int]] = []
+        self.betas: dict[bytes, tuple[Element | UncheckedElement, int]] = {}
 
     def add(
         self,
-        ct: Ciphertext,
+        ct: AnyCiphertext,
         proof: RangeProof,
         limit: int,
         context: bytes,
-        beta_parts: Sequence[Element] | None = None,
+        beta_parts: Sequence[Element | UncheckedElement] | None = None,
     ) -> None:
         """Check ``proof``'s challenge now and defer its ``b``-equations. ``beta_parts``:
         elements whose product is ``ct.beta`` (a contest total), so their exponents merge

@@ -19,8 +19,10 @@ from __future__ import annotations
 import builtins
 import hashlib
 import struct
+from collections.abc import Sequence
 
 from verivote.groups.base import Element, Group, Scalar
+from verivote.groups.unchecked import UncheckedElement
 
 PREFIX = b"verivote/v1"
 _LEN = struct.Struct(">I")
@@ -63,12 +65,14 @@ class Transcript:
         """Append a labelled non-negative integer (8 bytes, big-endian)."""
         return self.bytes(label, value.to_bytes(8, "big"))
 
-    def element(self, label: builtins.bytes, element: Element) -> Transcript:
+    def element(self, label: builtins.bytes, element: Element | UncheckedElement) -> Transcript:
         """Append a labelled group element (its canonical encoding)."""
         return self.bytes(label, element.to_bytes())
 
     def elements(
-        self, label: builtins.bytes, elements: list[Element] | tuple[Element, ...]
+        self,
+        label: builtins.bytes,
+        elements: Sequence[Element | UncheckedElement],
     ) -> Transcript:
         """Append a labelled sequence of elements, count first."""
         self._put(label)
