@@ -75,6 +75,21 @@ static void fe_sub(fe h, const fe f, const fe g) {
 
 static void fe_neg(fe h, const fe f) { fe_sub(h, FE_ZERO, f); }
 
+/* Carry five 128-bit column sums (each below 2^115) into limbs below 2^52. */
+static void fe_reduce(fe h, u128 r0, u128 r1, u128 r2, u128 r3, u128 r4) {
+    r1 += (uint64_t)(r0 >> 51);
+    r2 += (uint64_t)(r1 >> 51);
+    r3 += (uint64_t)(r2 >> 51);
+    r4 += (uint64_t)(r3 >> 51);
+    uint64_t c = (uint64_t)(r4 >> 51);
+    h[0] = ((uint64_t)r0 & MASK51) + 19 * c;
+    h[1] = ((uint64_t)r1 & MASK51) + (h[0] >> 51);
+    h[0] &= MASK51;
+    h[2] = (uint64_t)r2 & MASK51;
+    h[3] = (uint64_t)r3 & MASK51;
+    h[4] = (uint64_t)r4 & MASK51;
+}
+
 /* Schoolbook product; a limb product landing at 2^(51 k) with k >= 5 is folded back
  * multiplied by 19, since 2^255 = 19 (mod p). */
 static void fe_mul(fe h, const fe f, const fe g) {
@@ -89,20 +104,22 @@ static void fe_mul(fe h, const fe f, const fe g) {
               (u128)f[4] * g4;
     u128 r4 = (u128)f[0] * g[4] + (u128)f[1] * g[3] + (u128)f[2] * g[2] + (u128)f[3] * g[1] +
               (u128)f[4] * g[0];
-    r1 += (uint64_t)(r0 >> 51);
-    r2 += (uint64_t)(r1 >> 51);
-    r3 += (uint64_t)(r2 >> 51);
-    r4 += (uint64_t)(r3 >> 51);
-    uint64_t c = (uint64_t)(r4 >> 51);
-    h[0] = ((uint64_t)r0 & MASK51) + 19 * c;
-    h[1] = ((uint64_t)r1 & MASK51) + (h[0] >> 51);
-    h[0] &= MASK51;
-    h[2] = (uint64_t)r2 & MASK51;
-    h[3] = (uint64_t)r3 & MASK51;
-    h[4] = (uint64_t)r4 & MASK51;
+    fe_reduce(h, r0, r1, r2, r3, r4);
 }
 
-static void fe_sq(fe h, const fe f) { fe_mul(h, f, f); }
+/* h = f^2: the products f_i f_j with i != j appear twice, so 15 multiplications
+ * instead of 25 (limbs below 2^52 keep 38 f_i f_j below 2^110). */
+static void fe_sq(fe h, const fe f) {
+    uint64_t f0_2 = 2 * f[0], f1_2 = 2 * f[1];
+    uint64_t f1_38 = 38 * f[1], f2_38 = 38 * f[2], f3_38 = 38 * f[3];
+    uint64_t f3_19 = 19 * f[3], f4_19 = 19 * f[4];
+    u128 r0 = (u128)f[0] * f[0] + (u128)f1_38 * f[4] + (u128)f2_38 * f[3];
+    u128 r1 = (u128)f0_2 * f[1] + (u128)f2_38 * f[4] + (u128)f3_19 * f[3];
+    u128 r2 = (u128)f0_2 * f[2] + (u128)f[1] * f[1] + (u128)f3_38 * f[4];
+    u128 r3 = (u128)f0_2 * f[3] + (u128)f1_2 * f[2] + (u128)f4_19 * f[4];
+    u128 r4 = (u128)f0_2 * f[4] + (u128)f1_2 * f[3] + (u128)f[2] * f[2];
+    fe_reduce(h, r0, r1, r2, r3, r4);
+}
 
 /* h = f^(2^n) */
 static void fe_sqn(fe h, const fe f, int n) {
@@ -282,8 +299,9 @@ static void ge_add_ge(ge *r, const ge *p, const ge *q) {
 }
 
 /* r = 2p (Hisil et al.'s doubling with a = -1; all four outputs negated in pairs, which
- * leaves the point unchanged). */
-static void ge_dbl(ge *r, const ge *p) {
+ * leaves the point unchanged). Doubling never reads T, so a doubling followed by another
+ * may skip computing it (with_t = 0). */
+static void ge_dbl_t(ge *r, const ge *p, int with_t) {
     fe a, b, c, e, f, g, h, xy;
     fe_sq(a, p->X);
     fe_sq(b, p->Y);
@@ -297,8 +315,14 @@ static void ge_dbl(ge *r, const ge *p) {
     fe_add(f, c, g);
     fe_mul(r->X, e, f);
     fe_mul(r->Y, g, h);
-    fe_mul(r->T, e, h);
+    if (with_t) fe_mul(r->T, e, h);
     fe_mul(r->Z, f, g);
+}
+
+
+/* r = 2^n p (n >= 1) */
+static void ge_dbl_n(ge *r, const ge *p, int n) {
+    for (int i = 0; i < n; i++) ge_dbl_t(r, i ? r : p, i == n - 1);
 }
 
 static void ge_neg(ge *r, const ge *p) {
@@ -446,8 +470,7 @@ static void straus(ge *r, const unsigned char *scalars, const ge *points, size_t
     }
     ge_identity(r);
     for (int i = 64; i >= 0; i--) {
-        if (i < 64)
-            for (int m = 0; m < 4; m++) ge_dbl(r, r);
+        if (i < 64) ge_dbl_n(r, r, 4);
         for (size_t j = 0; j < n; j++) {
             int d = digits[65 * j + i];
             if (d > 0) ge_addsub(r, r, &tables[8 * j + d - 1], 0);
@@ -460,11 +483,10 @@ static void straus(ge *r, const unsigned char *scalars, const ge *points, size_t
  * read as 0). */
 static uint32_t window_bits(const unsigned char k[32], int bit, int c) {
     uint32_t w = 0;
-    for (int b = 0; b < c; b++) {
-        int pos = bit + b;
-        if (pos < 256) w |= (uint32_t)((k[pos >> 3] >> (pos & 7)) & 1) << b;
-    }
-    return w;
+    /* gather the (at most 3) bytes the window touches, then shift and mask */
+    for (int byte = (bit >> 3) + 2; byte >= bit >> 3; byte--)
+        w = (w << 8) | (byte < 32 ? k[byte] : 0);
+    return (w >> (bit & 7)) & ((1u << c) - 1);
 }
 
 /* Pippenger's bucket method with signed c-bit digits: per window, each point goes into
@@ -494,7 +516,7 @@ static int pippenger(ge *r, const unsigned char *scalars, const ge *points, size
     }
     ge_identity(r);
     for (int w = windows - 1; w >= 0; w--) {
-        for (int m = 0; m < c; m++) ge_dbl(r, r);
+        if (w < windows - 1) ge_dbl_n(r, r, c);
         memset(used, 0, (size_t)half);
         for (size_t j = 0; j < n; j++) {
             int d = digits[j * (size_t)windows + (size_t)w];
