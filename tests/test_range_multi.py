@@ -29,11 +29,13 @@ def setup():
     return group, pk, pool
 
 
-def false_b_proof(group, pk, value, limit, ctx):
+def false_b_proof(group, pk, value, limit, ctx, ct=None, nonce=None):
     """A proof whose challenge check passes (every a_j is consistent) but whose last
-    b-equation is false: b_L is a random element, and the prover knows the nonce."""
-    nonce = group.random_nonzero_scalar()
-    ct = elgamal.encrypt_with_nonce(pk, value, nonce)
+    b-equation is false: b_L is a random element, and the prover knows the nonce (of a
+    fresh encryption of ``value``, or of ``ct`` when given with its nonce)."""
+    if ct is None:
+        nonce = group.random_nonzero_scalar()
+        ct = elgamal.encrypt_with_nonce(pk, value, nonce)
     g = group.generator
     cs = [group.random_scalar() for _ in range(limit)]
     ss = [group.random_scalar() for _ in range(limit)]

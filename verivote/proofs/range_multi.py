@@ -147,6 +147,10 @@ class MultiRangeBatch:
         for part in beta_parts if beta_parts is not None else (ct.beta,):
             _merge(item.terms, part, beta, q)
 
+    def discard(self, key: Hashable) -> None:
+        """Forget item ``key`` (a ballot found bad before :meth:`verify`)."""
+        self.items.pop(key, None)
+
     def _holds(self, items: Sequence[_Item]) -> bool:
         q = self.order
         elements: list[Element] = [self.public_key, self.group.generator]
