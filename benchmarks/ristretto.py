@@ -16,9 +16,15 @@ Rows (µs per operation; for the MSM, µs per term):
 * multi-scalar multiplication of n terms, n = 64 … 10,000: compiled Pippenger (Straus
   below its threshold) | n PyNaCl multiplications and n - 1 additions (today's path).
 
+* whole ballots (``--ballots N``, default 100): ``check_ballot`` one ballot at a time on
+  ``ed25519`` (today's default) and on ``ristretto255``, and ``check_ballots`` on
+  ``ristretto255`` (all N ballots' proofs in one ``MultiRangeBatch``), µs per ballot.
+
 All rows are timed in ``--repeat`` interleaved rounds; each cell gives the minimum and the
-median over the rounds. Inputs are random and generated before timing. Markdown goes to
-standard output, progress to standard error.
+median over the rounds. Times are CPU time of this process (``time.process_time``): the
+code is single-threaded, so on an idle machine it equals wall time, and on a shared one it
+leaves out the time other processes hold the core. Inputs are random and generated before
+timing. Markdown goes to standard output, progress to standard error.
 """
 
 from __future__ import annotations
@@ -30,27 +36,45 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 from common import cpu_model
 from nacl._sodium import ffi, lib
 
 from verivote._native import get_backend, native_available
 from verivote._native import python as pyback
+from verivote.demo import SimulatedElection
+from verivote.election.ballot import check_ballot
+from verivote.election.ballot_batch import check_ballots
 from verivote.groups import get_group
 
 L = 2**252 + 27742317777372353535851937790883648493
 
 
 def timed(fn: Callable[[], object], calls: int) -> float:
-    start = time.perf_counter()
+    start = time.process_time()
     fn()
-    return (time.perf_counter() - start) / calls * 1e6
+    return (time.process_time() - start) / calls * 1e6
+
+
+def ballots(group: str, n: int) -> tuple[Any, Any, bytes, list[Any]]:
+    """n ballots of the demo election (one vote each in its first contest)."""
+    sim = SimulatedElection(n, group, seed=3)
+    sim.run_ceremony()
+    sim.publish_roll()
+    m = sim.manifest
+    c = m.contests[0]
+    bodies = [
+        sim.prepare(v, {c.id: [c.candidates[v % len(c.candidates)].id]}).body for v in range(n)
+    ]
+    return m, sim.joint_key, m.ballot_context(sim.joint_key), bodies
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeat", type=int, default=9)
+    ap.add_argument("--ballots", type=int, default=100)
     args = ap.parse_args()
     if not native_available():
         print("the compiled backend is not built", file=sys.stderr)
@@ -112,6 +136,21 @@ def main() -> int:
             n,
         )
         rows[f"MSM per term, n = {n}: PyNaCl mult + add per term"] = (naive(n), n)
+    nb = 20 if args.quick else args.ballots
+    for gname in ("ed25519", "ristretto255"):
+        print(f"preparing {nb} {gname} ballots", file=sys.stderr)
+        m, key, ctx, bodies = ballots(gname, nb)
+        rows[f"ballot check, {gname}: check_ballot one at a time"] = (
+            lambda m=m, key=key, ctx=ctx, bodies=bodies: [
+                check_ballot(m, key, ctx, b) for b in bodies
+            ],
+            nb,
+        )
+        if gname == "ristretto255":
+            rows[f"ballot check, {gname}: check_ballots, {nb} in one batch"] = (
+                lambda m=m, key=key, ctx=ctx, bodies=bodies: check_ballots(m, key, ctx, bodies),
+                nb,
+            )
     samples: dict[str, list[float]] = {name: [] for name in rows}
     for r in range(repeat):
         print(f"round {r + 1}/{repeat}", file=sys.stderr)

@@ -57,6 +57,7 @@ class _Check:
     proof: RangeProof
     limit: int
     context: bytes
+    a: Sequence[Element] | None = None
 
 
 @dataclass
@@ -114,19 +115,30 @@ class MultiRangeBatch:
         limit: int,
         context: bytes,
         beta_parts: Sequence[Element] | None = None,
+        a: Sequence[Element] | None = None,
     ) -> None:
         """Check ``proof``'s shape and challenge now (InvalidProof with ``verify_range``'s
         message on failure) and defer its ``b``-equations under item ``key``. Several
         proofs may share a key (one ballot's selections and limit proofs). ``beta_parts``:
-        elements whose product is ``ct.beta`` (a contest total), entered instead of it."""
+        elements whose product is ``ct.beta`` (a contest total), entered instead of it.
+
+        ``a``: the proof's ``a_j`` when it publishes them (commitment form,
+        :mod:`verivote.proofs.range_committed`): the challenge is then hashed from them
+        without any exponentiation, and their equations ``g^s_j = a_j · α^c_j`` join the
+        deferred ones."""
         _check_shape(proof, limit)
+        if a is not None and len(a) != limit + 1:
+            raise InvalidProof(f"range: {len(a)} commitments a_j, expected {limit + 1}")
         group, q = self.group, self.order
         g = group.generator
         ab: list[Element] = []
         total = 0
         for j in range(limit + 1):
             c = proof.challenges[j].value
-            ab.append(_multi_exp(group, [g, ct.alpha], [proof.responses[j].value, -c % q]))
+            if a is None:
+                ab.append(_multi_exp(group, [g, ct.alpha], [proof.responses[j].value, -c % q]))
+            else:
+                ab.append(a[j])
             ab.append(proof.commitments[j])
             total += c
         expected = _transcript(self.public_key, ct, limit, context).elements(b"ab", ab).challenge()
@@ -135,17 +147,25 @@ class MultiRangeBatch:
         item = self.items.get(key)
         if item is None:
             item = self.items[key] = _Item(key)
-        item.checks.append(_Check(where, ct, proof, limit, context))
-        beta = 0
+        item.checks.append(_Check(where, ct, proof, limit, context, a))
+        beta = alpha = 0
         for j in range(limit + 1):
             rho = secrets.randbits(WEIGHT_BITS) | 1
             c = proof.challenges[j].value
-            item.h = (item.h + rho * proof.responses[j].value) % q
+            s = proof.responses[j].value
+            item.h = (item.h + rho * s) % q
             item.g = (item.g - rho * j * c) % q
             _merge(item.terms, proof.commitments[j], rho, q)
             beta = (beta + rho * c) % q
+            if a is not None:  # a_j^ρ' · α^(ρ'·c_j) · g^(-ρ'·s_j) = 1
+                rho_a = secrets.randbits(WEIGHT_BITS) | 1
+                _merge(item.terms, a[j], rho_a, q)
+                alpha = (alpha + rho_a * c) % q
+                item.g = (item.g - rho_a * s) % q
         for part in beta_parts if beta_parts is not None else (ct.beta,):
             _merge(item.terms, part, beta, q)
+        if a is not None:
+            _merge(item.terms, ct.alpha, alpha, q)
 
     def discard(self, key: Hashable) -> None:
         """Forget item ``key`` (a ballot found bad before :meth:`verify`)."""
@@ -188,8 +208,13 @@ class MultiRangeBatch:
         self._bisect(right, failures, known_bad=left_ok)
 
     def _name(self, item: _Item) -> Failure:
+        g, q = self.group.generator, self.order
         for check in item.checks:
             try:
+                for j, a_j in enumerate(check.a or ()):
+                    c, s = check.proof.challenges[j].value, check.proof.responses[j].value
+                    if _multi_exp(self.group, [g, check.ct.alpha], [s, -c % q]) != a_j:
+                        raise InvalidProof(f"range: branch {j}: a_j is not g^s_j · α^-c_j")
                 verify_range(self.public_key, check.ct, check.proof, check.limit, check.context)
             except InvalidProof as exc:
                 return Failure(item.key, check.where, exc)
