@@ -11,6 +11,9 @@ from verivote.demo import SimulatedElection
 from verivote.election.ballot import check_ballot, selection_context
 from verivote.election.ballot_batch import check_ballots
 from verivote.elgamal import Ciphertext
+from verivote.errors import DecodeError, InvalidProof, ParameterError
+from verivote.proofs.range import RangeProof
+from verivote.proofs.range_committed import commitments_a
 
 
 def outcome(fn):
@@ -72,3 +75,44 @@ def _raise_or_return(value):
     if isinstance(value, Exception):
         raise value
     return value
+
+
+def committed_body(group, body):
+    """``body`` with every range proof in commitment form (its a_j added)."""
+    out = copy.deepcopy(body)
+    for contest in out["contests"]:
+        cts = [Ciphertext.from_dict(group, s) for s in contest["selections"]]
+        for ct, proof in zip(cts, contest["proofs"], strict=True):
+            proof["a"] = [a.hex() for a in commitments_a(ct, RangeProof.from_dict(group, proof, 1))]
+        total = cts[0]
+        for ct in cts[1:]:
+            total = total * ct
+        lp = contest["limit_proof"]
+        limit = len(lp["c"]) - 1
+        lp["a"] = [a.hex() for a in commitments_a(total, RangeProof.from_dict(group, lp, limit))]
+    return out
+
+
+def test_commitment_form_ballots(election):
+    sim, prepared = election
+    m, key = sim.manifest, sim.joint_key
+    bctx = m.ballot_context(key)
+    group = m.group
+    if group.name != "ristretto255":
+        with pytest.raises(ParameterError):
+            check_ballots(m, key, bctx, [], committed=True)
+        return
+    bodies = [committed_body(group, p.body) for p in prepared]
+    bad = copy.deepcopy(bodies[2])
+    a = bad["contests"][0]["proofs"][1]["a"]
+    a[0], a[1] = a[1], a[0]  # the challenge no longer matches
+    plain = [p.body for p in prepared]
+    results = check_ballots(m, key, bctx, [*bodies, bad], committed=True)
+    for got, body in zip(results[:4], plain, strict=True):
+        expected = check_ballot(m, key, bctx, body)
+        assert got[0] == expected[0] and got[1] == expected[1]
+    assert isinstance(results[4], InvalidProof)
+    cid, cand = m.contests[0].id, m.contests[0].candidates[1].id
+    assert str(results[4]).startswith(f"contest {cid}, candidate {cand}: range: the challenges")
+    # a plain ballot where commitment form is required is a decoding error
+    assert isinstance(check_ballots(m, key, bctx, plain[:1], committed=True)[0], DecodeError)

@@ -16,9 +16,10 @@ from typing import Any
 from verivote.election.ballot import check_ballot, decode_ballot, limit_context, selection_context
 from verivote.election.manifest import Manifest
 from verivote.elgamal import Ciphertext
-from verivote.errors import DecodeError, InvalidProof, VerivoteError
-from verivote.groups.base import Element
+from verivote.errors import DecodeError, InvalidProof, ParameterError, VerivoteError
+from verivote.groups.base import Element, Group
 from verivote.proofs.range import RangeProof
+from verivote.proofs.range_committed import CommittedRangeProof
 from verivote.proofs.range_multi import MultiRangeBatch
 
 Outcome = tuple[bytes, list[list[Ciphertext]]] | Exception
@@ -29,26 +30,38 @@ that :class:`~verivote.election.checker.BallotChecker` reports as a malformed en
 MALFORMED = (TypeError, KeyError, IndexError, AttributeError, ValueError, OverflowError)
 
 
+Check = tuple[
+    str, Ciphertext, RangeProof, int, bytes, list[Element] | None, tuple[Element, ...] | None
+]
+
+
+def _proof(group: Group, obj: Any, limit: int, committed: bool) -> tuple[RangeProof, Any]:
+    if committed:
+        cproof = CommittedRangeProof.from_dict(group, obj, limit)
+        return cproof.proof, cproof.a
+    return RangeProof.from_dict(group, obj, limit), None
+
+
 def _checks(
     manifest: Manifest,
     ballot_context: bytes,
     credential: bytes,
     selections: list[list[Ciphertext]],
     contests: list[dict[str, Any]],
-) -> list[tuple[str, Ciphertext, RangeProof, int, bytes, list[Element] | None]]:
+    committed: bool,
+) -> list[Check]:
     """The proofs of one ballot, in ``check_ballot``'s order and with its names."""
     group = manifest.group
-    out: list[tuple[str, Ciphertext, RangeProof, int, bytes, list[Element] | None]] = []
+    out: list[Check] = []
     for ci, (contest, cts, obj) in enumerate(
         zip(manifest.contests, selections, contests, strict=True)
     ):
         for ki, ct in enumerate(cts):
-            proof = RangeProof.from_dict(group, obj["proofs"][ki], 1)
+            proof, a = _proof(group, obj["proofs"][ki], 1, committed)
             where = f"contest {contest.id}, candidate {contest.candidates[ki].id}"
-            out.append(
-                (where, ct, proof, 1, selection_context(ballot_context, credential, ci, ki), None)
-            )
-        proof = RangeProof.from_dict(group, obj["limit_proof"], contest.limit)
+            ctx = selection_context(ballot_context, credential, ci, ki)
+            out.append((where, ct, proof, 1, ctx, None, a))
+        proof, a_limit = _proof(group, obj["limit_proof"], contest.limit, committed)
         total = cts[0]
         for ct in cts[1:]:
             total = total * ct
@@ -61,18 +74,30 @@ def _checks(
                 contest.limit,
                 ctx,
                 [ct.beta for ct in cts],
+                a_limit,
             )
         )
     return out
 
 
 def check_ballots(
-    manifest: Manifest, joint_key: Element, ballot_context: bytes, bodies: Sequence[Any]
+    manifest: Manifest,
+    joint_key: Element,
+    ballot_context: bytes,
+    bodies: Sequence[Any],
+    *,
+    committed: bool = False,
 ) -> list[Outcome]:
     """Check every ballot body completely except its signature and the roll, as
     :func:`~verivote.election.ballot.check_ballot` does; return one outcome per body, in
-    order. Never raises for a bad ballot: its error is its outcome."""
+    order. Never raises for a bad ballot: its error is its outcome.
+
+    ``committed``: every range proof is in commitment form (its ``a_j`` published, see
+    :mod:`verivote.proofs.range_committed`), a ballot format the record does not use yet;
+    needs a group with ``multi_exp``."""
     group = manifest.group
+    if committed and not callable(getattr(group, "multi_exp", None)):
+        raise ParameterError(f"commitment-form ballots need multi_exp, which {group.name} lacks")
     if not callable(getattr(group, "multi_exp", None)):
         outcomes: list[Outcome] = []
         for body in bodies:
@@ -87,11 +112,11 @@ def check_ballots(
     for i, body in enumerate(bodies):
         try:
             credential, selections, contests = decode_ballot(manifest, body)
-            for where, ct, proof, limit, ctx, parts in _checks(
-                manifest, ballot_context, credential, selections, contests
+            for where, ct, proof, limit, ctx, parts, a in _checks(
+                manifest, ballot_context, credential, selections, contests, committed
             ):
                 try:
-                    batch.add(i, where, ct, proof, limit, ctx, parts)
+                    batch.add(i, where, ct, proof, limit, ctx, parts, a)
                 except InvalidProof as exc:
                     raise InvalidProof(f"{where}: {exc}") from None
         except (DecodeError, InvalidProof, *MALFORMED) as exc:
