@@ -17,8 +17,7 @@ def group(request):
 
 @pytest.fixture(scope="session")
 def other_group(group):
-    (name,) = [n for n in GROUP_NAMES if n != group.name]
-    return get_group(name)
+    return get_group(next(n for n in GROUP_NAMES if n != group.name))
 
 
 @pytest.fixture(scope="session")

@@ -152,7 +152,13 @@ def test_ciphertext_from_dict_rejects(group, keypair, other_group):
         ({"a": good["a"], "b": bytes.fromhex(good["b"])}, DecodeError),
         (
             {
-                "a": flip_byte(bytes.fromhex(good["a"]), size // 2, 0xFF).hex(),
+                # (ristretto255: an odd s is always invalid; a flipped middle byte can
+                # land on another element)
+                "a": (
+                    flip_byte(bytes.fromhex(good["a"]), 0, 0x01)
+                    if group.name == "ristretto255"
+                    else flip_byte(bytes.fromhex(good["a"]), size // 2, 0xFF)
+                ).hex(),
                 "b": good["b"],
             },
             InvalidElement,

@@ -58,7 +58,11 @@ def test_reference_verdicts_agree_with_the_library():
     # The verdicts in the vector file come from generate.py's reference decoders (RFC 8032
     # in pure Python; plain pow for MODP), not from the library: check them here as well.
     generator = load_generator()
-    reference = {"ed25519": generator.ed_verdict, "modp4096": generator.modp_verdict}
+    reference = {
+        "ed25519": generator.ed_verdict,
+        "modp4096": generator.modp_verdict,
+        "ristretto255": generator.rist_verdict,
+    }
     for name in GROUP_NAMES:
         for case in VECTORS[name]["elements"]:
             data = bytes.fromhex(case["encoded"])

@@ -31,8 +31,9 @@ LAYERS = [
 ]
 EDGE = len(LAYERS)
 # Top-level modules that are not in DESIGN.md's list but are primitives, not edge:
-# signatures (Ed25519 over PyNaCl, imports only errors) sits beside groups.
-EXTRA = {"signatures": LAYERS.index("groups")}
+# signatures (Ed25519 over PyNaCl, imports only errors) sits beside groups;
+# _native (the ristretto255 backends, imports only errors) sits beside groups too.
+EXTRA = {"signatures": LAYERS.index("groups"), "_native": LAYERS.index("groups")}
 
 
 def layer_of(module: str) -> int:

@@ -119,6 +119,35 @@ def ed_torsion() -> list[tuple[int, int]]:
         y += 1
 
 
+def rist_verdict(data: bytes) -> bool:
+    """RFC 9496 §4.3.1 DECODE, written out again with Python integers: accept iff s is
+    canonical (s < p, bit 255 clear) and non-negative, the square root exists, x·y is
+    non-negative and y != 0."""
+    p = P25519
+    if len(data) != 32:
+        return False
+    s = int.from_bytes(data, "little")
+    if s >= p or s & 1:
+        return False
+    u1, u2 = (1 - s * s) % p, (1 + s * s) % p
+    v = (-D25519 * u1 * u1 - u2 * u2) % p
+    w = v * u2 * u2 % p
+    if w == 0:
+        return False  # SQRT_RATIO_M1(1, 0) reports a non-square
+    z = pow(w, p - 2, p)  # 1/w; its square root, made non-negative, is RFC 9496's invsqrt
+    inv = pow(z, (p + 3) // 8, p)
+    if inv * inv % p != z:
+        inv = inv * SQRT_M1 % p
+    if inv * inv % p != z:
+        return False
+    inv = inv if inv % 2 == 0 else p - inv
+    den_x = inv * u2 % p
+    x = 2 * s * den_x % p
+    x = x if x % 2 == 0 else p - x
+    y = u1 * inv * den_x * v % p
+    return (x * y % p) % 2 == 0 and y != 0
+
+
 def modp_verdict(data: bytes) -> bool:
     if len(data) != 512:
         return False
@@ -251,6 +280,30 @@ def element_cases(group: Group) -> list[dict[str, Any]]:
             ("y = 2: not on the curve", ed_raw(2)),
         ]
         verdict = ed_verdict
+    elif group.name == "ristretto255":
+        p = P25519
+        cases += [
+            ("s = p (non-canonical zero)", p.to_bytes(32, "little")),
+            ("s = p + 2 (non-canonical 2)", (p + 2).to_bytes(32, "little")),
+            ("bit 255 set on the generator", bytes(gen)[:31] + bytes([bytes(gen)[31] | 0x80])),
+            ("bit 255 set on the identity", bytes(31) + b"\x80"),
+            ("s = 1 (negative)", (1).to_bytes(32, "little")),
+            ("s = -1 = p - 1 (y = 0)", (p - 1).to_bytes(32, "little")),
+            ("the ed25519 base point's encoding", bytes.fromhex("58" + "66" * 31)),
+            ("all ones", b"\xff" * 32),
+        ] + [
+            (f"RFC 9496 A.2 bad encoding ({why})", bytes.fromhex(h))
+            for why, h in (
+                ("non-canonical", "f3" + "ff" * 30 + "7f"),
+                ("negative", "ed57ffd8c914fb201471d1c3d245ce3c746fcbe63a3679d51b6a516ebebe0e20"),
+                (
+                    "non-square x^2",
+                    "26948d35ca62e643e26a83177332e6b6afeb9d08e4268b650f1f5bbd8d81d371",
+                ),
+                ("negative xy", "3eb858e78f5a7254d8c9731174a94f76755fd3941c0ac93735c07ba14579630e"),
+            )
+        ]
+        verdict = rist_verdict
     else:
         P = modp.P
         cases += [
@@ -546,6 +599,8 @@ def range_vectors(group: Group) -> list[dict[str, Any]]:
     bumped_s = [
         bump(group.decode_scalar(bytes.fromhex(x))).hex() if j == 3 else x for j, x in enumerate(s)
     ]
+    # all zeros is the identity in ristretto255; s = 1 (negative) is never an element there
+    not_an_element = "01" + "00" * 31 if group.name == "ristretto255" else "00" * group.element_size
     invalid = [
         ("challenge 1 + 1", {"proof": {"b": b, "c": bumped_c, "s": s}}, "InvalidProof"),
         ("response 3 + 1", {"proof": {"b": b, "c": c, "s": bumped_s}}, "InvalidProof"),
@@ -578,7 +633,7 @@ def range_vectors(group: Group) -> list[dict[str, Any]]:
         ),
         (
             "alpha not an element",
-            {"ciphertext": {"a": "00" * group.element_size, "b": base["ciphertext"]["b"]}},
+            {"ciphertext": {"a": not_an_element, "b": base["ciphertext"]["b"]}},
             "InvalidElement",
         ),
     ]

@@ -1,7 +1,8 @@
 """Prime-order groups: :func:`get_group` returns the singleton for a name.
 
 ``ed25519`` (the default) is edwards25519's prime-order subgroup through libsodium;
-``modp4096`` is ElectionGuard's 4096-bit group on gmpy2. Both satisfy :class:`Group`.
+``modp4096`` is ElectionGuard's 4096-bit group on gmpy2; ``ristretto255`` is RFC 9496's
+group on verivote's own compiled backend (or PyNaCl). All satisfy :class:`Group`.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ from verivote.groups.base import Element, Group, Scalar
 __all__ = ["DEFAULT_GROUP", "GROUP_NAMES", "Element", "Group", "Scalar", "get_group"]
 
 DEFAULT_GROUP = "ed25519"
-GROUP_NAMES = ("ed25519", "modp4096")
+GROUP_NAMES = ("ed25519", "modp4096", "ristretto255")
 _INSTANCES: dict[str, Group] = {}
 
 
 def get_group(name: str = DEFAULT_GROUP) -> Group:
-    """The group called ``name`` (``"ed25519"`` or ``"modp4096"``)."""
+    """The group called ``name`` (one of :data:`GROUP_NAMES`)."""
     group = _INSTANCES.get(name)
     if group is not None:
         return group
@@ -29,6 +30,10 @@ def get_group(name: str = DEFAULT_GROUP) -> Group:
         from verivote.groups.modp4096 import Modp4096Group
 
         group = Modp4096Group()
+    elif name == "ristretto255":
+        from verivote.groups.ristretto255 import Ristretto255Group
+
+        group = Ristretto255Group()
     else:
         raise ParameterError(f"unknown group {name!r}; choose one of {', '.join(GROUP_NAMES)}")
     _INSTANCES[name] = group

@@ -1,0 +1,115 @@
+"""Backends of the ristretto255 group: compiled C through cffi, or pure Python on PyNaCl.
+
+Both compute the same functions on 32-byte ristretto255 encodings (RFC 9496) and give
+byte-identical results (tests/test_ristretto.py checks it); they differ only in speed.
+
+* ``native`` (:mod:`verivote._native.native`): ``ristretto.c``, compiled at installation by
+  ``setup.py`` through cffi. Field and group arithmetic of edwards25519, the ristretto255
+  encoding and a Pippenger multi-scalar multiplication. **Verification only**: it runs in
+  variable time and must never be given a secret.
+* ``python`` (:mod:`verivote._native.python`): encoding and decoding with Python integers,
+  scalar multiplication by libsodium's edwards25519 functions through PyNaCl. Used when
+  the extension was not built (no C compiler at installation).
+
+Which one :func:`default_backend` returns is decided once, at the first call, by the
+environment variable ``VERIVOTE_RISTRETTO_BACKEND``: ``native`` (the compiled one, or an
+error if it is missing), ``python`` (always the fallback), or unset / ``auto`` (the
+compiled one when it is importable, else the fallback). Tests and benchmarks can also
+build either directly with :func:`get_backend`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Protocol
+
+from verivote.errors import ParameterError
+
+ENV_VAR = "VERIVOTE_RISTRETTO_BACKEND"
+BACKEND_NAMES = ("native", "python")
+
+__all__ = [
+    "BACKEND_NAMES",
+    "ENV_VAR",
+    "Backend",
+    "default_backend",
+    "get_backend",
+    "native_available",
+]
+
+
+class Backend(Protocol):
+    """Arithmetic on canonical ristretto255 encodings.
+
+    Every method that takes an element raises
+    :class:`~verivote.errors.InvalidElement` when it is not exactly 32 bytes forming the
+    canonical encoding of an element; scalars are integers ``0 <= k < 2^255``.
+    """
+
+    name: str
+
+    def is_valid(self, p: bytes) -> bool:
+        """True when ``p`` is the canonical encoding of an element (the identity included)."""
+
+    def add(self, a: bytes, b: bytes) -> bytes:
+        """The encoding of ``a + b``."""
+
+    def sub(self, a: bytes, b: bytes) -> bytes:
+        """The encoding of ``a - b``."""
+
+    def neg(self, a: bytes) -> bytes:
+        """The encoding of ``-a``."""
+
+    def scalarmult(self, k: int, p: bytes) -> bytes:
+        """The encoding of ``k·p``."""
+
+    def msm(self, scalars: Sequence[int], points: Sequence[bytes]) -> bytes:
+        """The encoding of ``sum k_i·p_i`` (the identity for no terms). The error for an
+        invalid point names its index."""
+
+    def from_uniform(self, h: bytes) -> bytes:
+        """RFC 9496's element derivation from 64 uniformly random bytes (MAP on each half,
+        then the sum)."""
+
+
+_DEFAULT: Backend | None = None
+
+
+def native_available() -> bool:
+    """True when the compiled extension was built and imports."""
+    try:
+        from verivote._native import _ristretto  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def get_backend(name: str) -> Backend:
+    """A backend by name (``"native"`` or ``"python"``); ParameterError for an unknown name
+    or when ``"native"`` is asked for and the extension is not built."""
+    if name == "native":
+        if not native_available():
+            raise ParameterError(
+                "the compiled ristretto255 backend is not built "
+                "(reinstall verivote with a C compiler present)"
+            )
+        from verivote._native.native import NativeBackend
+
+        return NativeBackend()
+    if name == "python":
+        from verivote._native.python import PythonBackend
+
+        return PythonBackend()
+    raise ParameterError(f"unknown ristretto255 backend {name!r}; choose native or python")
+
+
+def default_backend() -> Backend:
+    """The backend chosen by ``VERIVOTE_RISTRETTO_BACKEND`` (read once, at the first call)."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        choice = os.environ.get(ENV_VAR, "auto").strip().lower() or "auto"
+        if choice == "auto":
+            choice = "native" if native_available() else "python"
+        _DEFAULT = get_backend(choice)
+    return _DEFAULT

@@ -1,0 +1,239 @@
+"""Range proofs of many ballots checked together with one multi-scalar multiplication.
+
+:class:`~verivote.proofs.range.RangeBatch` batches the proofs of one ballot. This module
+batches across ballots, for a group with a multi-scalar multiplication
+(``group.multi_exp``, e.g. ``ristretto255`` on its compiled backend). Each proof
+contributes, as in ``RangeBatch``:
+
+* at :meth:`MultiRangeBatch.add`: its shape and its challenge, checked at once. The
+  ``a_j = g^s_j · α^-c_j`` are recomputed (each a two-term ``multi_exp``) and hashed with
+  the published ``b_j``; a failure raises :class:`~verivote.errors.InvalidProof` with
+  ``verify_range``'s message;
+* deferred: its equations ``h^s_j = b_j · (β/g^j)^c_j``, each raised to a fresh random
+  128-bit weight ``ρ`` from :mod:`secrets`.
+
+:meth:`MultiRangeBatch.verify` checks all deferred equations as ONE product
+
+    h^(-Σρs) · g^(-Σρ·j·c) · Π b_j^ρ · Π β^(ρ·c) = 1
+
+(one ``multi_exp`` over every ``b_j`` and ``β`` of the batch). A false equation makes it
+fail except with probability at most 2^-127 per false item (small-exponent batch
+verification with odd 128-bit weights in a group of prime order). When it fails, the batch
+is bisected — each half re-checked with the same weights, only failing halves split again —
+until single items remain, and each remaining item's proofs are verified one by one with
+:func:`~verivote.proofs.range.verify_range`, so the failure is named exactly as the
+one-ballot verifier names it. One false item among ``n`` costs about ``2n`` more terms.
+
+The group's ``multi_exp`` must validate its points (raise InvalidElement on a
+non-canonical encoding): ``ristretto255`` does, and has no subgroup to check.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from verivote.elgamal import Ciphertext
+from verivote.errors import InvalidProof, ParameterError
+from verivote.groups.base import Element, Group, Scalar
+from verivote.groups.unchecked import UncheckedElement
+from verivote.proofs.range import RangeProof, _check_shape, _transcript, verify_range
+
+WEIGHT_BITS = 128
+
+
+class MultiExpGroup(Protocol):
+    """A group offering a multi-scalar multiplication (see ``Ristretto255Group``)."""
+
+    def multi_exp(self, elements: Sequence[Element], scalars: Sequence[Scalar | int]) -> Element:
+        """The product of ``elements[i] ** scalars[i]``."""
+
+
+@dataclass
+class _Check:
+    where: str
+    ct: Ciphertext
+    proof: RangeProof
+    limit: int
+    context: bytes
+    a: Sequence[Element] | None = None
+
+
+@dataclass
+class _Item:
+    """One caller-named item (a ballot): its proofs and its share of the batch equation."""
+
+    key: Hashable
+    checks: list[_Check] = field(default_factory=list)
+    h: int = 0
+    """Σ ρ·s over the item's branches."""
+    g: int = 0
+    """Σ -ρ·j·c over the item's branches."""
+    terms: dict[bytes, tuple[Element, int]] = field(default_factory=dict)
+    """Point encoding -> (point, weight): every b_j and β, merged when repeated."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A failed item: its key, which proof (the caller's ``where``) and the error."""
+
+    key: Hashable
+    where: str
+    error: InvalidProof
+
+
+def _validated(point: Element | UncheckedElement) -> Element:
+    """A commitment as a validated element: free when its decoding already validated it
+    (strict decoding, or ristretto255, whose encoding admits only subgroup elements), a
+    full subgroup check otherwise — the batch's multi-exponentiation validates nothing."""
+    return point.checked() if isinstance(point, UncheckedElement) else point
+
+
+def _multi_exp(group: Group, elements: Sequence[Element], scalars: Sequence[int]) -> Element:
+    fn = getattr(group, "multi_exp", None)
+    if fn is None:  # pragma: no cover - the constructor refuses such groups
+        raise ParameterError(f"{group.name} has no multi_exp")
+    result: Element = fn(elements, scalars)
+    return result
+
+
+class MultiRangeBatch:
+    """Range proofs of many items (ballots) under one public key, checked with one MSM."""
+
+    def __init__(self, public_key: Element) -> None:
+        group = public_key.group
+        if not callable(getattr(group, "multi_exp", None)):
+            raise ParameterError(f"{group.name} has no multi-scalar multiplication")
+        self.public_key = public_key
+        self.group = group
+        self.order = group.order
+        self.items: dict[Hashable, _Item] = {}
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def add(
+        self,
+        key: Hashable,
+        where: str,
+        ct: Ciphertext,
+        proof: RangeProof,
+        limit: int,
+        context: bytes,
+        beta_parts: Sequence[Element] | None = None,
+        a: Sequence[Element] | None = None,
+    ) -> None:
+        """Check ``proof``'s shape and challenge now (InvalidProof with ``verify_range``'s
+        message on failure) and defer its ``b``-equations under item ``key``. Several
+        proofs may share a key (one ballot's selections and limit proofs). ``beta_parts``:
+        elements whose product is ``ct.beta`` (a contest total), entered instead of it.
+
+        ``a``: the proof's ``a_j`` when it publishes them (commitment form,
+        :mod:`verivote.proofs.range_committed`): the challenge is then hashed from them
+        without any exponentiation, and their equations ``g^s_j = a_j · α^c_j`` join the
+        deferred ones."""
+        _check_shape(proof, limit)
+        if a is not None and len(a) != limit + 1:
+            raise InvalidProof(f"range: {len(a)} commitments a_j, expected {limit + 1}")
+        group, q = self.group, self.order
+        g = group.generator
+        ab: list[Element] = []
+        total = 0
+        for j in range(limit + 1):
+            c = proof.challenges[j].value
+            if a is None:
+                ab.append(_multi_exp(group, [g, ct.alpha], [proof.responses[j].value, -c % q]))
+            else:
+                ab.append(a[j])
+            ab.append(_validated(proof.commitments[j]))
+            total += c
+        expected = _transcript(self.public_key, ct, limit, context).elements(b"ab", ab).challenge()
+        if expected.value != total % q:
+            raise InvalidProof("range: the challenges do not sum to the transcript challenge")
+        item = self.items.get(key)
+        if item is None:
+            item = self.items[key] = _Item(key)
+        item.checks.append(_Check(where, ct, proof, limit, context, a))
+        beta = alpha = 0
+        for j in range(limit + 1):
+            rho = secrets.randbits(WEIGHT_BITS) | 1
+            c = proof.challenges[j].value
+            s = proof.responses[j].value
+            item.h = (item.h + rho * s) % q
+            item.g = (item.g - rho * j * c) % q
+            _merge(item.terms, _validated(proof.commitments[j]), rho, q)
+            beta = (beta + rho * c) % q
+            if a is not None:  # a_j^ρ' · α^(ρ'·c_j) · g^(-ρ'·s_j) = 1
+                rho_a = secrets.randbits(WEIGHT_BITS) | 1
+                _merge(item.terms, a[j], rho_a, q)
+                alpha = (alpha + rho_a * c) % q
+                item.g = (item.g - rho_a * s) % q
+        for part in beta_parts if beta_parts is not None else (ct.beta,):
+            _merge(item.terms, part, beta, q)
+        if a is not None:
+            _merge(item.terms, ct.alpha, alpha, q)
+
+    def discard(self, key: Hashable) -> None:
+        """Forget item ``key`` (a ballot found bad before :meth:`verify`)."""
+        self.items.pop(key, None)
+
+    def _holds(self, items: Sequence[_Item]) -> bool:
+        q = self.order
+        elements: list[Element] = [self.public_key, self.group.generator]
+        scalars: list[int] = [-sum(i.h for i in items) % q, sum(i.g for i in items) % q]
+        for item in items:
+            for element, weight in item.terms.values():
+                elements.append(element)
+                scalars.append(weight)
+        return _multi_exp(self.group, elements, scalars).is_identity()
+
+    def verify(self) -> list[Failure]:
+        """Check every deferred equation; return the failed items (empty when all hold), each
+        with the first of its proofs that :func:`verify_range` rejects and that error. An
+        item whose proofs all pass one by one although its batched equation failed (it
+        cannot happen with honest arithmetic) is reported with a generic error."""
+        items = list(self.items.values())
+        if not items:
+            return []
+        failures: list[Failure] = []
+        self._bisect(items, failures, known_bad=False)
+        return failures
+
+    def _bisect(self, items: list[_Item], failures: list[Failure], known_bad: bool) -> None:
+        if not known_bad and self._holds(items):
+            return
+        if len(items) == 1:
+            failures.append(self._name(items[0]))
+            return
+        mid = len(items) // 2
+        left, right = items[:mid], items[mid:]
+        left_ok = self._holds(left)
+        if not left_ok:
+            self._bisect(left, failures, known_bad=True)
+        # When the left half holds, the right half must be the one that fails.
+        self._bisect(right, failures, known_bad=left_ok)
+
+    def _name(self, item: _Item) -> Failure:
+        g, q = self.group.generator, self.order
+        for check in item.checks:
+            try:
+                for j, a_j in enumerate(check.a or ()):
+                    c, s = check.proof.challenges[j].value, check.proof.responses[j].value
+                    if _multi_exp(self.group, [g, check.ct.alpha], [s, -c % q]) != a_j:
+                        raise InvalidProof(f"range: branch {j}: a_j is not g^s_j · α^-c_j")
+                verify_range(self.public_key, check.ct, check.proof, check.limit, check.context)
+            except InvalidProof as exc:
+                return Failure(item.key, check.where, exc)
+        return Failure(
+            item.key,
+            item.checks[0].where,
+            InvalidProof("the batched range equations fail although each proof holds"),
+        )
+
+
+def _merge(terms: dict[bytes, tuple[Element, int]], element: Element, weight: int, q: int) -> None:
+    key = element.to_bytes()
+    known = terms.get(key)
+    terms[key] = (element, weight if known is None else (known[1] + weight) % q)
