@@ -18,7 +18,17 @@ PACKAGE = Path(__file__).resolve().parent.parent / "verivote"
 
 # Lowest first. Every other top-level name (cli, storage, server, client, store*, …) is the
 # edge, above everything.
-LAYERS = ["errors", "encoding", "groups", "elgamal", "proofs", "election", "board", "verify"]
+LAYERS = [
+    "errors",
+    "encoding",
+    "groups",
+    "elgamal",
+    "proofs",
+    "election",
+    "board",
+    "verify",
+    "roles",
+]
 EDGE = len(LAYERS)
 # Top-level modules that are not in DESIGN.md's list but are primitives, not edge:
 # signatures (Ed25519 over PyNaCl, imports only errors) sits beside groups.
@@ -191,6 +201,10 @@ def test_verify_runs_without_the_edge_loaded():
         ("verivote.groups.fake", "import verivote\n", False, 0),
         ("verivote.errors", "from verivote import __version__\n", False, 0),
         ("verivote.encoding", "from verivote import errors, groups\n", False, 1),
+        ("verivote.verify.fake", "from verivote.roles import trustee\n", False, 1),
+        ("verivote.roles.fake", "from verivote.cli_roles import main\n", False, 1),
+        ("verivote.roles.fake", "from verivote.verify import record\n", False, 0),
+        ("verivote.server.serve", "from verivote.roles import keyfile\n", False, 0),
     ],
 )
 def test_checker_self_test(module, source, is_package, bad):
@@ -224,6 +238,9 @@ def test_layer_ranks():
         layer_of("verivote.proofs") < layer_of("verivote.election.x") < layer_of("verivote.board")
     )
     assert layer_of("verivote.board.log") < layer_of("verivote.verify") < layer_of("verivote.cli")
+    assert layer_of("verivote.verify") < layer_of("verivote.roles.trustee")
+    assert layer_of("verivote.roles.trustee") < layer_of("verivote.cli")
+    assert layer_of("verivote.roles") < layer_of("verivote.server.serve")
     for edge in (
         "verivote.cli",
         "verivote.storage",

@@ -19,6 +19,7 @@ from verivote.cli_board import (
     run_board_command,
     verify_url,
 )
+from verivote.cli_roles import ROLE_COMMANDS, add_role_commands, run_role_command
 from verivote.groups import DEFAULT_GROUP, GROUP_NAMES
 
 
@@ -53,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, required=True, help="record directory to write")
     # serve, receipt check, watch: the board's commands (verivote/cli_board.py)
     add_board_commands(sub)
+    # board, organiser, trustee, registrar, vote, post: the roles (verivote/cli_roles.py)
+    add_role_commands(sub)
     return parser
 
 
@@ -125,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     # the board's commands, and verify URL (verivote/cli_board.py)
     if args.command in BOARD_COMMANDS:
         return run_board_command(args)
+    if args.command in ROLE_COMMANDS:
+        return run_role_command(args)
     if is_url(args.record):
         return verify_url(args.record, lambda path: _verify(path, args.json, args.jobs))
     return _verify(Path(args.record), args.json, args.jobs)
