@@ -72,7 +72,15 @@ def add_role_commands(sub: Any) -> None:
     keygen = acts.add_parser("keygen", help="make the trustee's keys")
     _common(keygen, board=False, out=False)
     keygen.add_argument("--name", required=True, help="the trustee's name in the manifest")
-    _common(acts.add_parser("ceremony", help="do what is due in the key ceremony"))
+    step = acts.add_parser("ceremony", help="do what is due in the key ceremony")
+    _common(step)
+    step.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="keep watching the board this long until nothing is awaited (default 0)",
+    )
     _common(acts.add_parser("decrypt", help="post this trustee's share of the decryption"))
 
     reg = sub.add_parser("registrar", help="the registrar: electors, credentials, roll")
@@ -230,7 +238,7 @@ def _trustee(args: argparse.Namespace) -> list[str]:
     t = trustee.Trustee(args.dir, _pass(args))
     poster = _poster(args)
     if args.action == "ceremony":
-        return _finish(poster, t.ceremony_step(args.board, poster))
+        return _finish(poster, t.ceremony_step(args.board, poster, wait=args.wait))
     return _finish(poster, t.decrypt(args.board, poster))
 
 

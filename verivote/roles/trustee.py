@@ -11,12 +11,14 @@ so a step interrupted between the two is resumed with the same polynomial.
 once every trustee has announced, send each other trustee its share; open and check every
 share received, complaining about a bad one; answer each complaint against this trustee
 with a justification. Run again, it does only what is left, so it can be re-run until the
-organiser posts the joint key. :func:`decrypt` posts the trustee's proven decryption share
-of the tally on the board.
+organiser posts the joint key; with a waiting time it keeps watching the board until
+nothing is awaited from the other trustees. :func:`decrypt` posts the trustee's proven
+decryption share of the tally on the board.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,7 @@ from verivote.signatures import Signer
 
 KEY_FILE, PUBLIC_FILE = "trustee.key", "public.toml"
 SECRET_KIND = "trustee"
+POLL_SECONDS = 0.5
 
 
 def _toml_string(text: str) -> str:
@@ -106,55 +109,67 @@ class Trustee:
     def _sign(self, manifest: Manifest, entry_type: str, body: dict[str, Any]) -> Entry:
         return sign_entry(self.signer, manifest.fingerprint, entry_type, body, utc_now())
 
-    def ceremony_step(self, board: str, poster: Poster) -> list[str]:
+    def ceremony_step(self, board: str, poster: Poster, *, wait: float = 0.0) -> list[str]:
         """Do what is due in the ceremony (module docstring); returns what was done and
-        what is awaited."""
+        what is awaited. With ``wait`` (seconds), keep watching the board until nothing
+        is awaited from the other trustees; NotDue if something still is after ``wait``."""
         said: list[str] = []
-        for _ in range(4):  # each pass may unlock the next step; four cover them all
+        deadline = time.monotonic() + wait
+        while True:
             view = read_board(board)
-            posted = self._ceremony_pass(view, poster, said)
-            if not posted or poster.client is None:
-                break
-        return said
+            posted, waiting = self._ceremony_pass(view, poster, said)
+            if posted and poster.client is not None:
+                continue  # what was posted may unlock the next step
+            if waiting is None:
+                return said
+            if time.monotonic() >= deadline:
+                if wait:
+                    raise NotDue(f"{'; '.join(said)}; still {waiting}")
+                return [*said, waiting]
+            time.sleep(POLL_SECONDS)
 
-    def _ceremony_pass(self, view: BoardView, poster: Poster, said: list[str]) -> int:
+    def _ceremony_pass(
+        self, view: BoardView, poster: Poster, said: list[str]
+    ) -> tuple[int, str | None]:
+        """One look at the board: post what is due; returns how many entries were posted
+        and what is awaited from others (None when nothing is)."""
         m, st = view.manifest, view.state
         me = self.index(m)
         if st.joint_key is not None:
             said.append(f"trustee {me}: the ceremony is over (joint key posted)")
-            return 0
+            return 0, None
         n = len(m.trustees)
         if me not in st.announcements:
             secrets = self.secrets(m, create=True)
             assert secrets is not None
             poster.post(self._sign(m, "trustee", ceremony.make_announcement(secrets, m)))
             said.append(f"trustee {me}: announced")
-            return 1
+            return 1, f"trustee {me}: waiting for the board"
         secrets = self.secrets(m, create=False)
         if secrets is None:
             raise NotDue(f"trustee {me} announced on the board, but this state holds no polynomial")
         waiting = [i for i in range(1, n + 1) if i not in st.announcements]
         if waiting:
-            said.append(f"trustee {me}: waiting for trustees {waiting} to announce")
-            return 0
+            return 0, f"trustee {me}: waiting for trustees {waiting} to announce"
         posted = 0
         for j in range(1, n + 1):
             if j != me and (me, j) not in st.shares:
                 poster.post(self._sign(m, "share", ceremony.make_share(secrets, m, j)))
                 said.append(f"trustee {me}: share sent to trustee {j}")
                 posted += 1
-        posted += self._check_shares(view, secrets, poster, said)
+        checked, awaited = self._check_shares(view, secrets, poster, said)
+        posted += checked
         for j, i in st.complaints:
             if i == me and (me, j) not in st.justified and not _justified(view, me, j):
                 body = ceremony.make_justification(secrets, m, j)
                 poster.post(self._sign(m, "justification", body))
                 said.append(f"trustee {me}: justified the share complained of by trustee {j}")
                 posted += 1
-        return posted
+        return posted, awaited
 
     def _check_shares(
         self, view: BoardView, secrets: ceremony.TrusteeSecrets, poster: Poster, said: list[str]
-    ) -> int:
+    ) -> tuple[int, str | None]:
         m, st, me = view.manifest, view.state, secrets.index
         posted, checked = 0, []
         for entry in view.entries:
@@ -173,10 +188,11 @@ class Trustee:
                     posted += 1
         awaited = [i for i in range(1, len(m.trustees) + 1) if i != me and (i, me) not in st.shares]
         if awaited:
-            said.append(f"trustee {me}: waiting for shares from trustees {awaited}")
-        elif checked:
-            said.append(f"trustee {me}: shares from trustees {sorted(checked)} checked")
-        return posted
+            return posted, f"trustee {me}: waiting for shares from trustees {awaited}"
+        note = f"trustee {me}: shares from trustees {sorted(checked)} checked"
+        if checked and note not in said:
+            said.append(note)
+        return posted, None
 
     def decrypt(self, board: str, poster: Poster) -> list[str]:
         """Post this trustee's decryption share of the tally on the board. NotDue before
