@@ -132,6 +132,8 @@ class _Reader:
     def fail(self, field: str, message: str, table: str | None = None, index: int = 0) -> NoReturn:
         key = field.rsplit(".", 1)[-1].split("[")[0]
         line = self.where.line(table, index, key if key != table else None)
+        if message.startswith(f"{key}: "):
+            message = message[len(key) + 2 :]
         at = f"{self.path}:{line}" if line else str(self.path)
         raise ElectionFileError(f"{at}: {field}: {message}")
 
