@@ -47,6 +47,15 @@ def run(script: str, cwd: Path, env: dict[str, str], timeout: float = 120) -> st
     return done.stdout
 
 
+def run_failing(script: str, cwd: Path, env: dict[str, str]) -> tuple[int, str]:
+    """Run ``script`` that must fail; its exit code and standard error."""
+    done = subprocess.run(
+        ["bash", "-c", script], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode != 0, done.stdout
+    return done.returncode, done.stderr
+
+
 @contextmanager
 def background(script: str, cwd: Path, env: dict[str, str], port: int):
     """Start ``script`` (a ``verivote serve``) in its own process group and wait until the

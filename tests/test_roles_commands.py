@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.roles_shell import background, free_port, run, shell_env
+from tests.roles_shell import background, free_port, run, run_failing, shell_env
 from verivote.board.client import BoardClient
 from verivote.board.store import open_store
 
@@ -219,15 +219,36 @@ def test_a_whole_election_through_the_role_commands(tmp_path, page_run):
         took = time.monotonic() - opened
         assert took < voting, f"voting hours of {voting} s, but voting ended after {took:.0f} s"
 
-        out = sh(
+        sh(
             f"verivote organiser close --dir organiser --board {url} --passphrase-env ORG_PASS "
             "--wait\n"
             f"verivote organiser tally --dir organiser --board {url} --passphrase-env ORG_PASS\n"
+        )
+        # not due yet (exit 3), and a wrong passphrase (exit 2): one line each, no traceback
+        code, err = run_failing(
+            f"verivote organiser result --dir organiser --board {url} --passphrase-env ORG_PASS",
+            tmp_path,
+            env,
+        )
+        assert code == 3 and "0 of the 2 decryptions needed" in err and len(err.splitlines()) == 1
+        code, err = run_failing(
+            f"verivote trustee decrypt --dir t1 --board {url} --passphrase-env T2_PASS",
+            tmp_path,
+            env,
+        )
+        assert code == 2 and "wrong passphrase" in err and "Traceback" not in err
+        # trustee 3 is air-gapped: it decrypts from an exported record into a file, which
+        # is carried over and posted
+        out = sh(
             f"verivote trustee decrypt --dir t2 --board {url} --passphrase-env T2_PASS\n"
-            f"verivote trustee decrypt --dir t3 --board {url} --passphrase-env T3_PASS\n"
+            "verivote export --store sqlite:board.db --election council-2026 --out rec\n"
+            "verivote trustee decrypt --dir t3 --board rec --out t3.jsonl "
+            "--passphrase-env T3_PASS\n"
+            f"verivote post t3.jsonl --board {url}\n"
             f"verivote organiser result --dir organiser --board {url} --passphrase-env ORG_PASS\n"
             f"verivote verify {url} --json\n"
         )
+        assert "1 entries posted" in out
         report = json.loads(out[out.index("\n{") + 1 :])
         assert report["valid"] is True
         result = BoardClient(url).entries()[-1]
