@@ -41,7 +41,7 @@ PAGE_VOTING_FACTOR, PAGE_VOTING_MIN = 6, 20
 ELECTORS = 200
 CATEGORIES = ("members", "affiliated", "supporters")
 LEADERS = ("ashworth", "begum", "carver", "dlamini")
-VOTING_FACTOR, VOTING_MIN, VOTING_MAX = 8, 30, 240
+VOTING_FACTOR, VOTING_MIN, VOTING_MAX = 9, 30, 240
 PASSES = {
     "BOARD_PASS": "board secret",
     "ORG_PASS": "organiser secret",
@@ -216,6 +216,15 @@ def test_a_whole_election_through_the_role_commands(tmp_path, page_run):
         )
         assert f"elector {barred} barred" in out
         del choices[barred]
+        # a late elector, added by a public amendment, votes
+        out = sh(
+            f"verivote registrar add LATE1 --category supporters --weight 2 --dir registrar "
+            f"--board {url} --credentials creds --passphrase-env REG_PASS\n"
+            f"verivote vote --board {url} --credential creds/LATE1.credential "
+            "--choice leader=carver --choice council=x,y\n"
+        )
+        assert "elector LATE1 added (supporters)" in out
+        choices["LATE1"] = ("carver", ["x", "y"])
         took = time.monotonic() - opened
         assert took < voting, f"voting hours of {voting} s, but voting ended after {took:.0f} s"
 
@@ -254,7 +263,7 @@ def test_a_whole_election_through_the_role_commands(tmp_path, page_run):
         result = BoardClient(url).entries()[-1]
         assert result.type == "result"
 
-    weights = {e: w for e, _, w in electors}
+    weights = {e: w for e, _, w in electors} | {"LATE1": 2}
     leader, council = Counter[str](), Counter[str]()
     for eid, (lead, approved) in choices.items():
         leader[lead] += weights[eid]
