@@ -90,14 +90,14 @@ class Organiser:
         st = view.state
         if st.phase != SETUP:
             return [f"the election is open already (phase {st.phase})"]
+        assert st.roll is not None
+        if not len(st.roll):
+            raise NotDue("the registrar has not posted the roll yet")
         done = []
         if st.joint_key is None:
             body = joint_key_body(view)
             poster.post(self._sign("joint_key", body))
             done.append(f"joint key of trustees {body['qualified']} posted")
-        assert st.roll is not None
-        if not len(st.roll):
-            raise NotDue("the registrar has not posted the roll yet")
         poster.post(self._sign("open", {"roll_size": len(st.roll)}))
         done.append(f"opened with {len(st.roll)} electors on the roll")
         return done
