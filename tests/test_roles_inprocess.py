@@ -107,3 +107,38 @@ def test_ceremony_is_rerunnable_and_works_from_files(tmp_path):
             org.close(url, Poster(url, None))
         with pytest.raises(NotDue, match="no tally"):
             t1.decrypt(url, Poster(url, None))
+
+
+def test_a_bad_share_is_complained_of_and_justified(tmp_path):
+    from verivote.election import ceremony
+    from verivote.election.entries import sign_entry
+    from verivote.roles.organiser import joint_key_body
+    from verivote.roles.trustee import combined_share
+
+    board = election(tmp_path)
+    with serving(board) as url:
+        t1, t2, t3 = (trustee.Trustee(tmp_path / f"t{i}", PW) for i in (1, 2, 3))
+        for t in (t1, t2, t3):
+            t.ceremony_step(url, Poster(url, None))
+        m = read_board(url).manifest
+        s1, s2, s3 = (t.secrets(m, create=False) for t in (t1, t2, t3))
+        # trustee 1 sends trustee 2 a wrong share
+        wrong = ceremony._encrypt_share(s1, m, 2, s1.evaluate(2) + 1, None)
+        board.append(sign_entry(t1.signer, m.fingerprint, "share", wrong, utc_now()))
+        assert "trustee 1: share sent to trustee 3" in t1.ceremony_step(url, Poster(url, None))
+        said = t2.ceremony_step(url, Poster(url, None))
+        assert "trustee 2: complained about trustee 1's share" in said
+        said = t1.ceremony_step(url, Poster(url, None))
+        assert "trustee 1: justified the share complained of by trustee 2" in said
+        for t in (t1, t2, t3):
+            t.ceremony_step(url, Poster(url, None))
+        view = read_board(url)
+        assert view.state.justified == {(1, 2)}
+        assert len([e for e in view.entries if e.type == "complaint"]) == 1
+        assert joint_key_body(view)["qualified"] == [1, 2, 3]
+        org = Organiser(tmp_path / "org", PW)
+        board.append(org._sign("joint_key", joint_key_body(view)))
+        view = read_board(url)
+        # trustee 2's share of the key uses the revealed value, not the wrong one it received
+        expected = s1.evaluate(2) + s2.evaluate(2) + s3.evaluate(2)
+        assert combined_share(view, s2) == expected

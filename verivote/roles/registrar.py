@@ -43,7 +43,7 @@ from verivote.errors import DecodeError, VerivoteError
 from verivote.roles import statedir
 from verivote.roles.board_operator import utc_now
 from verivote.roles.organiser import NotDue
-from verivote.roles.statedir import StateDir, write_private
+from verivote.roles.statedir import StateDir, StateError, write_private
 from verivote.roles.transport import BoardView, Poster, read_board
 from verivote.signatures import Signer
 
@@ -248,6 +248,8 @@ def _hand_out(
 ) -> None:
     """Write each secret credential to its file, or all of them to one mail-merge CSV."""
     if mail_merge is not None:
+        if mail_merge.exists():
+            raise StateError(f"{mail_merge} exists already: refusing to overwrite it")
         buffer = io.StringIO()
         out = csv.writer(buffer, lineterminator="\n")
         out.writerow(["elector_id", "email", "credential"])
@@ -257,7 +259,12 @@ def _hand_out(
         return
     assert credentials_dir is not None
     credentials_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    for e, s in zip(electors, secrets, strict=True):
-        write_private(credentials_dir / f"{e.elector_id}.credential", (
-            credential_secret_text(s) + "\n"
-        ).encode())
+    paths = [credentials_dir / f"{e.elector_id}.credential" for e in electors]
+    clash = [e.elector_id for e, p in zip(electors, paths, strict=True) if p.exists()]
+    if clash:
+        raise StateError(
+            f"{credentials_dir} holds credentials of {', '.join(clash[:5])} already: "
+            "refusing to overwrite them"
+        )
+    for path, s in zip(paths, secrets, strict=True):
+        write_private(path, (credential_secret_text(s) + "\n").encode())
