@@ -85,7 +85,7 @@ def test_relative_times(tmp_path):
         ('name = "T2"', 'name = "T2"\nrole = "x"', ": trustees[1].role: unknown field"),
         ('sign_key = "' + "cd" * 32, 'sign_key = "zz' + "cd" * 31, ":29: trustees[1].sign_key:"),
         ('{ id = "b", name = "B" }', '{ id = "B", name = "B" }', ":10: contests[0]: contest"),
-        ('threshold = 2', 'threshold = 2\nquorum = 5', ":6: quorum: unknown field"),
+        ("threshold = 2", "threshold = 2\nquorum = 5", ":6: quorum: unknown field"),
     ],
 )
 def test_each_error_names_line_and_field(tmp_path, old, new, where):
@@ -103,7 +103,9 @@ def test_not_toml_names_the_line(tmp_path):
 
 def test_electors_csv(tmp_path):
     path = tmp_path / "voters.csv"
-    path.write_text("elector_id,category,weight,email\nM1,members,1,a@example.org\nS1,supporters,3,\n")
+    path.write_text(
+        "elector_id,category,weight,email\nM1,members,1,a@example.org\nS1,supporters,3,\n"
+    )
     rows = read_electors(path, ("members", "supporters"))
     assert [(r.elector_id, r.category, r.weight, r.email) for r in rows] == [
         ("M1", "members", 1, "a@example.org"),

@@ -56,9 +56,7 @@ def test_authored_entries_are_posted_and_checked():
 
 def test_with_retry_retries_only_transient_failures():
     waits = []
-    attempts = iter(
-        [BoardClientError("unreachable"), BoardClientError("busy", 503), "done"]
-    )
+    attempts = iter([BoardClientError("unreachable"), BoardClientError("busy", 503), "done"])
 
     def action():
         outcome = next(attempts)

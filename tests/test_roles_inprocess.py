@@ -70,9 +70,11 @@ def test_ceremony_is_rerunnable_and_works_from_files(tmp_path):
         # a trustee's polynomial survives in its (encrypted) state directory
         again = trustee.Trustee(tmp_path / "t1", PW)
         secrets = again.secrets(read_board(url).manifest, create=False)
-        assert secrets is not None and secrets.coefficients == t1.secrets(
-            read_board(url).manifest, create=False
-        ).coefficients
+        assert (
+            secrets is not None
+            and secrets.coefficients
+            == t1.secrets(read_board(url).manifest, create=False).coefficients
+        )
 
         org = Organiser(tmp_path / "org", PW)
         with pytest.raises(NotDue, match="registrar has not posted the roll"):

@@ -139,8 +139,10 @@ def run_role_command(args: argparse.Namespace) -> int:
         for line in _dispatch(args):
             print(line)
     except PostRejected as exc:
-        print(f"verivote {name}: the board refused the entry: {exc.check}: {exc.reason}",
-              file=sys.stderr)
+        print(
+            f"verivote {name}: the board refused the entry: {exc.check}: {exc.reason}",
+            file=sys.stderr,
+        )
         return 1
     except NotDue as exc:
         print(f"verivote {name}: not yet: {exc}", file=sys.stderr)
@@ -208,8 +210,11 @@ def _organiser(args: argparse.Namespace) -> list[str]:
 
     if args.action == "init":
         m = organiser.init(
-            args.dir, args.election_file, _pass(args, confirm=True),
-            opens=args.opens, closes=args.closes,
+            args.dir,
+            args.election_file,
+            _pass(args, confirm=True),
+            opens=args.opens,
+            closes=args.closes,
         )
         return [
             f"election {m.election_id}: opens {m.opens}, closes {m.closes} (UTC)",
@@ -252,8 +257,11 @@ def _registrar(args: argparse.Namespace) -> list[str]:
     poster = _poster(args)
     if args.action == "import":
         said = reg.import_electors(
-            args.board, args.csv, poster,
-            credentials_dir=args.credentials, mail_merge=args.mail_merge,
+            args.board,
+            args.csv,
+            poster,
+            credentials_dir=args.credentials,
+            mail_merge=args.mail_merge,
         )
     elif args.action == "bar":
         said = reg.bar(args.board, args.elector_id, args.reason, poster)
@@ -262,8 +270,12 @@ def _registrar(args: argparse.Namespace) -> list[str]:
             raise ValueError("say where the credential goes: --credentials DIR or --mail-merge")
         elector = registrar.Elector(args.elector_id, args.category, args.weight, args.email)
         said = reg.add(
-            args.board, elector, args.reason, poster,
-            credentials_dir=args.credentials, mail_merge=args.mail_merge,
+            args.board,
+            elector,
+            args.reason,
+            poster,
+            credentials_dir=args.credentials,
+            mail_merge=args.mail_merge,
         )
     return _finish(poster, said)
 

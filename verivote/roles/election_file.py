@@ -195,9 +195,11 @@ def read_election_file(
     if not start < end:
         r.fail("closes", f"{format_time(end)} is not after opens {format_time(start)}")
     threshold = top("threshold", int)
-    min_size = r.get(data, "min_category_size", int, "min_category_size", None, 0) if (
-        "min_category_size" in data
-    ) else 10
+    min_size = (
+        r.get(data, "min_category_size", int, "min_category_size", None, 0)
+        if ("min_category_size" in data)
+        else 10
+    )
     categories = top("categories", list)
     for n, cat in enumerate(categories):
         checked(f"categories[{n}]", check_id, cat, "category")
@@ -255,7 +257,7 @@ def _contest(r: _Reader, obj: Any, i: int) -> Contest:
     for n, c in enumerate(raw):
         field = f"{where}.candidates[{n}]"
         if not isinstance(c, dict) or set(c) != {"id", "name"}:
-            r.fail(field, "expected { id = \"…\", name = \"…\" }", "contests", i)
+            r.fail(field, 'expected { id = "…", name = "…" }', "contests", i)
         if not isinstance(c["id"], str) or not isinstance(c["name"], str):
             r.fail(field, "id and name are strings", "contests", i)
         candidates.append(Candidate(c["id"], c["name"]))

@@ -188,9 +188,10 @@ class Registrar:
             said = [f"{len(electors)} credentials issued"]
         else:
             said = [f"{len(known)} electors imported already"]
-        records = [CredentialRecord(bytes.fromhex(v["key"]), v["category"], v["weight"]) for v in (
-            known.values()
-        )]
+        records = [
+            CredentialRecord(bytes.fromhex(v["key"]), v["category"], v["weight"])
+            for v in (known.values())
+        ]
         assert st.roll is not None
         bodies = list(roll_bodies(records))
         for body in bodies[st.roll.parts :]:

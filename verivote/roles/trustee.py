@@ -233,8 +233,10 @@ def combined_share(view: BoardView, secrets: ceremony.TrusteeSecrets) -> Scalar:
             received.setdefault(body["from"], ceremony.open_share(secrets, m, body))
     for entry in view.entries:
         body = entry.body
-        if entry.type == "justification" and body.get("to") == me and (body["from"], me) in (
-            st.justified
+        if (
+            entry.type == "justification"
+            and body.get("to") == me
+            and (body["from"], me) in st.justified
         ):
             received[body["from"]] = ceremony.check_justification(
                 body, st.announcements[body["from"]]
