@@ -28,6 +28,7 @@ LAYERS = [
     "election",
     "board",
     "verify",
+    "roles",
 ]
 EDGE = len(LAYERS)
 # Top-level modules that are not in DESIGN.md's list but are primitives, not edge:
@@ -238,6 +239,10 @@ def test_verify_runs_without_the_edge_loaded():
         ("verivote.count.stv", "from verivote.groups import get_group\n", False, 1),
         ("verivote.encoding", "from verivote.count import scottish_stv\n", False, 1),
         ("verivote.election.fake", "from verivote.count import scottish_stv\n", False, 0),
+        ("verivote.verify.fake", "from verivote.roles import trustee\n", False, 1),
+        ("verivote.roles.fake", "from verivote.cli_roles import main\n", False, 1),
+        ("verivote.roles.fake", "from verivote.verify import record\n", False, 0),
+        ("verivote.server.serve", "from verivote.roles import keyfile\n", False, 0),
     ],
 )
 def test_checker_self_test(module, source, is_package, bad):
@@ -272,6 +277,9 @@ def test_layer_ranks():
         layer_of("verivote.proofs") < layer_of("verivote.election.x") < layer_of("verivote.board")
     )
     assert layer_of("verivote.board.log") < layer_of("verivote.verify") < layer_of("verivote.cli")
+    assert layer_of("verivote.verify") < layer_of("verivote.roles.trustee")
+    assert layer_of("verivote.roles.trustee") < layer_of("verivote.cli")
+    assert layer_of("verivote.roles") < layer_of("verivote.server.serve")
     for edge in (
         "verivote.cli",
         "verivote.storage",

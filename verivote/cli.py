@@ -25,6 +25,7 @@ from verivote.cli_board import (
     verify_url,
 )
 from verivote.cli_count import add_count_command, run_count
+from verivote.cli_roles import ROLE_COMMANDS, add_role_commands, run_role_command
 from verivote.groups import DEFAULT_GROUP, GROUP_NAMES
 
 if TYPE_CHECKING:
@@ -143,6 +144,9 @@ def _parser() -> argparse.ArgumentParser:
     # serve, receipt check, watch: the board's commands (verivote/cli_board.py)
     add_board_commands(sub)
     add_count_command(sub)  # count: verivote/cli_count.py
+
+    # board, organiser, trustee, registrar, vote, post: the roles (verivote/cli_roles.py)
+    add_role_commands(sub)
     return parser
 
 
@@ -269,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     # the board's commands, and verify URL (verivote/cli_board.py)
     if args.command in BOARD_COMMANDS:
         return run_board_command(args)
+    if args.command in ROLE_COMMANDS:
+        return run_role_command(args)
     if is_url(args.record):
         downloaded: list[Path] = []
 

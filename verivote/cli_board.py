@@ -25,7 +25,13 @@ def add_board_commands(sub: Any) -> None:
     serve = sub.add_parser("serve", help="serve a board kept in a store over HTTP")
     serve.add_argument("--store", required=True, help="sqlite:PATH or postgres:DSN")
     serve.add_argument(
-        "--key", type=Path, required=True, help="file with the operator's seed (hex)"
+        "--key",
+        type=Path,
+        required=True,
+        help="the board's key file (board.key of verivote board init, or a seed in hex)",
+    )
+    serve.add_argument(
+        "--passphrase-env", metavar="NAME", help="environment variable holding its passphrase"
     )
     serve.add_argument("--election", default="", help="the election's id (needed for postgres)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
@@ -59,7 +65,9 @@ def run_board_command(args: argparse.Namespace) -> int:
     if args.command == "serve":
         from verivote.server.serve import main_serve
 
-        return main_serve(args.store, args.election, args.key, args.host, args.port)
+        return main_serve(
+            args.store, args.election, args.key, args.host, args.port, args.passphrase_env
+        )
     if args.command == "receipt":
         return check_receipt_command(args.receipt, args.source)
     if args.command == "compare":

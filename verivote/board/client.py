@@ -229,6 +229,32 @@ class BoardClient:
         self.check_issued(receipt, payload, stored, line)
         return receipt
 
+    def post_entry(self, entry: Entry | Mapping[str, Any]) -> int:
+        """Post a signed entry of the organiser, a trustee or the registrar (any type but
+        ``election``; its ``time`` is ignored, the board sets it) and return its index,
+        once the entry the board stored is checked to be the one posted. Raises
+        PostRejected when the board refuses it, BoardClientError when its answer is
+        unusable."""
+        obj = entry.to_dict() if isinstance(entry, Entry) else dict(entry)
+        payload = {"type": obj.get("type"), "body": obj.get("body"), "sig": obj.get("sig")}
+        with self._open("POST", "/entries", dumps(payload)) as answer:
+            raw = answer.read(MAX_ANSWER)
+        try:
+            answer_obj = loads(raw, canonical=False)
+            index = answer_obj["index"]
+            stored = entry_from_line(dumps(answer_obj["entry"]))
+            if type(index) is not int or index < 0:
+                raise DecodeError("the index is not a count")
+        except (DecodeError, KeyError, TypeError) as exc:
+            raise BoardClientError(f"POST /entries: not an appended entry: {exc}") from None
+        if (stored.type, stored.body, stored.signature.hex()) != (
+            payload["type"],
+            payload["body"],
+            payload["sig"],
+        ):
+            raise BoardClientError("POST /entries: the board stored another entry")
+        return index
+
     def check_issued(
         self, receipt: Receipt, posted: Mapping[str, Any], stored: Entry, line: bytes
     ) -> None:

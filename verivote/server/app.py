@@ -1,7 +1,9 @@
 """The board's HTTP service: an ASGI application (Starlette) over a
 :class:`~verivote.board.log.Board`, run by ``verivote serve`` with uvicorn.
 
-Voters post ``ballot`` and ``audit`` entries; everyone reads entries, signed tree heads,
+Voters post ``ballot`` and ``audit`` entries (``POST /ballots``, answered with a receipt);
+the organiser, the trustees and the registrar post their signed entries of every other type
+but ``election`` (``POST /entries``); everyone reads entries, signed tree heads,
 inclusion and consistency proofs and the whole record. Every answer is JSON (or the
 record's own JSON lines); the schema is served at ``/openapi.json``
 (:mod:`verivote.server.openapi`).
@@ -14,9 +16,10 @@ election — signature, credential on the roll, proofs, no replay — before it 
 anything (422 with the rule's check and reason). Every error answer is
 ``{"error": check, "reason": text}``.
 
-Entries of the other types (manifest, ceremony, roll, counting) come from the organiser's
-own tools on the same board or store, never from this API: :func:`create_app` serves an
-existing board.
+The ``election`` entry (the manifest) is put in the store by the board operator
+(``verivote board load``) before the board is served: :func:`create_app` serves an existing
+board. Every entry is signed by its author and checked by the rule book before it is
+stored, so accepting the authored types here gives nobody a power they lack.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from starlette.routing import Route
 
 from verivote.board.log import Board
 from verivote.board.receipt import Receipt, issue_receipt
-from verivote.election.entries import Entry, entry_from_dict
+from verivote.election.entries import ENTRY_TYPES, Entry, entry_from_dict
 from verivote.election.state import BallotCheck
 from verivote.encoding import dumps, loads
 from verivote.errors import ConflictError, DecodeError, EntryRejected, VerivoteError
@@ -46,6 +49,8 @@ MAX_BODY = 256 * 1024
 MAX_PAGE = 1000
 """Most entries one ``GET /entries`` returns."""
 PUBLIC_TYPES = ("ballot", "audit")
+AUTHORED_TYPES = tuple(t for t in ENTRY_TYPES if t != "election")
+"""Types ``POST /entries`` accepts (the election entry comes with the store)."""
 JSON = "application/json"
 
 
@@ -97,9 +102,9 @@ class BoardService:
             self._fresh()
             return len(self.board)
 
-    def append(self, obj: dict[str, Any]) -> tuple[int, bytes, Receipt]:
-        """Time, validate and append a public entry; returns its index, line and receipt.
-        Raises Problem (400 or 422) for an entry the board refuses."""
+    def append(self, obj: dict[str, Any]) -> tuple[int, bytes, Receipt | None]:
+        """Time, validate and append an entry; returns its index, line and (for a ballot or
+        an audit) receipt. Raises Problem (400 or 422) for an entry the board refuses."""
         board = self.board
         try:
             dumps(obj["body"])
@@ -114,7 +119,7 @@ class BoardService:
                 raise Problem(422, exc.check, exc.reason) from None
             except ConflictError as exc:
                 raise Problem(503, "board.busy", f"try again: {exc}") from None
-            receipt = issue_receipt(board, index)
+            receipt = issue_receipt(board, index) if entry.type in PUBLIC_TYPES else None
             line = board.entry(index).to_line()
         return index, line, receipt
 
@@ -197,7 +202,7 @@ def create_app(
     ``/openapi.json`` describes them)."""
     service = BoardService(board, refresh_every)
 
-    async def post_ballot(request: Request) -> Response:
+    async def read_entry(request: Request, allowed: tuple[str, ...]) -> dict[str, Any]:
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > max_body:
             raise Problem(413, "request.size", f"the body is over {max_body} bytes")
@@ -220,15 +225,26 @@ def create_app(
             raise Problem(400, "request.entry", "type must be a string and body an object")
         if not isinstance(obj["sig"], str):
             raise Problem(400, "request.entry", "sig must be a hex string")
-        if obj["type"] not in PUBLIC_TYPES:
+        if obj["type"] not in allowed:
             raise Problem(
                 403,
                 "request.type",
-                f"only {' and '.join(PUBLIC_TYPES)} entries are posted here, not {obj['type']!r}",
+                f"only {', '.join(allowed)} entries are posted here, not {obj['type']!r}",
             )
+        return obj
+
+    async def post_ballot(request: Request) -> Response:
+        obj = await read_entry(request, PUBLIC_TYPES)
         index, line, receipt = await run_in_threadpool(service.append, obj)
+        assert receipt is not None
         answer = {"index": index, "receipt": receipt.to_dict(), "text": receipt.to_text()}
         content = dumps(answer)[:-1] + b',"entry":' + line + b"}"
+        return Response(content, status_code=201, media_type=JSON)
+
+    async def post_entry(request: Request) -> Response:
+        obj = await read_entry(request, AUTHORED_TYPES)
+        index, line, _ = await run_in_threadpool(service.append, obj)
+        content = b'{"entry":%s,"index":%d}' % (line, index)
         return Response(content, status_code=201, media_type=JSON)
 
     async def get_entries(request: Request) -> Response:
@@ -293,6 +309,7 @@ def create_app(
     routes = [
         Route("/ballots", post_ballot, methods=["POST"]),
         Route("/entries", get_entries, methods=["GET"]),
+        Route("/entries", post_entry, methods=["POST"]),
         Route("/entries/{index}", get_entry, methods=["GET"]),
         Route("/head", get_head, methods=["GET"]),
         Route("/heads", get_heads, methods=["GET"]),

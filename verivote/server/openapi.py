@@ -126,6 +126,43 @@ def _get(summary: str, ok: dict[str, Any], *errors: tuple[str, str], params: Any
     return {"get": op}
 
 
+def _post_entry(max_body: int) -> dict[str, Any]:
+    """``POST /entries``: an authored entry of the organiser, a trustee or the registrar."""
+    return {
+        "summary": "Post a signed entry of the organiser, a trustee or the registrar",
+        "description": f"The body is at most {max_body} bytes; any type but election. The "
+        "entry is validated by every rule of the election before it is appended.",
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/PostedEntry"}}
+            },
+        },
+        "responses": {
+            "201": {
+                "description": "appended",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["index", "entry"],
+                            "properties": {
+                                "index": COUNT,
+                                "entry": {"$ref": "#/components/schemas/Entry"},
+                            },
+                        }
+                    }
+                },
+            },
+            "400": _error("not JSON, or not an entry of the right shape"),
+            "403": _error("an election entry (it comes with the store)"),
+            "413": _error(f"a body over {max_body} bytes"),
+            "422": _error("the election's rules refuse the entry (error = the check)"),
+            "503": _error("the board's store is busy or failing; try again"),
+        },
+    }
+
+
 def schema(max_body: int, max_page: int) -> dict[str, Any]:
     """The OpenAPI 3.1 document for a service with these limits."""
     jsonl = {"description": "JSON lines", "content": {"application/jsonl": {}}}
@@ -168,31 +205,34 @@ def schema(max_body: int, max_page: int) -> dict[str, Any]:
                 },
             }
         },
-        "/entries": _get(
-            f"A range of entries (at most {max_page})",
-            {
-                "description": "the entries start..end-1 (end capped)",
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["start", "end", "size", "entries"],
-                            "properties": {
-                                "start": COUNT,
-                                "end": COUNT,
-                                "size": COUNT,
-                                "entries": {
-                                    "type": "array",
-                                    "items": {"$ref": "#/components/schemas/Entry"},
+        "/entries": {
+            **_get(
+                f"A range of entries (at most {max_page})",
+                {
+                    "description": "the entries start..end-1 (end capped)",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["start", "end", "size", "entries"],
+                                "properties": {
+                                    "start": COUNT,
+                                    "end": COUNT,
+                                    "size": COUNT,
+                                    "entries": {
+                                        "type": "array",
+                                        "items": {"$ref": "#/components/schemas/Entry"},
+                                    },
                                 },
-                            },
+                            }
                         }
-                    }
+                    },
                 },
-            },
-            bad_query,
-            params=[_query("start", False), _query("end", False)],
-        ),
+                bad_query,
+                params=[_query("start", False), _query("end", False)],
+            ),
+            "post": _post_entry(max_body),
+        },
         "/entries/{index}": _get(
             "One entry, as its exact record line",
             _ok("the record line", "Entry"),

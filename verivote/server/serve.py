@@ -10,7 +10,9 @@ from verivote.board.log import Board
 from verivote.board.store import open_store
 from verivote.election.manifest import format_time
 from verivote.encoding import from_hex
-from verivote.errors import VerivoteError
+from verivote.errors import DecodeError, VerivoteError
+from verivote.roles import keyfile
+from verivote.roles.statedir import passphrase
 from verivote.signatures import Signer
 
 
@@ -19,17 +21,32 @@ def utc_clock() -> str:
     return format_time(datetime.now(UTC))
 
 
-def read_operator_key(path: Path) -> Signer:
-    """The board operator's Ed25519 key from ``path``: its 32-byte seed in hex (white
-    space around it ignored). Raises OSError or DecodeError."""
-    return Signer(from_hex(path.read_text(encoding="ascii").strip(), 32, "operator key"))
+def read_operator_key(path: Path, passphrase_env: str | None = None) -> Signer:
+    """The board operator's Ed25519 key from ``path``: the encrypted ``board.key`` that
+    ``verivote board init`` makes (its passphrase from the environment variable
+    ``passphrase_env``, or asked), or a 32-byte seed in hex (white space around it
+    ignored). Raises OSError or VerivoteError."""
+    data = path.read_bytes()
+    if keyfile.is_secret_file(data):
+        secret = passphrase(passphrase_env)
+        try:
+            return Signer(keyfile.unseal(data, "board", secret))
+        except keyfile.SecretFileError as exc:
+            raise keyfile.SecretFileError(f"{path}: {exc}") from None
+    try:
+        text = data.decode("ascii").strip()
+    except UnicodeDecodeError:
+        raise DecodeError(f"{path}: not a key file") from None
+    return Signer(from_hex(text, 32, "operator key"))
 
 
-def open_board(spec: str, election_id: str, key_file: Path) -> Board:
+def open_board(
+    spec: str, election_id: str, key_file: Path, passphrase_env: str | None = None
+) -> Board:
     """The board kept in the store ``spec`` (``sqlite:PATH`` or ``postgres:DSN``), timed by
     the UTC clock and signed with the operator key in ``key_file``, which must be the
     manifest's board key. Raises VerivoteError, OSError or ImportError."""
-    operator = read_operator_key(key_file)
+    operator = read_operator_key(key_file, passphrase_env)
     board = Board.open(open_store(spec, election_id), utc_clock, operator)
     manifest = board.state.manifest
     if manifest is None:
@@ -41,7 +58,14 @@ def open_board(spec: str, election_id: str, key_file: Path) -> Board:
     return board
 
 
-def main_serve(spec: str, election_id: str, key_file: Path, host: str, port: int) -> int:
+def main_serve(
+    spec: str,
+    election_id: str,
+    key_file: Path,
+    host: str,
+    port: int,
+    passphrase_env: str | None = None,
+) -> int:
     """CLI entry: serve until interrupted; 2 when the board cannot be opened or the
     server extra is missing."""
     try:
@@ -52,7 +76,7 @@ def main_serve(spec: str, election_id: str, key_file: Path, host: str, port: int
         print(f"verivote serve: needs the server extra ({exc})", file=sys.stderr)
         return 2
     try:
-        board = open_board(spec, election_id, key_file)
+        board = open_board(spec, election_id, key_file, passphrase_env)
     except (VerivoteError, OSError, ImportError) as exc:
         print(f"verivote serve: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,164 @@
+"""The organiser: writes the manifest, then opens, closes and counts the election.
+
+State directory: ``role.json``, ``organiser.key`` (secret kind ``organiser``: the Ed25519
+seed that signs the organiser's entries), ``manifest.json`` (public) and
+``election.entry`` (the signed election entry, an entry file for ``verivote board load``).
+
+Every later step reads the board, replays it through the rule book and builds its entry
+from that state — the joint key from the announcements, shares and complaints on the board,
+the roll size and the close counts from the board's entries, the tally recomputed from the
+counted ballots, the result from the trustees' proven decryption shares — so an entry this
+module posts is one the board and every verifier accept. A step already done is reported,
+not repeated.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from verivote.election import ceremony, decryption
+from verivote.election.entries import Entry, sign_entry
+from verivote.election.manifest import Manifest
+from verivote.election.state import COUNTING, DONE, SETUP, VOTING
+from verivote.encoding import dumps, loads
+from verivote.errors import VerivoteError
+from verivote.roles import statedir
+from verivote.roles.board_operator import utc_now
+from verivote.roles.election_file import read_election_file
+from verivote.roles.statedir import StateDir
+from verivote.roles.transport import BoardView, Poster, read_board, write_entries
+from verivote.signatures import Signer
+
+KEY_FILE, MANIFEST_FILE, ELECTION_FILE = "organiser.key", "manifest.json", "election.entry"
+SECRET_KIND = "organiser"
+
+
+class NotDue(VerivoteError):
+    """A step that cannot be taken yet (the board is not in the right phase, or a
+    trustee or the registrar has not done its part); the message says what is missing."""
+
+
+def init(
+    directory: Path,
+    election_file: Path,
+    passphrase: str,
+    *,
+    opens: str | None = None,
+    closes: str | None = None,
+    now: datetime | None = None,
+) -> Manifest:
+    """Read the election file, make the organiser's key, sign the election entry; the
+    state directory gets the key (encrypted), the manifest and ``election.entry``. Raises
+    ElectionFileError (nothing is written) or StateError."""
+    signer = Signer.generate()
+    moment = (now or datetime.now(UTC)).replace(microsecond=0)
+    manifest = read_election_file(
+        election_file, signer.public_key, now=moment, opens=opens, closes=closes
+    )
+    sd = statedir.create(directory, "organiser", {"election_id": manifest.election_id})
+    sd.write_secret(KEY_FILE, SECRET_KIND, signer.seed, passphrase)
+    sd.write(MANIFEST_FILE, dumps(manifest.to_dict()) + b"\n")
+    entry = sign_entry(signer, b"", "election", manifest.to_dict(), utc_now())
+    write_entries(sd.file(ELECTION_FILE), [entry])
+    return manifest
+
+
+class Organiser:
+    """The organiser of the election in state directory ``directory``."""
+
+    def __init__(self, directory: Path, passphrase: str) -> None:
+        self.sd = StateDir(directory, "organiser")
+        self.manifest = Manifest.from_dict(loads(self.sd.read(MANIFEST_FILE).strip()))
+        self.signer = Signer(self.sd.read_secret(KEY_FILE, SECRET_KIND, passphrase))
+
+    def _view(self, board: str) -> BoardView:
+        view = read_board(board)
+        if view.manifest.fingerprint != self.manifest.fingerprint:
+            raise NotDue(f"{board} holds another election ({view.manifest.election_id})")
+        return view
+
+    def _sign(self, entry_type: str, body: dict[str, Any]) -> Entry:
+        return sign_entry(self.signer, self.manifest.fingerprint, entry_type, body, utc_now())
+
+    def open(self, board: str, poster: Poster) -> list[str]:
+        """Post the joint key (if not yet on the board) and the ``open`` entry. NotDue
+        while a trustee has not announced and sent every share, or the roll is empty."""
+        view = self._view(board)
+        st = view.state
+        if st.phase != SETUP:
+            return [f"the election is open already (phase {st.phase})"]
+        assert st.roll is not None
+        if not len(st.roll):
+            raise NotDue("the registrar has not posted the roll yet")
+        done = []
+        if st.joint_key is None:
+            body = joint_key_body(view)
+            poster.post(self._sign("joint_key", body))
+            done.append(f"joint key of trustees {body['qualified']} posted")
+        poster.post(self._sign("open", {"roll_size": len(st.roll)}))
+        done.append(f"opened with {len(st.roll)} electors on the roll")
+        return done
+
+    def close(self, board: str, poster: Poster, *, wait: bool = False) -> list[str]:
+        """Post the ``close`` entry with the board's counts; with ``wait``, first wait for
+        the closing time. NotDue before the closing time (without ``wait``)."""
+        closes = datetime.strptime(self.manifest.closes, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        if wait:
+            while (left := (closes - datetime.now(UTC)).total_seconds()) > -1:
+                time.sleep(min(left + 1.05, 30))
+        view = self._view(board)
+        st = view.state
+        if st.phase != VOTING:
+            return [f"nothing to close (phase {st.phase})"]
+        if utc_now() < self.manifest.closes:
+            raise NotDue(f"voting closes at {self.manifest.closes} (UTC); use --wait")
+        body = {"ballots": st.ballot_entries, "audits": st.audit_entries, "counted": len(st.latest)}
+        poster.post(self._sign("close", body))
+        return [f"closed: {body['ballots']} ballots, {body['counted']} counted"]
+
+    def tally(self, board: str, poster: Poster) -> list[str]:
+        """Post the encrypted tally, recomputed from the ballots on the board."""
+        st = self._view(board).state
+        if st.phase != COUNTING:
+            raise NotDue(f"the tally comes after the close (phase {st.phase})")
+        if st.tally is not None:
+            return ["the tally is on the board already"]
+        poster.post(self._sign("tally", st.expected_tally().to_dict()))
+        return ["encrypted tally posted"]
+
+    def result(self, board: str, poster: Poster) -> list[str]:
+        """Combine the trustees' decryption shares on the board and post the result; the
+        lines of the result table are returned. NotDue below the threshold."""
+        view = self._view(board)
+        st, m = view.state, self.manifest
+        if st.phase == DONE and st.result is not None:
+            return [decryption.render_result(m, st.result)]
+        if st.tally is None:
+            raise NotDue("no tally on the board yet")
+        if len(st.decryptions) < m.threshold:
+            raise NotDue(
+                f"{len(st.decryptions)} of the {m.threshold} decryptions needed are on the board"
+            )
+        present = sorted(st.decryptions)
+        missing = [t.index for t in m.trustees if t.index not in st.decryptions]
+        counts = decryption.combine(m, st.tally, st.decryptions, m.threshold)
+        body = decryption.make_result_body(m, st.tally, counts, present, missing)
+        poster.post(self._sign("result", body))
+        return [decryption.render_result(m, body)]
+
+
+def joint_key_body(view: BoardView) -> dict[str, Any]:
+    """The ``joint_key`` body the board's ceremony entries give, as the rule book will
+    recompute it. NotDue unless every trustee has announced and sent all its shares."""
+    st, m = view.state, view.manifest
+    n = len(m.trustees)
+    announced = sorted(st.announcements)
+    complete = [i for i in announced if all((i, j) in st.shares for j in announced if j != i)]
+    behind = [i for i in range(1, n + 1) if i not in complete]
+    if behind:
+        raise NotDue(f"trustees {behind} have not announced or not sent all their shares")
+    qualified = ceremony.qualified_trustees(n, list(st.complaints), st.justified, m.threshold)
+    return ceremony.make_joint_key_body(st.announcements, qualified)

@@ -1,0 +1,247 @@
+"""A trustee: its keys, its part of the key ceremony and its decryption share.
+
+State directory: ``role.json`` (its name), ``trustee.key`` (secret kind ``trustee``: a
+canonical JSON object with the Ed25519 seed ``sign``, the X25519 key ``box`` and, once the
+trustee has announced, the ``election`` fingerprint and the polynomial's
+``coefficients``), and ``public.toml`` (the ``[[trustees]]`` table for the organiser's
+election file). The polynomial is saved — encrypted — before its announcement is posted,
+so a step interrupted between the two is resumed with the same polynomial.
+
+:func:`ceremony_step` reads the board and does whatever is still due, in order: announce;
+once every trustee has announced, send each other trustee its share; open and check every
+share received, complaining about a bad one; answer each complaint against this trustee
+with a justification. Run again, it does only what is left, so it can be re-run until the
+organiser posts the joint key; with a waiting time it keeps watching the board until
+nothing is awaited from the other trustees. :func:`decrypt` posts the trustee's proven
+decryption share of the tally on the board.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from nacl.public import PrivateKey
+
+from verivote.election import ceremony, decryption
+from verivote.election.entries import Entry, sign_entry
+from verivote.election.manifest import Manifest
+from verivote.encoding import dumps, from_hex, loads
+from verivote.errors import DecodeError, ProtocolError, VerivoteError
+from verivote.groups.base import Scalar
+from verivote.roles import statedir
+from verivote.roles.board_operator import utc_now
+from verivote.roles.organiser import NotDue
+from verivote.roles.statedir import StateDir
+from verivote.roles.transport import BoardView, Poster, read_board
+from verivote.signatures import Signer
+
+KEY_FILE, PUBLIC_FILE = "trustee.key", "public.toml"
+SECRET_KIND = "trustee"
+POLL_SECONDS = 0.5
+
+
+def _toml_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def keygen(directory: Path, name: str, passphrase: str) -> str:
+    """Make the trustee's state directory and keys; returns the ``[[trustees]]`` table
+    (also saved as ``public.toml``)."""
+    if not name or len(name) > 200 or not name.isprintable():
+        raise statedir.StateError("a trustee's name is 1 to 200 printable characters")
+    sd = statedir.create(directory, "trustee", {"name": name})
+    signer, box = Signer.generate(), PrivateKey.generate()
+    secret = {"sign": signer.seed.hex(), "box": bytes(box).hex()}
+    sd.write_secret(KEY_FILE, SECRET_KIND, dumps(secret), passphrase)
+    table = (
+        f"[[trustees]]\nname = {_toml_string(name)}\n"
+        f'sign_key = "{signer.public_key.hex()}"\nbox_key = "{bytes(box.public_key).hex()}"\n'
+    )
+    sd.write(PUBLIC_FILE, table.encode())
+    return table
+
+
+class Trustee:
+    """The trustee of state directory ``directory``, its secrets decrypted."""
+
+    def __init__(self, directory: Path, passphrase: str) -> None:
+        self.sd = StateDir(directory, "trustee")
+        self.passphrase = passphrase
+        self.secret: dict[str, Any] = loads(self.sd.read_secret(KEY_FILE, SECRET_KIND, passphrase))
+        self.signer = Signer(from_hex(self.secret["sign"], 32, "trustee sign key"))
+        self.box = PrivateKey(from_hex(self.secret["box"], 32, "trustee box key"))
+
+    def index(self, manifest: Manifest) -> int:
+        """This trustee's number in ``manifest``; NotDue if the manifest does not list it."""
+        for info in manifest.trustees:
+            if info.sign_key == self.signer.public_key:
+                if info.box_key != bytes(self.box.public_key):
+                    raise NotDue(f"trustee {info.index} of the manifest has another box key")
+                return info.index
+        raise NotDue("the manifest does not list this trustee's key")
+
+    def secrets(self, manifest: Manifest, *, create: bool) -> ceremony.TrusteeSecrets | None:
+        """The trustee's secrets for this election: the saved polynomial, or (``create``)
+        a fresh one, saved encrypted before it is returned. None if there is none yet."""
+        group, index = manifest.group, self.index(manifest)
+        fingerprint = manifest.fingerprint.hex()
+        saved = self.secret.get("coefficients")
+        if saved is not None:
+            if self.secret.get("election") != fingerprint:
+                raise NotDue("this trustee's polynomial is for another election")
+            coefficients = tuple(group.decode_scalar(bytes.fromhex(a)) for a in saved)
+        elif create:
+            fresh = ceremony.TrusteeSecrets.generate(group, index, manifest.threshold)
+            coefficients = fresh.coefficients
+            self.secret = {
+                **self.secret,
+                "election": fingerprint,
+                "coefficients": [a.hex() for a in coefficients],
+            }
+            blob = dumps(self.secret)
+            self.sd.write_secret(KEY_FILE, SECRET_KIND, blob, self.passphrase, replace=True)
+        else:
+            return None
+        return ceremony.TrusteeSecrets(group, index, self.signer, self.box, coefficients)
+
+    def _sign(self, manifest: Manifest, entry_type: str, body: dict[str, Any]) -> Entry:
+        return sign_entry(self.signer, manifest.fingerprint, entry_type, body, utc_now())
+
+    def ceremony_step(self, board: str, poster: Poster, *, wait: float = 0.0) -> list[str]:
+        """Do what is due in the ceremony (module docstring); returns what was done and
+        what is awaited. With ``wait`` (seconds), keep watching the board until nothing
+        is awaited from the other trustees; NotDue if something still is after ``wait``."""
+        said: list[str] = []
+        deadline = time.monotonic() + wait
+        while True:
+            view = read_board(board)
+            posted, waiting = self._ceremony_pass(view, poster, said)
+            if posted and poster.client is not None:
+                continue  # what was posted may unlock the next step
+            if waiting is None:
+                return said
+            if time.monotonic() >= deadline:
+                if wait:
+                    raise NotDue(f"{'; '.join(said)}; still {waiting}")
+                return [*said, waiting]
+            time.sleep(POLL_SECONDS)
+
+    def _ceremony_pass(
+        self, view: BoardView, poster: Poster, said: list[str]
+    ) -> tuple[int, str | None]:
+        """One look at the board: post what is due; returns how many entries were posted
+        and what is awaited from others (None when nothing is)."""
+        m, st = view.manifest, view.state
+        me = self.index(m)
+        if st.joint_key is not None:
+            said.append(f"trustee {me}: the ceremony is over (joint key posted)")
+            return 0, None
+        n = len(m.trustees)
+        if me not in st.announcements:
+            secrets = self.secrets(m, create=True)
+            assert secrets is not None
+            poster.post(self._sign(m, "trustee", ceremony.make_announcement(secrets, m)))
+            said.append(f"trustee {me}: announced")
+            return 1, f"trustee {me}: waiting for the board"
+        secrets = self.secrets(m, create=False)
+        if secrets is None:
+            raise NotDue(f"trustee {me} announced on the board, but this state holds no polynomial")
+        waiting = [i for i in range(1, n + 1) if i not in st.announcements]
+        if waiting:
+            return 0, f"trustee {me}: waiting for trustees {waiting} to announce"
+        posted = 0
+        for j in range(1, n + 1):
+            if j != me and (me, j) not in st.shares:
+                poster.post(self._sign(m, "share", ceremony.make_share(secrets, m, j)))
+                said.append(f"trustee {me}: share sent to trustee {j}")
+                posted += 1
+        checked, awaited = self._check_shares(view, secrets, poster, said)
+        posted += checked
+        for j, i in st.complaints:
+            if i == me and (me, j) not in st.justified and not _justified(view, me, j):
+                body = ceremony.make_justification(secrets, m, j)
+                poster.post(self._sign(m, "justification", body))
+                said.append(f"trustee {me}: justified the share complained of by trustee {j}")
+                posted += 1
+        return posted, awaited
+
+    def _check_shares(
+        self, view: BoardView, secrets: ceremony.TrusteeSecrets, poster: Poster, said: list[str]
+    ) -> tuple[int, str | None]:
+        m, st, me = view.manifest, view.state, secrets.index
+        posted, checked = 0, []
+        for entry in view.entries:
+            if entry.type != "share" or entry.body.get("to") != me:
+                continue
+            sender = entry.body["from"]
+            try:
+                value = ceremony.open_share(secrets, m, entry.body)
+                ceremony.check_share_value(value, st.announcements[sender], me)
+                checked.append(sender)
+            except (ProtocolError, DecodeError) as exc:
+                if (me, sender) not in st.complaints:
+                    body = ceremony.make_complaint(secrets, m, sender, str(exc)[:500])
+                    poster.post(self._sign(m, "complaint", body))
+                    said.append(f"trustee {me}: complained about trustee {sender}'s share")
+                    posted += 1
+        awaited = [i for i in range(1, len(m.trustees) + 1) if i != me and (i, me) not in st.shares]
+        if awaited:
+            return posted, f"trustee {me}: waiting for shares from trustees {awaited}"
+        note = f"trustee {me}: shares from trustees {sorted(checked)} checked"
+        if checked and note not in said:
+            said.append(note)
+        return posted, None
+
+    def decrypt(self, board: str, poster: Poster) -> list[str]:
+        """Post this trustee's decryption share of the tally on the board. NotDue before
+        the tally, or if this trustee is not qualified."""
+        view = read_board(board)
+        m, st = view.manifest, view.state
+        me = self.index(m)
+        if st.tally is None:
+            raise NotDue("no tally on the board yet")
+        if me in st.decryptions:
+            return [f"trustee {me}: decryption already on the board"]
+        if me not in st.qualified:
+            raise NotDue(f"trustee {me} is not in the qualified set {list(st.qualified)}")
+        secrets = self.secrets(m, create=False)
+        if secrets is None:
+            raise NotDue("this state holds no polynomial: the trustee never announced")
+        x = combined_share(view, secrets)
+        poster.post(self._sign(m, "decryption", decryption.make_decryption(m, st.tally, me, x)))
+        return [f"trustee {me}: decryption share posted"]
+
+
+def _justified(view: BoardView, me: int, to: int) -> bool:
+    return any(
+        e.type == "justification" and e.body.get("from") == me and e.body.get("to") == to
+        for e in view.entries
+    )
+
+
+def combined_share(view: BoardView, secrets: ceremony.TrusteeSecrets) -> Scalar:
+    """``x_j``: the sum of the shares the qualified trustees sent this trustee (opened
+    from the board, or revealed by a justification) and its own. Raises VerivoteError if
+    one cannot be opened."""
+    m, st, me = view.manifest, view.state, secrets.index
+    received: dict[int, Scalar] = {me: ceremony.own_share(secrets, me)}
+    for entry in view.entries:
+        body = entry.body
+        if entry.type == "share" and body.get("to") == me and body["from"] in st.qualified:
+            received.setdefault(body["from"], ceremony.open_share(secrets, m, body))
+    for entry in view.entries:
+        body = entry.body
+        if (
+            entry.type == "justification"
+            and body.get("to") == me
+            and (body["from"], me) in st.justified
+        ):
+            received[body["from"]] = ceremony.check_justification(
+                body, st.announcements[body["from"]]
+            )
+    try:
+        return ceremony.combined_secret_share(received, qualified=st.qualified)
+    except VerivoteError as exc:
+        raise NotDue(f"trustee {me}: {exc}") from None
