@@ -90,14 +90,16 @@ def add_role_commands(sub: Any) -> None:
     imp.add_argument("csv", type=Path, help="CSV with elector_id, category, weight[, email]")
     _common(imp)
     bar = acts.add_parser("bar", help="revoke an elector's credential (public amendment)")
-    bar.add_argument("elector_id")
+    bar.add_argument("elector_id", help="the elector's id, as in the imported CSV")
     bar.add_argument("--reason", required=True, help="an identifier such as membership-lapsed")
     _common(bar)
     add = acts.add_parser("add", help="add an elector during voting (public amendment)")
-    add.add_argument("elector_id")
-    add.add_argument("--category", required=True)
-    add.add_argument("--weight", type=int, default=1, help="(default 1)")
-    add.add_argument("--email", default="")
+    add.add_argument("elector_id", help="the new elector's id (not yet on the roll)")
+    add.add_argument("--category", required=True, help="one of the manifest's categories")
+    add.add_argument("--weight", type=int, default=1, help="the elector's weight")
+    add.add_argument(
+        "--email", default="", help="address for the credential's mail-merge row (optional)"
+    )
     add.add_argument("--reason", default="late-registration", help="(default late-registration)")
     _common(add)
     for parser in (imp, add):
