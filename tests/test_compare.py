@@ -4,6 +4,7 @@ signed heads — records, ``heads.jsonl`` files or watch state files — with no
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 
 import pytest
 from live_board import voting_election
@@ -84,9 +85,13 @@ def test_heads_timed_against_their_sizes(split, tmp_path, capsys):
     a = load_side(root / "a")
     assert a.tree is not None
     m = sim.manifest
-    late = sign_head(
-        sim.board_signer, m.fingerprint, m.election_id, n, a.tree.root(n), "2026-09-03T12:00:00Z"
+    # head n re-signed a day after every head of side a: the larger heads are then timed
+    # before it
+    last = max(json.loads(line)["time"] for line in (root / "a" / "heads.jsonl").open())
+    later = (datetime.fromisoformat(last.replace("Z", "+00:00")) + timedelta(days=1)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
     )
+    late = sign_head(sim.board_signer, m.fingerprint, m.election_id, n, a.tree.root(n), later)
     path = tmp_path / "late.jsonl"
     path.write_bytes(dumps(late.to_dict()) + b"\n")
     assert main(["compare", str(root / "a"), str(path)]) == 1

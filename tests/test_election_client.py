@@ -15,7 +15,7 @@ from verivote.board.api import ElectionClient
 from verivote.board.receipt import read_receipt
 from verivote.election.entries import sign_entry
 from verivote.election.roll import Roll, credential_secret_text
-from verivote.errors import EntryRejected
+from verivote.errors import EntryRejected, ReceiptError
 from verivote.groups import Element
 
 
@@ -53,7 +53,9 @@ def test_casts_audits_and_checks_receipts(live):
     assert len(sim.board) == before + 2
     assert cast.tracking_code == cast.ballot.tracking_code
     assert client.check_receipt(cast.receipt).message
-    assert client.check_receipt(audit_receipt).message
+    # an audit is on the board but revealed, never counted: its receipt check says so
+    with pytest.raises(ReceiptError, match="audited ballot is never counted"):
+        client.check_receipt(audit_receipt)
     stored = sim.board.entry(cast.receipt.index)
     assert stored.type == "ballot" and stored.body == cast.ballot.body
 
