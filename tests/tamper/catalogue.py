@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from verivote.board.heads import sign_head
+from verivote.board.merkle import MerkleTree, leaf_hash
 from verivote.election import ceremony, decryption
 from verivote.election.ballot import (
     _encrypt_ballot,
@@ -958,6 +959,36 @@ def head_timed_before_its_entries(f: Forge) -> int:
     )
     f.heads[-1] = head.to_dict()
     return len(f.heads) - 1
+
+
+def _tree(f: Forge) -> MerkleTree:
+    tree = MerkleTree()
+    for line in f.entries:
+        tree.append(leaf_hash(line_bytes(line)))
+    return tree
+
+
+@case("entry-backdated-behind-head", BOARD, "log.backdated", "ballot")
+def entry_backdated_behind_head(f: Forge) -> int:
+    """A signed head over the log up to the first ballot, timed at the last ballot: the
+    ballots after it carry times before it (the operator back-dating them behind a head it
+    had already signed)."""
+    f.reseal()
+    assert f.heads is not None
+    m = f.base.manifest
+    first = f.base.ballots[0][0]
+    last = max(i for indexes in f.base.ballots.values() for i in indexes)
+    head = sign_head(
+        f.signer("board"),
+        m.fingerprint,
+        m.election_id,
+        first,
+        _tree(f).root(first),
+        f.entries[last]["time"],
+    )
+    at = next(i for i, h in enumerate(f.heads) if h["size"] > first)
+    f.heads.insert(at, head.to_dict())
+    return first
 
 
 @case("head-other-election", BOARD, "log.election", "head")

@@ -13,6 +13,7 @@ file when a re-vote or a revocation takes it out of the tally.
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -130,7 +131,14 @@ def checks_summary(report: Report) -> list[dict[str, Any]]:
     rows.append(
         {
             "type": "head",
-            "checks": ["log.signature", "log.order", "log.time", "log.root", "log.complete"],
+            "checks": [
+                "log.signature",
+                "log.order",
+                "log.time",
+                "log.root",
+                "log.complete",
+                "log.backdated",
+            ],
             "entries": report.heads,
             "failed": failed.get("head", 0) + failed.get("log", 0),
         }
@@ -210,7 +218,9 @@ def verify_record(
             report.failures.append(Failure(index, "ballot", check, reason))
 
         pipeline = BallotPipeline(state, jobs, failed)
-        sizes = head_sizes(board.parent / HEADS_FILE)
+        claims = head_claims(board.parent / HEADS_FILE)
+        sizes = set(claims)
+        floors = _Floors(claims)
         times: dict[int, str] = {}
         index = 0
         try:
@@ -236,6 +246,7 @@ def verify_record(
                 report.entries += 1
                 if index + 1 in sizes:
                     times[index + 1] = _line_time(line)
+                floors.see(index, line)
                 if line.endswith(BALLOT_SUFFIX) and state.phase == VOTING:
                     report.by_type["ballot"] += 1
                     pipeline.add(index, line)
@@ -258,7 +269,10 @@ def verify_record(
     if state.manifest is not None:
         report.election_id = state.manifest.election_id
         report.fingerprint = state.manifest.fingerprint.hex()
-        head_failures, report.heads = check_heads(board.parent / HEADS_FILE, state, tree, times)
+        head_failures, report.heads, valid_heads = check_heads(
+            board.parent / HEADS_FILE, state, tree, times
+        )
+        report.failures.extend(floors.failures(valid_heads))
         report.failures.extend(head_failures)
     report.result = state.result
     return report
@@ -279,19 +293,68 @@ def _apply_line(state: ElectionState, index: int, line: bytes, report: Report) -
         state.skip()
 
 
-def head_sizes(path: Path) -> set[int]:
-    """The sizes the heads in ``path`` claim (unchecked; to know which entry times to keep)."""
-    sizes: set[int] = set()
+def head_claims(path: Path) -> dict[int, str]:
+    """The sizes the heads in ``path`` claim, each with the latest time claimed for it
+    (unchecked: to know which entry times to keep while reading the log)."""
+    claims: dict[int, str] = {}
     if path.is_file():
         with path.open("rb") as handle:
             for raw in handle:
                 try:
-                    size = loads(raw.rstrip(b"\n")).get("size")
+                    obj = loads(raw.rstrip(b"\n"))
+                    size, time = obj.get("size"), obj.get("time")
                 except (DecodeError, AttributeError):
                     continue
                 if isinstance(size, int) and size > 0:
-                    sizes.add(size)
-    return sizes
+                    claims[size] = max(claims.get(size, ""), time if isinstance(time, str) else "")
+    return claims
+
+
+class _Floors:
+    """Entries timed before a head that precedes them in the log (``log.backdated``).
+
+    A head of size ``s`` signed at ``T`` says the log had ``s`` entries at ``T``: entry
+    ``s`` and every later one were appended after ``T``, so none may be timed before it.
+    While the log is read, the heads are not checked yet, so every entry timed before a
+    *claimed* head is kept as a suspect (few in any record); :meth:`failures` then names
+    those timed before a head whose signature checked."""
+
+    def __init__(self, claims: dict[int, str]) -> None:
+        self.pending = sorted(claims.items())
+        self.floor = ""
+        self.suspects: list[tuple[int, str, str]] = []
+
+    def see(self, index: int, line: bytes) -> None:
+        while self.pending and self.pending[0][0] <= index:
+            self.floor = max(self.floor, self.pending.pop(0)[1])
+        if self.floor:
+            time = _line_time(line)
+            if time < self.floor:
+                self.suspects.append((index, _entry_type(line), time))
+
+    def failures(self, heads: list[tuple[int, str]]) -> list[Failure]:
+        """Failures for the suspects timed before a valid head of size at most their
+        index (``heads``: ``(size, time)`` of the heads whose signature checked)."""
+        out: list[Failure] = []
+        ordered = sorted(heads)
+        sizes = [size for size, _ in ordered]
+        latest: list[tuple[str, int]] = []  # the latest (time, size) among the first heads
+        for size, time in ordered:
+            latest.append(max(latest[-1], (time, size)) if latest else (time, size))
+        for index, entry_type, time in self.suspects:
+            at = bisect_right(sizes, index)
+            if at and time < latest[at - 1][0]:
+                head_time, size = latest[at - 1]
+                out.append(
+                    Failure(
+                        index,
+                        entry_type,
+                        "log.backdated",
+                        f"timed {time}, but the head of size {size} signed at {head_time} "
+                        "shows the log without it then",
+                    )
+                )
+        return out
 
 
 def _line_time(line: bytes) -> str:
@@ -301,18 +364,20 @@ def _line_time(line: bytes) -> str:
 
 def check_heads(
     path: Path, state: ElectionState, tree: MerkleTree, times: dict[int, str] | None = None
-) -> tuple[list[Failure], int]:
+) -> tuple[list[Failure], int, list[tuple[int, str]]]:
     """Check the published tree heads against the log itself: each is signed by the board
     key of the manifest (``log.signature``), for this election (``log.election``), in
     order of size and time (``log.order``), not timed before the last entry it covers
     (``log.time``; ``times`` maps a size to that entry's time), its root is the Merkle root
     of that many entries (``log.root``), and the last one covers the whole log
-    (``log.complete``). Returns the failures and the number of heads read."""
+    (``log.complete``). Returns the failures, the number of heads read and the ``(size,
+    time)`` of each head whose signature checked."""
     manifest = state.manifest
     assert manifest is not None
     failures: list[Failure] = []
+    signed: list[tuple[int, str]] = []
     if not path.is_file():
-        return [Failure(len(tree), "log", "log.heads", f"no {HEADS_FILE} beside the log")], 0
+        return [Failure(len(tree), "log", "log.heads", f"no {HEADS_FILE} beside the log")], 0, []
     previous: TreeHead | None = None
     count = 0
     with path.open("rb") as handle:
@@ -335,6 +400,7 @@ def check_heads(
             except VerificationError as exc:
                 fail("log.signature", str(exc))
                 continue
+            signed.append((head.size, head.time))
             if previous is not None and (head.size < previous.size or head.time < previous.time):
                 fail(
                     "log.order",
@@ -367,4 +433,4 @@ def check_heads(
                 f"the last signed head covers {covered} of {len(tree)} entries",
             )
         )
-    return failures, count
+    return failures, count, signed
