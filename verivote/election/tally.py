@@ -35,31 +35,56 @@ def group_label(categories: Sequence[str]) -> str:
     return "+".join(categories)
 
 
+def _publishable(ballots: int, classes: Mapping[int, int] | None, min_size: int) -> bool:
+    """Whether a group's weighted counts may be published: at least ``min_size`` ballots,
+    and every weight class among them holds none or at least ``min_size`` ballots."""
+    if ballots < min_size:
+        return False
+    return classes is None or all(n == 0 or n >= min_size for n in classes.values())
+
+
 def breakdown_groups(
-    ballots_per_category: Mapping[str, int], categories: Sequence[str], min_size: int
+    ballots_per_category: Mapping[str, int],
+    categories: Sequence[str],
+    min_size: int,
+    weight_classes: Mapping[str, Mapping[int, int]] | None = None,
 ) -> tuple[tuple[str, ...], ...]:
-    """Group the categories so that no published breakdown covers fewer than ``min_size``
-    ballots.
+    """Group the categories so that no published breakdown reveals fewer than
+    ``min_size`` ballots.
 
-    Start with every category as its own group, in manifest order. While some group has
-    fewer than ``min_size`` ballots and more than one group remains, merge the group with
-    the fewest ballots (ties: the earlier one) with the next-smallest group (ties likewise);
-    the merged group takes the position of the earlier of the two and lists its categories
-    in manifest order. If a single group remains it holds every category and its breakdown
-    equals the overall tally.
+    ``weight_classes`` gives, per category, the number of counted ballots of each weight
+    (a weight class). A group is *publishable* when it holds at least ``min_size``
+    ballots and each of its weight classes holds either no ballot or at least
+    ``min_size`` ballots (without ``weight_classes`` only the first condition applies).
 
-    Why merge rather than simply withhold a small category: the overall tally is always
-    published, so a withheld category's counts are the overall counts minus the sum of the
+    Start with every category as its own group, in manifest order. While some group is
+    not publishable and more than one group remains, merge the unpublishable group with
+    the fewest ballots (ties: the earlier one) with the smallest other group (ties
+    likewise); the merged group takes the position of the earlier of the two and lists
+    its categories in manifest order. If a single group remains it holds every category
+    and its breakdown equals the overall tally.
+
+    Why weight classes: the published counts are weighted, and the roll links every
+    credential to its category and weight, while the board shows which credentials
+    voted. A group's count for a candidate is ``Σ_w w·c_w``, where ``c_w`` is the number
+    of its ballots of weight ``w`` for that candidate; with varied weights that sum often
+    has one solution and reveals every ``c_w`` — ten ballots of random weights reveal all
+    ten votes. When every class of the group holds at least ``min_size`` ballots, each
+    ``c_w`` it can reveal counts at least ``min_size`` ballots, as the unweighted rule
+    intends.
+
+    Why merge rather than simply withhold a small group: the overall tally is always
+    published, so a withheld group's counts are the overall counts minus the sum of the
     published ones — withholding hides nothing. Because the groups partition the categories
-    and each has at least ``min_size`` ballots (unless there is only one), every count that
-    can be derived from the published figures — a group, a union of groups, or the
-    difference between the overall total and some groups — covers at least ``min_size``
-    ballots.
+    and each is publishable (unless there is only one), every count that can be derived
+    from the published figures — a group, a union of groups, or the difference between
+    the overall total and some groups — covers, in each weight class, no ballot or at
+    least ``min_size`` ballots.
 
-    The rule depends only on public ballot counts, so the verifier recomputes it. Categories
-    absent from ``ballots_per_category`` count as 0. Raises :class:`ParameterError` for an
-    empty or repeating ``categories``, a count for an unknown category, a negative count or
-    ``min_size < 1``.
+    The rule depends only on public facts (who voted, their categories and weights), so
+    the verifier recomputes it. Categories absent from ``ballots_per_category`` count as
+    0. Raises :class:`ParameterError` for an empty or repeating ``categories``, a count
+    for an unknown category, a negative count or ``min_size < 1``.
     """
     if min_size < 1:
         raise ParameterError("min_size must be at least 1")
@@ -69,21 +94,34 @@ def breakdown_groups(
     if unknown:
         raise ParameterError(f"ballot counts for unknown categories {unknown}")
     rank = {c: i for i, c in enumerate(categories)}
-    groups: list[tuple[list[str], int]] = []
+    groups: list[tuple[list[str], int, dict[int, int] | None]] = []
     for cat in categories:
         n = ballots_per_category.get(cat, 0)
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise ParameterError(f"category {cat}: ballot count must be a non-negative integer")
-        groups.append(([cat], n))
-    while len(groups) > 1 and any(n < min_size for _, n in groups):
+        classes = None if weight_classes is None else dict(weight_classes.get(cat, {}))
+        groups.append(([cat], n, classes))
+
+    def bad(i: int) -> bool:
+        return not _publishable(groups[i][1], groups[i][2], min_size)
+
+    while len(groups) > 1 and any(bad(i) for i in range(len(groups))):
         # Groups stay in manifest order of their first category, so the list position
         # breaks ties as "the earlier in manifest order".
-        smallest = sorted(range(len(groups)), key=lambda i: (groups[i][1], i))
-        a, b = sorted(smallest[:2])
-        merged = sorted(groups[a][0] + groups[b][0], key=rank.__getitem__)
-        groups[a] = (merged, groups[a][1] + groups[b][1])
+        by_size = sorted(range(len(groups)), key=lambda i: (groups[i][1], i))
+        first = next(i for i in by_size if bad(i))
+        second = next(i for i in by_size if i != first)
+        a, b = sorted((first, second))
+        (cats_a, n_a, cls_a), (cats_b, n_b, cls_b) = groups[a], groups[b]
+        merged = sorted(cats_a + cats_b, key=rank.__getitem__)
+        classes = None
+        if cls_a is not None and cls_b is not None:
+            classes = dict(cls_a)
+            for w, n in cls_b.items():
+                classes[w] = classes.get(w, 0) + n
+        groups[a] = (merged, n_a + n_b, classes)
         del groups[b]
-    return tuple(tuple(cats) for cats, _ in groups)
+    return tuple(tuple(cats) for cats, _, _ in groups)
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +276,7 @@ class TallyAccumulator:
         }
         self._counts = dict.fromkeys(manifest.categories, 0)
         self._weights = dict.fromkeys(manifest.categories, 0)
+        self._classes: dict[str, dict[int, int]] = {cat: {} for cat in manifest.categories}
 
     @property
     def counts(self) -> dict[str, int]:
@@ -248,6 +287,16 @@ class TallyAccumulator:
     def weights(self) -> dict[str, int]:
         """Total weight per category currently included (a copy)."""
         return dict(self._weights)
+
+    @property
+    def weight_classes(self) -> dict[str, dict[int, int]]:
+        """Per category, the number of ballots included of each weight (a copy; weights
+        with no ballot left are omitted)."""
+        return {cat: {w: n for w, n in cls.items() if n} for cat, cls in self._classes.items()}
+
+    def _count_class(self, category: str, weight: int, delta: int) -> None:
+        classes = self._classes[category]
+        classes[weight] = classes.get(weight, 0) + delta
 
     def _contribution(
         self, category: str, weight: int, selections: Sequence[Sequence[Ciphertext]]
@@ -281,6 +330,7 @@ class TallyAccumulator:
         self._products[category] = [a * c for a, c in zip(acc, flat, strict=True)]
         self._counts[category] += 1
         self._weights[category] += weight
+        self._count_class(category, weight, 1)
 
     def remove(
         self, category: str, weight: int, selections: Sequence[Sequence[Ciphertext]]
@@ -292,14 +342,15 @@ class TallyAccumulator:
         ballot or too little weight to remove; the accumulator cannot tell whether these
         exact selections were added — the caller must only remove what it added."""
         flat = self._contribution(category, weight, selections)
-        if self._counts[category] < 1 or self._weights[category] < weight:
-            raise ParameterError(f"category {category!r}: nothing to remove")
+        if self._classes[category].get(weight, 0) < 1:
+            raise ParameterError(f"category {category!r}: nothing to remove of weight {weight}")
         acc = self._products[category]
         self._products[category] = [
             Ciphertext(a.alpha / c.alpha, a.beta / c.beta) for a, c in zip(acc, flat, strict=True)
         ]
         self._counts[category] -= 1
         self._weights[category] -= weight
+        self._count_class(category, weight, -1)
 
     def merge(self, other: TallyAccumulator) -> None:
         """Add every ballot ``other`` includes (a partial accumulator from a worker).
@@ -310,13 +361,17 @@ class TallyAccumulator:
             self._products[cat] = [a * b for a, b in zip(self._products[cat], theirs, strict=True)]
             self._counts[cat] += other._counts[cat]
             self._weights[cat] += other._weights[cat]
+            for w, n in other._classes[cat].items():
+                self._count_class(cat, w, n)
 
     def finish(self) -> EncryptedTally:
         """The encrypted tally of the ballots included now: overall products and one product
-        per breakdown group (``manifest.min_category_size`` and the ballot counts decide the
-        groups). The accumulator is left unchanged."""
+        per breakdown group (``manifest.min_category_size``, the ballot counts and their
+        weight classes decide the groups). The accumulator is left unchanged."""
         m = self.manifest
-        groups = breakdown_groups(self._counts, m.categories, m.min_category_size)
+        groups = breakdown_groups(
+            self._counts, m.categories, m.min_category_size, self.weight_classes
+        )
         zero = Ciphertext.zero(self._group)
 
         def total(cats: Sequence[str], pos: int) -> Ciphertext:

@@ -61,6 +61,8 @@ class Report:
     election_id: str = ""
     fingerprint: str = ""
     heads: int = 0
+    notices: list[str] = field(default_factory=list)
+    """Facts an observer should know that are not failures (the record may be valid)."""
 
     @property
     def valid(self) -> bool:
@@ -78,6 +80,7 @@ class Report:
             "heads": self.heads,
             "checks": checks_summary(self),
             "failures": [f.to_dict() for f in self.failures],
+            "notices": list(self.notices),
             "result": self.result,
         }
 
@@ -275,7 +278,32 @@ def verify_record(
         report.failures.extend(floors.failures(valid_heads))
         report.failures.extend(head_failures)
     report.result = state.result
+    report.notices.extend(notices(state))
     return report
+
+
+def notices(state: ElectionState) -> list[str]:
+    """What the report states besides failures, from the final state: weight classes of
+    counted ballots smaller than ``min_category_size`` (the overall weighted result can
+    reveal how those ballots voted; no rule can hide what the result itself says)."""
+    out: list[str] = []
+    m = state.manifest
+    if m is None or state.result is None or state.accumulator is None:
+        return out
+    classes: dict[int, int] = {}
+    for per_category in state.accumulator.weight_classes.values():
+        for weight, n in per_category.items():
+            classes[weight] = classes.get(weight, 0) + n
+    small = sorted((w, n) for w, n in classes.items() if 0 < n < m.min_category_size)
+    if small:
+        ballots = sum(n for _, n in small)
+        out.append(
+            f"weighted result: {ballots} counted ballot(s) in {len(small)} weight class(es) "
+            f"of fewer than {m.min_category_size} ballots (weights "
+            f"{', '.join(str(w) for w, _ in small[:10])}{', …' if len(small) > 10 else ''}); "
+            "the overall counts can reveal how they voted"
+        )
+    return out
 
 
 def _apply_line(state: ElectionState, index: int, line: bytes, report: Report) -> None:
