@@ -63,6 +63,7 @@ from verivote.board.merkle import MerkleTree, leaf_hash
 from verivote.election import ceremony, decryption
 from verivote.election.ballot import decode_ballot, encrypt_ballot
 from verivote.election.entries import sign_entry
+from verivote.election.keygen import make_schedule, with_run
 from verivote.election.manifest import Manifest, format_time
 from verivote.election.roll import CredentialRecord, roll_bodies
 from verivote.election.tally import TallyAccumulator
@@ -214,11 +215,15 @@ def generate(directory: Path, ballots: int, group: str, jobs: int) -> dict[str, 
         w.add(entry_type, entry.to_line(), when)
 
     post(e.organiser, "election", m.to_dict())
+    schedule = make_schedule(START)
+    post(e.organiser, "ceremony", schedule.to_dict())
     for s, body in zip(e.trustees, e.announcement_bodies, strict=True):
-        post(s.signer, "trustee", body)
+        post(s.signer, "trustee", with_run(body, schedule.run))
     for body in e.share_bodies:
-        post(e.trustees[body["from"] - 1].signer, "share", body)
-    post(e.organiser, "joint_key", e.joint_key_body)
+        post(e.trustees[body["from"] - 1].signer, "share", with_run(body, schedule.run))
+    deadline = dt.datetime.strptime(schedule.justifications, "%Y-%m-%dT%H:%M:%SZ")
+    clock = _clock(deadline.replace(tzinfo=dt.UTC))  # the joint key after the deadlines
+    post(e.organiser, "joint_key", with_run(e.joint_key_body, schedule.run))
     for body in roll_bodies(records):
         post(e.registrar, "roll", body)
     post(e.organiser, "open", {"roll_size": len(records)})

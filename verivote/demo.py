@@ -24,7 +24,7 @@ from typing import Any
 
 from verivote.board.log import Board
 from verivote.board.store import Store
-from verivote.election import ceremony, decryption
+from verivote.election import ceremony, decryption, keygen
 from verivote.election.ballot import PreparedBallot, encrypt_ballot
 from verivote.election.manifest import Candidate, Contest, Manifest, TrusteeInfo, format_time
 from verivote.election.roll import (
@@ -142,6 +142,8 @@ class SimulatedElection:
         self.records: list[CredentialRecord] = []
         self.received: dict[int, dict[int, Any]] = {}
         self.board.post(self.organiser, "election", self.manifest.to_dict())
+        self.schedule = keygen.make_schedule(START)
+        self.board.post(self.organiser, "ceremony", self.schedule.to_dict())
 
     @property
     def joint_key(self) -> Element:
@@ -158,9 +160,10 @@ class SimulatedElection:
     def exchange_shares(self, bad: tuple[int, int] | None = None) -> None:
         """Every trustee announces, then sends its share to every other trustee; with
         ``bad = (i, j)``, trustee i sends j a wrong share (for complaint tests)."""
-        m = self.manifest
+        m, run = self.manifest, self.schedule.run
         for s in self.trustees:
-            self.board.post(s.signer, "trustee", ceremony.make_announcement(s, m))
+            body = keygen.with_run(ceremony.make_announcement(s, m), run)
+            self.board.post(s.signer, "trustee", body)
         for s in self.trustees:
             for other in self.trustees:
                 if other.index == s.index:
@@ -170,20 +173,22 @@ class SimulatedElection:
                     body = ceremony._encrypt_share(s, m, other.index, wrong, None)
                 else:
                     body = ceremony.make_share(s, m, other.index)
-                self.board.post(s.signer, "share", body)
+                self.board.post(s.signer, "share", keygen.with_run(body, run))
 
     def post_joint_key(self, qualified: tuple[int, ...]) -> None:
-        """Each trustee opens the shares sent to it; the organiser posts the joint key of
-        the ``qualified`` trustees."""
+        """Each trustee opens the shares sent to it; after the justifications deadline the
+        organiser posts the joint key of the ``qualified`` trustees."""
         m = self.manifest
         self.received = {s.index: {s.index: ceremony.own_share(s, s.index)} for s in self.trustees}
         for entry in self.board:
             if entry.type == "share":
                 to = entry.body["to"]
-                opened = ceremony.open_share(self.trustees[to - 1], m, entry.body)
+                body = {k: v for k, v in entry.body.items() if k != "run"}
+                opened = ceremony.open_share(self.trustees[to - 1], m, body)
                 self.received[to][entry.body["from"]] = opened
+        self.clock.jump(_parse(self.schedule.justifications))
         body = ceremony.make_joint_key_body(self.board.state.announcements, qualified)
-        self.board.post(self.organiser, "joint_key", body)
+        self.board.post(self.organiser, "joint_key", keygen.with_run(body, self.schedule.run))
 
     def publish_roll(self) -> None:
         """Credentials for every elector in the categories' proportions; roll; open."""
@@ -233,7 +238,7 @@ class SimulatedElection:
         self.board.post(self.organiser, "tally", encrypted.to_dict())
         for index in present:
             s = self.trustees[index - 1]
-            x = ceremony.combined_secret_share(self.received[index])
+            x = ceremony.combined_secret_share(self.received[index], qualified=st.qualified)
             self.board.post(
                 s.signer, "decryption", decryption.make_decryption(m, encrypted, index, x)
             )

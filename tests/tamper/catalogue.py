@@ -619,8 +619,8 @@ def amend_unknown_key(f: Forge) -> int:
 @colluding(
     "manifest-changed",
     ORGANISER,
-    "trustee.signature",
-    "trustee",
+    "ceremony.signature",
+    "ceremony",
     unsigned=("election.signature", "election"),
 )
 def manifest_changed(f: Forge) -> int:
@@ -681,7 +681,7 @@ def complaint_unanswered(f: Forge) -> int:
     """Trustee 2 complains against trustee 1 and nobody answers: the joint key's qualified
     set is no longer the recomputed one."""
     at = f.base.index("joint_key")
-    body = {"from": 2, "against": 1, "reason": "share does not match"}
+    body = {"from": 2, "against": 1, "reason": "share does not match", "run": _run(f)}
     time = f.entries[at - 1]["time"]
     f.entries.insert(at, f.make("complaint", body, time, f.author("trustee:2")))
     return at + 1 if f.holds("trustee:2") else at
@@ -691,7 +691,7 @@ def complaint_unanswered(f: Forge) -> int:
 def complaint_malformed(f: Forge) -> int:
     """A trustee complaining against itself."""
     at = f.base.index("joint_key")
-    body = {"from": 2, "against": 2, "reason": "myself"}
+    body = {"from": 2, "against": 2, "reason": "myself", "run": _run(f)}
     time = f.entries[at - 1]["time"]
     f.entries.insert(at, f.make("complaint", body, time, f.author("trustee:2")))
     return at
@@ -715,7 +715,7 @@ def justification_unprompted(f: Forge) -> int:
     at = f.base.index("joint_key")
     share = f.base.sim.trustees[0].evaluate(2).hex()
     time = f.entries[at - 1]["time"]
-    body = {"from": 1, "to": 2, "share": share}
+    body = {"from": 1, "to": 2, "share": share, "run": _run(f)}
     f.entries.insert(at, f.make("justification", body, time, f.author("trustee:1")))
     return at
 
@@ -739,13 +739,123 @@ def justification_forged(f: Forge) -> int:
 )
 def justification_before_announcement(f: Forge) -> int:
     """Trustee 2 complains against trustee 3, who answers before announcing anything."""
-    time = f.entries[0]["time"]
+    time = f.entries[1]["time"]
     share = f.base.sim.trustees[2].evaluate(2).hex()
-    complaint = {"from": 2, "against": 3, "reason": "no share yet"}
-    f.entries.insert(1, f.make("complaint", complaint, time, f.signer("trustee:2")))
-    justification = {"from": 3, "to": 2, "share": share}
-    f.entries.insert(2, f.make("justification", justification, time, f.signer("trustee:3")))
-    return 2
+    complaint = {"from": 2, "against": 3, "reason": "no share yet", "run": _run(f)}
+    f.entries.insert(2, f.make("complaint", complaint, time, f.signer("trustee:2")))
+    justification = {"from": 3, "to": 2, "share": share, "run": _run(f)}
+    f.entries.insert(3, f.make("justification", justification, time, f.signer("trustee:3")))
+    return 3
+
+
+def _run(f: Forge) -> str:
+    return f.base.sim.schedule.run.hex()
+
+
+@colluding("announcement-of-another-run", ("board", "trustee:1"), "trustee.run", "trustee")
+def announcement_of_another_run(f: Forge) -> int:
+    """Trustee 1's announcement replaced by the one it signed in an aborted run of the
+    ceremony under the same manifest (another run id)."""
+    i = f.base.index("trustee")
+    f.body(i)["run"] = "00" * 16
+    f.sign(i, "trustee:1")
+    return i
+
+
+@case("announcement-late", BOARD, "trustee.time", "trustee")
+def announcement_late(f: Forge) -> int:
+    """Trustee 4's announcement timed at the announcement deadline: a late announcer
+    would make the honest trustees, who sent it no share, incomplete."""
+    i = f.base.index("trustee", 3)
+    deadline = f.base.sim.schedule.announce
+    for e in f.entries[i : f.base.index("joint_key")]:
+        e["time"] = max(e["time"], deadline)
+    return i
+
+
+@case("complaint-late", BOARD, "complaint.time", "complaint")
+def complaint_late(f: Forge) -> int:
+    """The complaint against trustee 4 timed at the complaints deadline, leaving no time
+    to answer it."""
+    i = f.base.index("complaint", 1)
+    f.entries[i]["time"] = f.base.sim.schedule.complaints
+    return i
+
+
+@case("joint-key-early", BOARD, "joint_key.time", "joint_key")
+def joint_key_early(f: Forge) -> int:
+    """The joint key timed before the justifications deadline, cutting off answers."""
+    i = f.base.index("joint_key")
+    f.entries[i]["time"] = f.entries[i - 1]["time"]
+    return i
+
+
+case("ceremony-twice", BOARD, "ceremony.duplicate", "ceremony")(duplicate("ceremony"))
+
+
+@colluding("ceremony-deadlines-swapped", ORGANISER, "ceremony.decode", "ceremony")
+def ceremony_deadlines_swapped(f: Forge) -> int:
+    """The shares and complaints deadlines swapped: complaints would close before shares."""
+    i = f.base.index("ceremony")
+    body = f.body(i)
+    body["shares"], body["complaints"] = body["complaints"], body["shares"]
+    f.sign(i, "organiser")
+    return i
+
+
+def other_run(entry_type: str, author: str) -> Mutation:
+    """A mutation that puts the first ``entry_type`` entry in another ceremony run, as
+    its author signed it in an aborted run under the same manifest."""
+
+    def mutate(f: Forge) -> int:
+        i = f.base.index(entry_type)
+        f.body(i)["run"] = "ff" * 16
+        f.sign(i, author)
+        return i
+
+    mutate.__doc__ = f"The first {entry_type.replace('_', ' ')} entry from another run."
+    return mutate
+
+
+for _type, _author in (
+    ("share", "trustee:1"),
+    ("complaint", "trustee:1"),
+    ("justification", "trustee:3"),
+    ("joint_key", "organiser"),
+):
+    colluding(
+        f"{_type.replace('_', '-')}-of-another-run", ("board", _author), f"{_type}.run", _type
+    )(other_run(_type, _author))
+
+
+def retime_from(entry_type: str, deadline: str) -> Mutation:
+    """A mutation that times the first ``entry_type`` entry (and every later ceremony
+    entry before the joint key, keeping times in order) at the run's ``deadline``."""
+
+    def mutate(f: Forge) -> int:
+        i = f.base.index(entry_type)
+        at = getattr(f.base.sim.schedule, deadline)
+        for e in f.entries[i : f.base.index("joint_key")]:
+            e["time"] = max(e["time"], at)
+        return i
+
+    mutate.__doc__ = f"The first {entry_type} entry timed at the {deadline} deadline."
+    return mutate
+
+
+case("share-late", BOARD, "share.time", "share")(retime_from("share", "shares"))
+case("justification-late", BOARD, "justification.time", "justification")(
+    retime_from("justification", "justifications")
+)
+
+
+@colluding("joint-key-identity", ORGANISER, "joint_key.identity", "joint_key")
+def joint_key_identity(f: Forge) -> int:
+    """The joint key stated as the identity: every ballot would be readable."""
+    i = f.base.index("joint_key")
+    f.body(i)["public_key"] = f.base.group.identity.hex()
+    f.sign(i, "organiser")
+    return i
 
 
 @colluding("joint-key-forged", ORGANISER, "joint_key.recompute", "joint_key", modp=True)
@@ -841,7 +951,7 @@ def decryption_unqualified(f: Forge) -> int:
     """Disqualified trustee 4 posts a decryption of the tally with its own share."""
     b = f.base
     received = {i: b.sim.trustees[i - 1].evaluate(4) for i in QUALIFIED}
-    x = ceremony.combined_secret_share(received)
+    x = ceremony.combined_secret_share(received, qualified=QUALIFIED)
     encrypted = EncryptedTally.from_dict(b.manifest, f.body(f.index("tally")))
     body = decryption.make_decryption(b.manifest, encrypted, 4, x)
     at = f.index("result")

@@ -22,9 +22,10 @@ from typing import Any
 
 from verivote.board.heads import sign_head
 from verivote.board.merkle import MerkleTree, leaf_hash
-from verivote.demo import SimulatedElection
+from verivote.demo import SimulatedElection, _parse
 from verivote.election import ceremony, decryption
 from verivote.election.entries import Entry, entry_from_dict, signing_message
+from verivote.election.keygen import with_run
 from verivote.election.manifest import Manifest
 from verivote.election.state import ElectionState
 from verivote.encoding import dumps, loads
@@ -122,7 +123,11 @@ def _ceremony(sim: SimulatedElection) -> None:
     """Four trustees announce and share; trustee 1 complains against trustee 3, who answers
     with a valid justification; trustee 2 complains against trustee 4, who never answers
     and is left out of the qualified set {1, 2, 3}."""
-    m, post, trustees = sim.manifest, sim.board.post, sim.trustees
+    m, trustees, run = sim.manifest, sim.trustees, sim.schedule.run
+
+    def post(signer: Signer, entry_type: str, body: dict[str, Any]) -> None:
+        sim.board.post(signer, entry_type, with_run(body, run))
+
     for s in trustees:
         post(s.signer, "trustee", ceremony.make_announcement(s, m))
     for s in trustees:
@@ -134,6 +139,7 @@ def _ceremony(sim: SimulatedElection) -> None:
     post(t3.signer, "justification", ceremony.make_justification(t3, m, 1))
     post(t2.signer, "complaint", ceremony.make_complaint(t2, m, 4, "no valid share"))
     qualified = QUALIFIED
+    sim.clock.jump(_parse(sim.schedule.justifications))
     post(
         sim.organiser,
         "joint_key",
@@ -271,7 +277,7 @@ class Forge:
             elif e["type"] == "decryption" and state.tally is not None:
                 j = e["body"]["trustee"]
                 if self.holds(f"trustee:{j}"):
-                    x = ceremony.combined_secret_share(sim.received[j])
+                    x = ceremony.combined_secret_share(sim.received[j], qualified=QUALIFIED)
                     e["body"] = decryption.make_decryption(m, state.tally, j, x)
                     self.sign(i, f"trustee:{j}")
             elif e["type"] == "result" and organiser and state.tally is not None:

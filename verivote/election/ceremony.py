@@ -427,18 +427,19 @@ def own_share(secrets: TrusteeSecrets, index: int) -> Scalar:
     return secrets.evaluate(index)
 
 
-def combined_secret_share(
-    received: Mapping[int, Scalar], *, qualified: Iterable[int] | None = None
-) -> Scalar:
-    """``x_j = Σ_i f_i(j)`` over ``received`` (``{i: f_i(j)}`` for every qualified ``i``,
-    including ``j``'s own share and revealed values from justifications). With
-    ``qualified``, raises :class:`ParameterError` unless ``received`` covers exactly it."""
-    if not received:
-        raise ParameterError("no shares to combine")
-    qual = None if qualified is None else set(qualified)
-    if qual is not None and set(received) != qual:
-        raise ParameterError(f"shares from {sorted(received)}, qualified set {sorted(qual)}")
-    first, *rest = received.values()
+def combined_secret_share(received: Mapping[int, Scalar], *, qualified: Iterable[int]) -> Scalar:
+    """``x_j = Σ_{i∈QUAL} f_i(j)``: ``received`` maps each trustee ``i`` to ``f_i(j)``
+    (``j``'s own share and the values revealed by justifications included); only the
+    trustees of ``qualified`` are added — a value from a disqualified trustee is not part
+    of the joint key and is left out. Raises :class:`ParameterError` for an empty
+    qualified set or one with a trustee ``received`` lacks."""
+    qual = sorted(set(qualified))
+    if not qual:
+        raise ParameterError("no qualified trustees")
+    missing = [i for i in qual if i not in received]
+    if missing:
+        raise ParameterError(f"no share from qualified trustees {missing}")
+    first, *rest = (received[i] for i in qual)
     return sum(rest, first)
 
 
@@ -447,7 +448,10 @@ def make_joint_key_body(
 ) -> dict[str, Any]:
     """The body of the ``joint_key`` entry."""
     qual = sorted(qualified)
-    return {"qualified": qual, "public_key": joint_public_key(announcements, qual).hex()}
+    key = joint_public_key(announcements, qual)
+    if key.is_identity():
+        raise ProtocolError("the joint key is the identity: the ceremony fails")
+    return {"qualified": qual, "public_key": key.hex()}
 
 
 def check_joint_key_body(

@@ -28,6 +28,7 @@ from verivote.signatures import SIGNATURE_SIZE, Signer, verify_signature
 
 ENTRY_TYPES = (
     "election",
+    "ceremony",
     "trustee",
     "share",
     "complaint",

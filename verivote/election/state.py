@@ -9,9 +9,11 @@ verifier calls it on every line of a record and collects the rejections.
 The phases, in order (an entry of another phase is rejected as ``entry.order``):
 
 1. ``election`` — the manifest, self-signed by the organiser; always entry 0.
-2. Setup — ``trustee`` announcements, ``share``, ``complaint`` and ``justification``
-   entries of the key ceremony; ``joint_key`` closes the ceremony; ``roll`` parts (from the
-   registrar) may come before or after it; ``open`` (organiser) fixes the roll's size.
+2. Setup — ``ceremony`` (organiser: the run id and deadlines), then ``trustee``
+   announcements, ``share``, ``complaint`` and ``justification`` entries of that run, each
+   before its deadline (:mod:`~verivote.election.keygen`); ``joint_key`` closes the
+   ceremony; ``roll`` parts (from the registrar) may come before or after it; ``open``
+   (organiser) fixes the roll's size.
 3. Voting — ``ballot``, ``audit`` and ``amend`` entries, timed within
    ``[opens, closes)``; ``close`` (organiser, at or after ``closes``) ends it.
 4. Counting — ``tally`` (must equal the recomputed homomorphic tally), one ``decryption``
@@ -28,7 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 from verivote.election import ballot as ballots
-from verivote.election import ceremony, decryption, tally
+from verivote.election import ceremony, decryption, keygen, tally
 from verivote.election.checker import BallotChecker, BallotResult, dedup_key
 from verivote.election.entries import Entry
 from verivote.election.manifest import Manifest
@@ -60,11 +62,7 @@ class ElectionState:
         self.index = 0
         self.phase = SETUP
         self.last_time = ""
-        self.announcements: dict[int, ceremony.Announcement] = {}
-        self.shares: set[tuple[int, int]] = set()
-        self.complaints: list[tuple[int, int]] = []
-        self.justified: set[tuple[int, int]] = set()
-        self.qualified: tuple[int, ...] = ()
+        self.keygen: keygen.KeyCeremony | None = None
         self.joint_key: Element | None = None
         self.ballot_context = b""
         self.roll: Roll | None = None
@@ -85,6 +83,25 @@ class ElectionState:
     def _m(self) -> Manifest:
         assert self.manifest is not None
         return self.manifest
+
+    def _k(self) -> keygen.KeyCeremony:
+        assert self.keygen is not None
+        return self.keygen
+
+    @property
+    def announcements(self) -> dict[int, ceremony.Announcement]:
+        """The checked announcements of the ceremony run, by trustee."""
+        return {} if self.keygen is None else self.keygen.announcements
+
+    @property
+    def qualified(self) -> tuple[int, ...]:
+        """The qualified trustees (after the joint key)."""
+        return () if self.keygen is None else self.keygen.qualified
+
+    @property
+    def schedule(self) -> keygen.Schedule | None:
+        """The ceremony run's id and deadlines (after the ``ceremony`` entry)."""
+        return None if self.keygen is None else self.keygen.schedule
 
     def _signed(self, entry: Entry, key: bytes, who: str) -> None:
         try:
@@ -158,6 +175,7 @@ class ElectionState:
         except VerificationError as exc:
             raise _reject("election.signature", exc) from None
         self.manifest = manifest
+        self.keygen = keygen.KeyCeremony(manifest)
         self.roll = Roll(manifest)
         self.accumulator = tally.TallyAccumulator(manifest)
 
@@ -171,68 +189,41 @@ class ElectionState:
             raise EntryRejected(f"{entry.type}.decode", f"{field} is not a trustee index")
         return value
 
-    def _trustee(self, entry: Entry) -> None:
+    def _ceremony(self, entry: Entry) -> None:
+        self._phase(entry, SETUP)
+        self._signed(entry, self._m().organiser_key, "the organiser")
+        if self.announcements:
+            raise EntryRejected("entry.order", "a ceremony entry after trustee announcements")
+        self._k().open_run(entry)
+
+    def _after_key(self, entry: Entry) -> None:
         self._phase(entry, SETUP)
         if self.joint_key is not None:
-            raise EntryRejected("entry.order", "trustee announcement after the joint key")
+            raise EntryRejected("entry.order", f"a {entry.type} entry after the joint key")
+
+    def _trustee(self, entry: Entry) -> None:
+        self._after_key(entry)
         i = self._trustee_index(entry, "trustee")
         self._signed(entry, self._m().trustee(i).sign_key, f"trustee {i}")
-        if i in self.announcements:
-            raise EntryRejected("trustee.duplicate", f"trustee {i} announced twice")
-        try:
-            self.announcements[i] = ceremony.check_announcement(entry.body, self._m())
-        except VerivoteError as exc:
-            raise _reject("trustee.proof", exc) from None
+        self._k().trustee(entry, i)
 
     def _share(self, entry: Entry) -> None:
-        self._phase(entry, SETUP)
-        if self.joint_key is not None:
-            raise EntryRejected("entry.order", "share after the joint key")
+        self._after_key(entry)
         i, j = self._trustee_index(entry, "from"), self._trustee_index(entry, "to")
         self._signed(entry, self._m().trustee(i).sign_key, f"trustee {i}")
-        if (
-            set(entry.body) != {"from", "to", "box"}
-            or i == j
-            or not isinstance(entry.body["box"], str)
-        ):
-            raise EntryRejected("share.decode", "expected from, to (another trustee) and box")
-        if i not in self.announcements:
-            raise EntryRejected("entry.order", f"share from trustee {i} before its announcement")
-        if (i, j) in self.shares:
-            raise EntryRejected("share.duplicate", f"second share from trustee {i} to {j}")
-        self.shares.add((i, j))
+        self._k().share(entry, i, j)
 
     def _complaint(self, entry: Entry) -> None:
-        self._phase(entry, SETUP)
-        if self.joint_key is not None:
-            raise EntryRejected("entry.order", "complaint after the joint key")
+        self._after_key(entry)
         j = self._trustee_index(entry, "from")
         self._signed(entry, self._m().trustee(j).sign_key, f"trustee {j}")
-        try:
-            complaint = ceremony.check_complaint(entry.body, self._m())
-        except VerivoteError as exc:
-            raise _reject("complaint.decode", exc) from None
-        self.complaints.append(complaint)
+        self._k().complaint(entry)
 
     def _justification(self, entry: Entry) -> None:
-        self._phase(entry, SETUP)
-        if self.joint_key is not None:
-            raise EntryRejected("entry.order", "justification after the joint key")
+        self._after_key(entry)
         i, j = self._trustee_index(entry, "from"), self._trustee_index(entry, "to")
         self._signed(entry, self._m().trustee(i).sign_key, f"trustee {i}")
-        if (j, i) not in self.complaints:
-            raise EntryRejected(
-                "justification.complaint", f"no complaint from trustee {j} against {i}"
-            )
-        if i not in self.announcements:
-            raise EntryRejected(
-                "entry.order", f"justification from trustee {i} before its announcement"
-            )
-        try:
-            ceremony.check_justification(entry.body, self.announcements[i])
-        except VerivoteError:
-            return  # a bad justification is a fact of the log: trustee i stays unjustified
-        self.justified.add((i, j))
+        self._k().justification(entry, i, j)
 
     def _joint_key(self, entry: Entry) -> None:
         self._phase(entry, SETUP)
@@ -240,19 +231,7 @@ class ElectionState:
         self._signed(entry, m.organiser_key, "the organiser")
         if self.joint_key is not None:
             raise EntryRejected("joint_key.duplicate", "a second joint key")
-        announced = sorted(self.announcements)
-        complete = [i for i in announced if all((i, j) in self.shares for j in announced if j != i)]
-        complaints = list(self.complaints) + [
-            (0, i) for i in range(1, len(m.trustees) + 1) if i not in complete
-        ]
-        try:
-            qualified = ceremony.qualified_trustees(
-                len(m.trustees), complaints, self.justified, m.threshold
-            )
-            key = ceremony.check_joint_key_body(entry.body, self.announcements, qualified)
-        except VerivoteError as exc:
-            raise _reject("joint_key.recompute", exc) from None
-        self.qualified = tuple(qualified)
+        key = self._k().joint_key(entry)
         self.joint_key = key
         m.group.precompute(key)
         self.ballot_context = m.ballot_context(key)

@@ -87,11 +87,30 @@ class Report:
 
 CHECKS: dict[str, tuple[str, ...]] = {
     "election": ("election.manifest", "election.signature"),
-    "trustee": ("trustee.signature", "trustee.duplicate", "trustee.proof"),
-    "share": ("share.signature", "share.decode", "share.duplicate"),
-    "complaint": ("complaint.signature", "complaint.decode"),
-    "justification": ("justification.signature", "justification.complaint"),
-    "joint_key": ("joint_key.signature", "joint_key.recompute"),
+    "ceremony": ("ceremony.signature", "ceremony.decode", "ceremony.duplicate"),
+    "trustee": (
+        "trustee.signature",
+        "trustee.run",
+        "trustee.time",
+        "trustee.duplicate",
+        "trustee.proof",
+    ),
+    "share": ("share.signature", "share.run", "share.time", "share.decode", "share.duplicate"),
+    "complaint": ("complaint.signature", "complaint.run", "complaint.time", "complaint.decode"),
+    "justification": (
+        "justification.signature",
+        "justification.run",
+        "justification.time",
+        "justification.complaint",
+    ),
+    "joint_key": (
+        "joint_key.signature",
+        "joint_key.duplicate",
+        "joint_key.run",
+        "joint_key.time",
+        "joint_key.identity",
+        "joint_key.recompute",
+    ),
     "roll": ("roll.signature", "roll.part"),
     "open": ("open.signature", "open.roll_size"),
     "ballot": (
