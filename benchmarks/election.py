@@ -65,7 +65,7 @@ from verivote.election.ballot import decode_ballot, encrypt_ballot
 from verivote.election.entries import sign_entry
 from verivote.election.keygen import make_schedule, with_run
 from verivote.election.manifest import Manifest, format_time
-from verivote.election.roll import CredentialRecord, roll_bodies
+from verivote.election.roll import Half, issue_credentials, issuer_bodies, roll_bodies
 from verivote.election.tally import TallyAccumulator
 from verivote.encoding import dumps
 from verivote.signatures import Signer
@@ -96,11 +96,11 @@ def _init(manifest: dict[str, Any], joint_key: bytes) -> None:
     _manifest.group.precompute(_key)
 
 
-def _chunk(task: tuple[int, int, list[str]]) -> tuple[list[tuple[bytes, str, bytes]], Any, dict]:
-    """Ballots ``start .. start + count``: a fresh credential each (randomness from the OS),
-    a category and choice from a seeded simulation, encrypted, signed and timed. Returns
-    ``(credential, category, record line)`` per ballot, the chunk's partial tally and its
-    plaintext counts per category."""
+def _chunk(task: tuple[int, int, list[str]]) -> tuple[list[tuple[dict, Half, bytes]], Any, dict]:
+    """Ballots ``start .. start + count``: a fresh split credential each in roll slot
+    ``start + i`` (randomness from the OS), a category and choice from a seeded simulation,
+    encrypted, signed and timed. Returns ``(registrar item, issuer half, record line)`` per
+    ballot, the chunk's partial tally and its plaintext counts per category."""
     start, count, times = task
     m, key = _manifest, _key
     assert m is not None
@@ -111,15 +111,16 @@ def _chunk(task: tuple[int, int, list[str]]) -> tuple[list[tuple[bytes, str, byt
     plain: dict[str, Counter[str]] = {c: Counter() for c in names}
     out = []
     for i in range(count):
-        voter = Signer.generate()
         category = rng.choices(names, weights)[0]
+        issued = issue_credentials(m.fingerprint, [(category, 1)], start + i)
+        voter = issued.credentials[0]
         chosen = [] if rng.random() < 0.01 else rng.choices(CANDIDATES, POPULARITY)
         body = encrypt_ballot(m, key, voter, {"leader": chosen}).body
         line = sign_entry(voter, m.fingerprint, "ballot", body, times[i]).to_line()
         _, selections, _ = decode_ballot(m, body, deferred=True)
         partial.add(category, 1, selections)
         plain[category].update(chosen)
-        out.append((voter.public_key, category, line))
+        out.append((issued.registrar[0], issued.issuer[0], line))
     return out, partial, {c: dict(v) for c, v in plain.items()}
 
 
@@ -183,7 +184,8 @@ def generate(directory: Path, ballots: int, group: str, jobs: int) -> dict[str, 
 
     # Ballots first, on workers, into a spool file: the roll must precede them.
     spool = directory / "ballots.spool"
-    records: list[CredentialRecord] = []
+    items: list[dict[str, Any]] = []
+    halves: list[Half] = []
     total = TallyAccumulator(m)
     plain: dict[str, Counter[str]] = {c: Counter() for c, _ in CATEGORIES}
     tasks = [(s, min(CHUNK, ballots - s), times[s : s + CHUNK]) for s in range(0, ballots, CHUNK)]
@@ -194,8 +196,9 @@ def generate(directory: Path, ballots: int, group: str, jobs: int) -> dict[str, 
         ctx.Pool(jobs, _init, (m.to_dict(), e.joint_key.to_bytes())) as pool,
     ):
         for rows, partial, counts in pool.imap(_chunk, tasks):
-            for key, category, line in rows:
-                records.append(CredentialRecord(key, category, 1))
+            for item, half, line in rows:
+                items.append(item)
+                halves.append(half)
                 out.write(line + b"\n")
             total.merge(partial)
             for c, v in counts.items():
@@ -224,16 +227,23 @@ def generate(directory: Path, ballots: int, group: str, jobs: int) -> dict[str, 
     deadline = dt.datetime.strptime(schedule.justifications, "%Y-%m-%dT%H:%M:%SZ")
     clock = _clock(deadline.replace(tzinfo=dt.UTC))  # the joint key after the deadlines
     post(e.organiser, "joint_key", with_run(e.joint_key_body, schedule.run))
-    for body in roll_bodies(records):
+    for body in roll_bodies(items):
         post(e.registrar, "roll", body)
-    post(e.organiser, "open", {"roll_size": len(records)})
+    for body in issuer_bodies(halves):
+        post(e.issuer, "issuer", body)
+    post(e.organiser, "open", {"roll_size": len(items)})
     with spool.open("rb") as spooled:
         for raw, when in zip(spooled, times, strict=True):
             w.add("ballot", raw.rstrip(b"\n"), when)
     spool.unlink()
 
     after = _clock(closes)
-    post(e.organiser, "close", {"ballots": ballots, "audits": 0, "counted": ballots}, next(after))
+    post(
+        e.organiser,
+        "close",
+        {"ballots": ballots, "audits": 0, "counted": ballots, "added": 0},
+        next(after),
+    )
     tally = total.finish()
     post(e.organiser, "tally", tally.to_dict(), next(after))
     present = [1, 2]  # trustee 3 is absent on counting day

@@ -62,6 +62,7 @@ def make_election(
         organiser_key=bytes([1]) * 32,
         registrar_key=bytes([2]) * 32,
         board_key=bytes([3]) * 32,
+        issuer_key=bytes([4]) * 32,
     )
     return manifest, secrets
 

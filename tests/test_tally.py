@@ -64,6 +64,7 @@ def make_manifest(group_name: str, min_size: int = 3) -> Manifest:
         organiser_key=Signer.generate().public_key,
         registrar_key=Signer.generate().public_key,
         board_key=Signer.generate().public_key,
+        issuer_key=Signer.generate().public_key,
         min_category_size=min_size,
     )
 

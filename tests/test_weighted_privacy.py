@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from verivote.demo import SimulatedElection, _parse
 from verivote.election import tally as tally_mod
-from verivote.election.roll import issue_credentials, roll_bodies
+from verivote.election.roll import issue_credentials, issuer_bodies, roll_bodies
 from verivote.election.tally import breakdown_groups
 from verivote.errors import EntryRejected
 from verivote.verify.record import verify_record
@@ -69,9 +69,13 @@ def weighted_election(seed: int) -> tuple[SimulatedElection, dict[int, str]]:
     sim.run_ceremony()
     rng = random.Random(seed)
     cats = ["members"] * 10 + ["affiliated"] * 15 + ["registered"] * 15
-    sim.credentials, sim.records = issue_credentials((c, rng.randint(1, 10**6)) for c in cats)
-    for body in roll_bodies(sim.records):
+    electors = [(c, rng.randint(1, 10**6)) for c in cats]
+    issued = issue_credentials(sim.manifest.fingerprint, electors)
+    sim.credentials, sim.records = list(issued.credentials), issued.records
+    for body in roll_bodies(issued.registrar):
         sim.board.post(sim.registrar, "roll", body)
+    for body in issuer_bodies(issued.issuer):
+        sim.board.post(sim.issuer, "issuer", body)
     sim.board.post(sim.organiser, "open", {"roll_size": len(sim.records)})
     sim.clock.jump(_parse(sim.manifest.opens))
     ballots = {}

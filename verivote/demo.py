@@ -31,6 +31,7 @@ from verivote.election.roll import (
     CredentialRecord,
     add_body,
     issue_credentials,
+    issuer_bodies,
     revoke_body,
     roll_bodies,
 )
@@ -99,7 +100,9 @@ def _manifest(
         organiser_key=keys["organiser"],
         registrar_key=keys["registrar"],
         board_key=keys["board"],
+        issuer_key=keys["issuer"],
         min_category_size=max(1, min(10, voters // 20)),
+        max_additions=max(1, voters // 100),
     )
 
 
@@ -124,7 +127,7 @@ class SimulatedElection:
         self.rng = random.Random(seed)
         grp = get_group(group)
         self.organiser, self.registrar = Signer.generate(), Signer.generate()
-        self.board_signer = Signer.generate()
+        self.issuer, self.board_signer = Signer.generate(), Signer.generate()
         self.trustees = [
             ceremony.TrusteeSecrets.generate(grp, i, threshold) for i in range(1, trustees + 1)
         ]
@@ -132,6 +135,7 @@ class SimulatedElection:
         keys = {
             "organiser": self.organiser.public_key,
             "registrar": self.registrar.public_key,
+            "issuer": self.issuer.public_key,
             "board": self.board_signer.public_key,
         }
         self.manifest = _manifest(group, infos, keys, voters, threshold)
@@ -194,9 +198,12 @@ class SimulatedElection:
         """Credentials for every elector in the categories' proportions; roll; open."""
         names = [c for c, _ in CATEGORIES]
         cats = self.rng.choices(names, weights=[w for _, w in CATEGORIES], k=self.voters)
-        self.credentials, self.records = issue_credentials((c, 1) for c in cats)
-        for body in roll_bodies(self.records):
+        issued = issue_credentials(self.manifest.fingerprint, [(c, 1) for c in cats])
+        self.credentials, self.records = list(issued.credentials), issued.records
+        for body in roll_bodies(issued.registrar):
             self.board.post(self.registrar, "roll", body)
+        for body in issuer_bodies(issued.issuer):
+            self.board.post(self.issuer, "issuer", body)
         self.board.post(self.organiser, "open", {"roll_size": len(self.records)})
         self.clock.jump(_parse(self.manifest.opens))
 
@@ -215,20 +222,22 @@ class SimulatedElection:
         )
 
     def add_elector(self, category: str) -> int:
-        """The registrar adds a late elector; returns the new elector's number."""
-        signer = Signer.generate()
-        record = CredentialRecord(signer.public_key, category, 1)
-        self.board.post(self.registrar, "amend", add_body(record, "late-registration"))
-        self.credentials.append(signer)
-        self.records.append(record)
+        """The registrar adds a late elector and the issuer completes its credential;
+        returns the new elector's number."""
+        issued = issue_credentials(self.manifest.fingerprint, [(category, 1)], len(self.records))
+        (item,) = issued.registrar
+        self.board.post(self.registrar, "amend", add_body(item, "late-registration"))
+        part = self.board.state.roll.issuer_parts if self.board.state.roll else 0
+        for body in issuer_bodies(issued.issuer, part):
+            self.board.post(self.issuer, "issuer", body)
+        self.credentials.extend(issued.credentials)
+        self.records.extend(issued.records)
         return len(self.records) - 1
 
     def close(self) -> None:
         """Move to closing time and post the close entry."""
         self.clock.jump(_parse(self.manifest.closes))
-        st = self.board.state
-        body = {"ballots": st.ballot_entries, "audits": st.audit_entries, "counted": len(st.latest)}
-        self.board.post(self.organiser, "close", body)
+        self.board.post(self.organiser, "close", self.board.state.close_counts())
 
     def count(self, present: list[int]) -> dict[str, Any]:
         """Tally, decryption by the ``present`` trustees, result; returns the result body."""

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nacl.bindings import crypto_core_ed25519_sub
+
 from verivote.board.heads import sign_head
 from verivote.board.merkle import MerkleTree, leaf_hash
 from verivote.election import ceremony, decryption
@@ -43,13 +45,13 @@ from verivote.election.ballot import (
     votes_from_choices,
 )
 from verivote.election.entries import signing_message
-from verivote.election.roll import revoke_body
+from verivote.election.roll import add_body, half_message, issue_credentials, revoke_body
 from verivote.election.tally import EncryptedTally
 from verivote.elgamal import Ciphertext, reencrypt
 from verivote.encoding import dumps
 from verivote.groups.base import Element, Scalar
 from verivote.proofs.range import RangeProof, _transcript
-from verivote.signatures import Signer
+from verivote.signatures import ScalarSigner, Signer
 
 from .forge import (
     ABSTAINER,
@@ -508,29 +510,22 @@ def _roll_credentials(f: Forge) -> list[dict[str, Any]]:
 
 
 @case("elector-removed", BOARD, "roll.signature", "roll")
-@case("elector-removed-registrar", REGISTRAR, "open.roll_size", "open")
 @case(
-    "elector-removed-registrar-organiser",
-    ("board", "registrar", "organiser"),
-    "ballot.credential",
-    "ballot",
-    note="the organiser lowers the open entry's roll size",
+    "elector-removed-registrar",
+    REGISTRAR,
+    "roll.part",
+    "roll",
+    note="halves are proven for their slot: the next half's proof no longer holds",
 )
 def remove_elector(f: Forge) -> int:
-    """An elector who voted silently removed from the roll."""
-    creds = _roll_credentials(f)
-    creds[:] = [c for c in creds if c["key"] != credential(f, 5)]
+    """An elector who voted silently removed from the roll (its registrar half deleted)."""
+    del _roll_credentials(f)[5]
     f.sign(f.base.index("roll"), "registrar")
-    if f.holds("organiser"):
-        f.body(f.base.index("open"))["roll_size"] -= 1
-        f.sign(f.base.index("open"), "organiser")
-        return f.base.ballots[5][0]
-    return f.base.index("open") if f.holds("registrar") else f.base.index("roll")
+    return f.base.index("roll")
 
 
 def _edit_credential(f: Forge, voter: int, field: str, value: Any) -> None:
-    (record,) = [c for c in _roll_credentials(f) if c["key"] == credential(f, voter)]
-    record[field] = value
+    _roll_credentials(f)[voter][field] = value
     f.sign(f.base.index("roll"), "registrar")
 
 
@@ -564,6 +559,43 @@ def credential_twice(f: Forge) -> int:
     creds.append(copy.deepcopy(creds[0]))
     f.sign(f.base.index("roll"), "registrar")
     return f.base.index("roll")
+
+
+@colluding("issuer-half-rogue", ("board", "issuer"), "issuer.part", "issuer")
+def issuer_half_rogue(f: Forge) -> int:
+    """The issuer swaps its half of slot 0 for ``A* − A_R``, so that the credential would
+    be a key ``A*`` it controls alone (the rogue-key attack); it cannot prove possession
+    of that half."""
+    i = f.base.index("issuer")
+    registrar_half = bytes.fromhex(_roll_credentials(f)[0]["half"])
+    mine = ScalarSigner.generate()
+    rogue = crypto_core_ed25519_sub(mine.public_key, registrar_half)
+    message = half_message(f.base.manifest.fingerprint, "issuer", 0)
+    f.body(i)["halves"][0] = {"half": rogue.hex(), "pop": mine.sign(message).hex()}
+    f.sign(i, "issuer")
+    return i
+
+
+@case("issuer-part-timed-after-closing", BOARD, "issuer.time", "issuer")
+def issuer_part_after_closing(f: Forge) -> int:
+    """The issuer's half for the late elector timed at the closing time (and every later
+    voting entry with it)."""
+    i = f.base.index("issuer", 1)
+    for e in f.entries[i : f.index("close")]:
+        e["time"] = max(e["time"], f.base.manifest.closes)
+    return i
+
+
+@colluding("amend-beyond-limit", REGISTRAR, "amend.limit", "amend")
+def amend_beyond_limit(f: Forge) -> int:
+    """The registrar adds one elector more than the manifest allows after opening."""
+    at = f.index("close")
+    slot = len(f.base.sim.records)
+    issued = issue_credentials(f.base.manifest.fingerprint, [("members", 1)], slot)
+    body = add_body(issued.registrar[0], "late-registration")
+    time = f.entries[at - 1]["time"]
+    f.entries.insert(at, f.make("amend", body, time, f.author("registrar")))
+    return at
 
 
 # ------------------------------------------------------------------ amendments

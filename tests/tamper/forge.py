@@ -91,7 +91,12 @@ class BaseRecord:
             return sim.trustees[int(number) - 1].signer
         if name == "voter":
             return sim.credentials[int(number)]
-        named = {"board": sim.board_signer, "organiser": sim.organiser, "registrar": sim.registrar}
+        named = {
+            "board": sim.board_signer,
+            "organiser": sim.organiser,
+            "registrar": sim.registrar,
+            "issuer": sim.issuer,
+        }
         return named[name]
 
 
@@ -265,11 +270,7 @@ class Forge:
         organiser = self.holds("organiser")
         for i, e in enumerate(self.entries):
             if e["type"] == "close" and organiser:
-                e["body"] = {
-                    "ballots": state.ballot_entries,
-                    "audits": state.audit_entries,
-                    "counted": len(state.latest),
-                }
+                e["body"] = state.close_counts()
                 self.sign(i, "organiser")
             elif e["type"] == "tally" and organiser:
                 e["body"] = state.expected_tally().to_dict()

@@ -35,6 +35,7 @@ ENTRY_TYPES = (
     "justification",
     "joint_key",
     "roll",
+    "issuer",
     "open",
     "amend",
     "ballot",

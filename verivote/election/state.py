@@ -12,10 +12,12 @@ The phases, in order (an entry of another phase is rejected as ``entry.order``):
 2. Setup — ``ceremony`` (organiser: the run id and deadlines), then ``trustee``
    announcements, ``share``, ``complaint`` and ``justification`` entries of that run, each
    before its deadline (:mod:`~verivote.election.keygen`); ``joint_key`` closes the
-   ceremony; ``roll`` parts (from the registrar) may come before or after it; ``open``
-   (organiser) fixes the roll's size.
-3. Voting — ``ballot``, ``audit`` and ``amend`` entries, timed within
-   ``[opens, closes)``; ``close`` (organiser, at or after ``closes``) ends it.
+   ceremony; ``roll`` parts (registrar) and ``issuer`` parts (credential issuer), the two
+   halves of every credential, may come before or after it; ``open`` (organiser) fixes the
+   roll's size.
+3. Voting — ``ballot``, ``audit``, ``amend`` and ``issuer`` (completing an added slot)
+   entries, timed within ``[opens, closes)``; ``close`` (organiser, at or after
+   ``closes``) ends it.
 4. Counting — ``tally`` (must equal the recomputed homomorphic tally), one ``decryption``
    per participating trustee, then ``result``; nothing may follow the result.
 
@@ -34,7 +36,7 @@ from verivote.election import ceremony, decryption, keygen, tally
 from verivote.election.checker import BallotChecker, BallotResult, dedup_key
 from verivote.election.entries import Entry
 from verivote.election.manifest import Manifest
-from verivote.election.roll import Roll
+from verivote.election.roll import AdditionLimit, Roll
 from verivote.elgamal import Ciphertext
 from verivote.encoding import dumps
 from verivote.errors import DecodeError, EntryRejected, VerificationError, VerivoteError
@@ -245,12 +247,28 @@ class ElectionState:
         except VerivoteError as exc:
             raise _reject("roll.part", exc) from None
 
+    def _issuer(self, entry: Entry) -> None:
+        self._phase(entry, SETUP, VOTING)
+        if self.phase == VOTING:
+            self._voting_time(entry)
+        assert self.roll is not None
+        self._signed(entry, self._m().issuer_key, "the credential issuer")
+        try:
+            self.roll.apply_issuer_part(entry.body, self.phase == VOTING)
+        except VerivoteError as exc:
+            raise _reject("issuer.part", exc) from None
+
     def _open(self, entry: Entry) -> None:
         self._phase(entry, SETUP)
         assert self.roll is not None
         self._signed(entry, self._m().organiser_key, "the organiser")
         if self.joint_key is None:
             raise EntryRejected("entry.order", "the election opens before the joint key")
+        if self.roll.pending:
+            raise EntryRejected(
+                "open.roll_size",
+                f"{self.roll.pending} roll slot(s) lack one party's half: the roll is incomplete",
+            )
         if entry.body != {"roll_size": len(self.roll)}:
             raise EntryRejected(
                 "open.roll_size",
@@ -417,6 +435,8 @@ class ElectionState:
         self._signed(entry, self._m().registrar_key, "the registrar")
         try:
             action, key = self.roll.apply_amendment(entry.body)
+        except AdditionLimit as exc:
+            raise _reject("amend.limit", exc) from None
         except VerivoteError as exc:
             raise _reject("amend.roll", exc) from None
         if action == "revoke" and key in self.latest:
@@ -428,16 +448,23 @@ class ElectionState:
         self._signed(entry, m.organiser_key, "the organiser")
         if entry.time < m.closes:
             raise EntryRejected("close.time", f"closed at {entry.time}, before {m.closes}")
-        expected = {
-            "ballots": self.ballot_entries,
-            "audits": self.audit_entries,
-            "counted": len(self.latest),
-        }
+        expected = self.close_counts()
         if entry.body != expected:
             raise EntryRejected(
                 "close.counts", f"the board holds {expected}, the close entry says {entry.body}"
             )
         self.phase = COUNTING
+
+    def close_counts(self) -> dict[str, int]:
+        """The body the ``close`` entry must have now: ballot and audit entries, counted
+        credentials, and electors added after opening (``added``)."""
+        assert self.roll is not None
+        return {
+            "ballots": self.ballot_entries,
+            "audits": self.audit_entries,
+            "counted": len(self.latest),
+            "added": len(self.roll.added),
+        }
 
     # ------------------------------------------------------------------ counting
     def _take_out_excluded(self) -> None:

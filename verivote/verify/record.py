@@ -112,6 +112,7 @@ CHECKS: dict[str, tuple[str, ...]] = {
         "joint_key.recompute",
     ),
     "roll": ("roll.signature", "roll.part"),
+    "issuer": ("issuer.time", "issuer.signature", "issuer.part"),
     "open": ("open.signature", "open.roll_size"),
     "ballot": (
         "ballot.time",
@@ -128,7 +129,7 @@ CHECKS: dict[str, tuple[str, ...]] = {
         "audit.reencrypt",
         "audit.duplicate",
     ),
-    "amend": ("amend.time", "amend.signature", "amend.roll"),
+    "amend": ("amend.time", "amend.signature", "amend.limit", "amend.roll"),
     "close": ("close.signature", "close.time", "close.counts"),
     "tally": ("tally.signature", "tally.recompute"),
     "decryption": ("decryption.signature", "decryption.trustee", "decryption.proof"),
@@ -302,13 +303,20 @@ def verify_record(
 
 
 def notices(state: ElectionState) -> list[str]:
-    """What the report states besides failures, from the final state: weight classes of
+    """What the report states besides failures, from the final state: electors added to
+    the roll after opening (and how many of them have a counted ballot); weight classes of
     counted ballots smaller than ``min_category_size`` (the overall weighted result can
     reveal how those ballots voted; no rule can hide what the result itself says)."""
     out: list[str] = []
     m = state.manifest
     if m is None or state.result is None or state.accumulator is None:
         return out
+    if state.roll is not None and state.roll.added:
+        voted = sum(1 for key in state.roll.added if key in state.latest)
+        out.append(
+            f"roll additions: {len(state.roll.added)} elector(s) added after opening "
+            f"(the manifest allows {m.max_additions}); {voted} of them cast a counted ballot"
+        )
     classes: dict[int, int] = {}
     for per_category in state.accumulator.weight_classes.values():
         for weight, n in per_category.items():
