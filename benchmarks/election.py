@@ -66,6 +66,7 @@ from verivote.election.entries import sign_entry
 from verivote.election.keygen import make_schedule, with_run
 from verivote.election.manifest import Manifest, format_time
 from verivote.election.roll import Half, issue_credentials, issuer_bodies, roll_bodies
+from verivote.election.seal import seal_body
 from verivote.election.tally import TallyAccumulator
 from verivote.encoding import dumps
 from verivote.signatures import Signer
@@ -227,9 +228,11 @@ def generate(directory: Path, ballots: int, group: str, jobs: int) -> dict[str, 
     deadline = dt.datetime.strptime(schedule.justifications, "%Y-%m-%dT%H:%M:%SZ")
     clock = _clock(deadline.replace(tzinfo=dt.UTC))  # the joint key after the deadlines
     post(e.organiser, "joint_key", with_run(e.joint_key_body, schedule.run))
-    for body in roll_bodies(items):
+    registrar_parts = list(roll_bodies(items))
+    issuer_parts = list(issuer_bodies(halves))
+    for body in registrar_parts:
         post(e.registrar, "roll", body)
-    for body in issuer_bodies(halves):
+    for body in issuer_parts:
         post(e.issuer, "issuer", body)
     post(e.organiser, "open", {"roll_size": len(items)})
     with spool.open("rb") as spooled:
@@ -238,6 +241,12 @@ def generate(directory: Path, ballots: int, group: str, jobs: int) -> dict[str, 
     spool.unlink()
 
     after = _clock(closes)
+    seals = (
+        (e.registrar, seal_body(fp, "registrar", [("roll", b) for b in registrar_parts])),
+        (e.issuer, seal_body(fp, "issuer", [("issuer", b) for b in issuer_parts])),
+    )
+    for signer, body in seals:
+        post(signer, "seal", body, next(after))
     post(
         e.organiser,
         "close",

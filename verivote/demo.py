@@ -35,6 +35,7 @@ from verivote.election.roll import (
     revoke_body,
     roll_bodies,
 )
+from verivote.election.seal import ENTRY_ROLE, seal_body
 from verivote.groups import Element, get_group
 from verivote.signatures import Signer
 from verivote.verify.record import Report, verify_record
@@ -234,8 +235,21 @@ class SimulatedElection:
         self.records.extend(issued.records)
         return len(self.records) - 1
 
+    def seal(self) -> None:
+        """The registrar and the issuer seal what they posted (an honest author keeps its
+        own copies; the simulation reads them back from the board)."""
+        posted: dict[str, list[tuple[str, dict[str, Any]]]] = {"registrar": [], "issuer": []}
+        for entry in self.board:
+            if entry.type in ENTRY_ROLE:
+                posted[ENTRY_ROLE[entry.type]].append((entry.type, entry.body))
+        for role, signer in (("registrar", self.registrar), ("issuer", self.issuer)):
+            body = seal_body(self.manifest.fingerprint, role, posted[role])
+            self.board.post(signer, "seal", body)
+
     def close(self) -> None:
-        """Move to closing time and post the close entry."""
+        """Seal the roll, move to closing time and post the close entry."""
+        if self.board.state.seals and self.board.state.seals.missing():
+            self.seal()
         self.clock.jump(_parse(self.manifest.closes))
         self.board.post(self.organiser, "close", self.board.state.close_counts())
 

@@ -109,6 +109,7 @@ class Case:
         """Build the tampered record: the mutation, then the operator's re-sealing."""
         f = Forge(base, self.keys)
         index = self.mutate(f)
+        f.reseal_authors()
         if f.holds("board") and not f.sealed:
             f.reseal()
         return f, index
@@ -589,7 +590,7 @@ def issuer_part_after_closing(f: Forge) -> int:
 @colluding("amend-beyond-limit", REGISTRAR, "amend.limit", "amend")
 def amend_beyond_limit(f: Forge) -> int:
     """The registrar adds one elector more than the manifest allows after opening."""
-    at = f.index("close")
+    at = f.index("seal")
     slot = len(f.base.sim.records)
     issued = issue_credentials(f.base.manifest.fingerprint, [("members", 1)], slot)
     body = add_body(issued.registrar[0], "late-registration")
@@ -607,24 +608,64 @@ def amend_backdated(f: Forge) -> int:
     return i
 
 
-@case("amend-moved-after-close", BOARD, "entry.order", "amend")
+@case("amend-moved-after-close", BOARD, "seal.counts", "seal")
 def amend_moved_after_close(f: Forge) -> int:
-    """A revocation moved after the close entry and re-timed to it."""
+    """A revocation moved after the close entry and re-timed to it: the registrar's seal
+    no longer matches its entries before the close."""
     entry = f.entries.pop(f.base.revocations[IDLE_REVOKED])
     close = f.index("close")
     entry["time"] = f.entries[close]["time"]
     f.entries.insert(close + 1, entry)
-    return close + 1
+    return f.index("seal")
+
+
+@case("amend-suppressed", BOARD, "seal.counts", "seal")
+def amend_suppressed(f: Forge) -> int:
+    """The board never publishes the registrar's revocation of an elector who did not
+    vote: a record consistent in itself, but for the registrar's seal."""
+    del f.entries[f.base.revocations[IDLE_REVOKED]]
+    f.recount()
+    return f.index("seal")
+
+
+@case("seal-dropped", BOARD, "close.seals", "close")
+def seal_dropped(f: Forge) -> int:
+    """The registrar's seal withheld by the board."""
+    del f.entries[f.index("seal")]
+    return f.index("close")
+
+
+@colluding("seal-wrong-count", REGISTRAR, "seal.counts", "seal")
+def seal_wrong_count(f: Forge) -> int:
+    """The registrar seals one entry fewer than it posted."""
+    i = f.index("seal")
+    f.body(i)["entries"] -= 1
+    f.sign(i, "registrar")
+    return i
+
+
+case("seal-twice", REGISTRAR, "seal.duplicate", "seal")(duplicate("seal"))
+
+
+@colluding("seal-malformed", REGISTRAR, "seal.decode", "seal")
+def seal_malformed(f: Forge) -> int:
+    """A seal whose hash is a number."""
+    i = f.index("seal")
+    f.body(i)["hash"] = 7
+    f.sign(i, "registrar")
+    return i
 
 
 @case("amend-timed-after-closing", BOARD, "amend.time", "amend")
 def amend_timed_after_closing(f: Forge) -> int:
     """A revocation moved to just before close and timed at the closing time."""
     entry = f.entries.pop(f.base.revocations[IDLE_REVOKED])
-    close = f.index("close")
+    seal = f.index("seal")
     entry["time"] = f.base.manifest.closes
-    f.entries.insert(close, entry)
-    return close
+    for e in f.entries[seal : f.index("close")]:
+        e["time"] = max(e["time"], entry["time"])
+    f.entries.insert(seal, entry)
+    return seal
 
 
 @case("amend-after-close", REGISTRAR, "entry.order", "amend")

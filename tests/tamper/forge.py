@@ -27,6 +27,7 @@ from verivote.election import ceremony, decryption
 from verivote.election.entries import Entry, entry_from_dict, signing_message
 from verivote.election.keygen import with_run
 from verivote.election.manifest import Manifest
+from verivote.election.seal import ENTRY_ROLE, SEALING, seal_body
 from verivote.election.state import ElectionState
 from verivote.encoding import dumps, loads
 from verivote.errors import EntryRejected, VerivoteError
@@ -251,6 +252,24 @@ class Forge:
             heads.append(sign_head(board, m.fingerprint, m.election_id, n, tree.root(), max(times)))
         self.heads = [h.to_dict() for h in heads]
         self.sealed = True
+
+    def reseal_authors(self) -> None:
+        """A colluding registrar or issuer re-makes its seal over its entries as the forged
+        log now holds them (an honest one never does)."""
+        honest = {e["body"]["role"]: e["body"] for e in self.base.entries if e["type"] == "seal"}
+        for role in SEALING:
+            if not self.holds(role):
+                continue
+            posted: list[tuple[str, dict[str, Any]]] = []
+            for i, e in enumerate(self.entries):
+                if not isinstance(e, dict):
+                    continue
+                if ENTRY_ROLE.get(e["type"]) == role:
+                    posted.append((e["type"], e["body"]))
+                elif e["type"] == "seal" and e["body"] == honest.get(role):  # not the case's
+                    e["body"] = seal_body(self.base.manifest.fingerprint, role, posted)
+                    self.sign(i, role)
+                    break
 
     def observer_head(self, size: int) -> int:
         """Put back the head of ``size`` an observer kept from the honest board, just before

@@ -40,6 +40,7 @@ ENTRY_TYPES = (
     "amend",
     "ballot",
     "audit",
+    "seal",
     "close",
     "tally",
     "decryption",

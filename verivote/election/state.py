@@ -16,8 +16,9 @@ The phases, in order (an entry of another phase is rejected as ``entry.order``):
    halves of every credential, may come before or after it; ``open`` (organiser) fixes the
    roll's size.
 3. Voting — ``ballot``, ``audit``, ``amend`` and ``issuer`` (completing an added slot)
-   entries, timed within ``[opens, closes)``; ``close`` (organiser, at or after
-   ``closes``) ends it.
+   entries, timed within ``[opens, closes)``; a ``seal`` from the registrar and one from
+   the issuer (:mod:`~verivote.election.seal`); ``close`` (organiser, at or after
+   ``closes``, after both seals) ends it.
 4. Counting — ``tally`` (must equal the recomputed homomorphic tally), one ``decryption``
    per participating trustee, then ``result``; nothing may follow the result.
 
@@ -37,6 +38,7 @@ from verivote.election.checker import BallotChecker, BallotResult, dedup_key
 from verivote.election.entries import Entry
 from verivote.election.manifest import Manifest
 from verivote.election.roll import AdditionLimit, Roll
+from verivote.election.seal import Seals
 from verivote.elgamal import Ciphertext
 from verivote.encoding import dumps
 from verivote.errors import DecodeError, EntryRejected, VerificationError, VerivoteError
@@ -65,6 +67,7 @@ class ElectionState:
         self.phase = SETUP
         self.last_time = ""
         self.keygen: keygen.KeyCeremony | None = None
+        self.seals: Seals | None = None
         self.joint_key: Element | None = None
         self.ballot_context = b""
         self.roll: Roll | None = None
@@ -158,7 +161,11 @@ class ElectionState:
                     f"time {entry.time} is before the previous entry's {self.last_time}",
                 )
             handler = getattr(self, "_" + entry.type)
+            if self.seals is not None:
+                self.seals.before(entry)
             handler(entry, checked) if entry.type == "ballot" else handler(entry)
+            if self.seals is not None:
+                self.seals.after(entry)
         self.last_time = entry.time
         self.index += 1
 
@@ -178,6 +185,7 @@ class ElectionState:
             raise _reject("election.signature", exc) from None
         self.manifest = manifest
         self.keygen = keygen.KeyCeremony(manifest)
+        self.seals = Seals(manifest.fingerprint)
         self.roll = Roll(manifest)
         self.accumulator = tally.TallyAccumulator(manifest)
 
@@ -442,12 +450,24 @@ class ElectionState:
         if action == "revoke" and key in self.latest:
             self.excluded.add(self.latest.pop(key))
 
+    def _seal(self, entry: Entry) -> None:
+        self._phase(entry, VOTING)
+        assert self.seals is not None
+        role = Seals.role_of(entry.body)
+        self._signed(entry, self._m().key_roles()[role], f"the {role}")
+        self.seals.seal(entry, role)
+
     def _close(self, entry: Entry) -> None:
         self._phase(entry, VOTING)
         m = self._m()
         self._signed(entry, m.organiser_key, "the organiser")
         if entry.time < m.closes:
             raise EntryRejected("close.time", f"closed at {entry.time}, before {m.closes}")
+        assert self.seals is not None
+        if self.seals.missing():
+            raise EntryRejected(
+                "close.seals", f"no seal from the {' and the '.join(self.seals.missing())}"
+            )
         expected = self.close_counts()
         if entry.body != expected:
             raise EntryRejected(
