@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from verivote.demo import SimulatedElection, _parse
-from verivote.election import tally as tally_mod
+from verivote.election import breakdown as breakdown_mod
 from verivote.election.roll import issue_credentials, issuer_bodies, roll_bodies
 from verivote.election.tally import breakdown_groups
 from verivote.errors import EntryRejected
@@ -131,7 +131,7 @@ def test_tally_broken_down_by_ballot_count_alone_is_rejected(monkeypatch):
     sim, _ = weighted_election(seed=12)
     st = sim.board.state
     with monkeypatch.context() as patch:
-        patch.setattr(tally_mod, "_publishable", lambda *args: True)
+        patch.setattr(breakdown_mod, "_publishable", lambda *args: True)
         revealing = st.expected_tally()
     assert len(revealing.groups) == 3
     with pytest.raises(EntryRejected) as info:

@@ -29,10 +29,14 @@ operator, ever holds the joint secret key. Trustees are numbered 1..n as in
    C_{i,t}^{j^t}`` is computable by anyone and checks ``j``'s decryption proofs. Any ``k``
    shares interpolate ``log_g h``; ``k - 1`` reveal nothing beyond ``h``.
 
-Signatures on the entries (author = the trustee named in ``from`` / ``trustee``) are
-checked where entries are read, not here. As GJKR showed, a rushing adversary can bias
-the distribution of ``h`` in this DKG (it cannot learn the key); GJKR (CT-RSA 2003) prove
-that ElGamal-type encryption stays secure with such keys.
+On the board the ceremony runs on a timetable and is bound to one run
+(:mod:`verivote.election.keygen`: the ``ceremony`` entry, the ``run`` field of every body,
+the deadlines, and the trustee's side — checking received shares, filing complaints,
+combining its share over the qualified set). Signatures on the entries (author = the
+trustee named in ``from`` / ``trustee``) are checked where entries are read, not here.
+As GJKR showed, a rushing adversary can bias the distribution of ``h`` in this DKG (it
+cannot learn the key); GJKR (CT-RSA 2003) prove that ElGamal-type encryption stays secure
+with such keys.
 """
 
 from __future__ import annotations
