@@ -190,3 +190,25 @@ def test_additions_after_opening_are_bounded_and_flagged(tmp_path):
     report = verify_record(tmp_path)
     assert report.valid
     assert any("1 elector(s) added after opening" in n and "1 of them" in n for n in report.notices)
+
+
+def test_a_refused_part_changes_nothing():
+    from verivote.election.roll import Roll
+
+    sim = SimulatedElection(4, seed=8)
+    m = sim.manifest
+    issued = issue_credentials(m.fingerprint, [("members", 1)] * 3)
+    roll = Roll(m)
+    roll.apply_issuer_part(next(issuer_bodies(issued.issuer)), False)
+    items = [dict(x) for x in issued.registrar]
+    items[2]["pop"] = items[1]["pop"]  # a proof for another slot's half
+    with pytest.raises(InvalidSignature):
+        roll.apply_part(next(roll_bodies(items)))
+    assert len(roll) == 0 and roll.parts == 0 and roll.pending == 3
+    items[2] = issued.registrar[1]  # slot 1's half again: its proof is for slot 1
+    with pytest.raises(InvalidSignature):
+        roll.apply_part(next(roll_bodies(items)))
+    assert len(roll) == 0 and roll.parts == 0
+    roll.apply_part(next(roll_bodies(issued.registrar)))
+    assert len(roll) == 3 and roll.pending == 0
+    assert {r.key for r in roll.records.values()} == {r.key for r in issued.records}

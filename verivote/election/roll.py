@@ -32,7 +32,7 @@ revocation — and it cannot cast again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -244,38 +244,59 @@ class Roll:
         """Slots with only one half posted (their credential does not exist yet)."""
         return abs(len(self._registrar) - len(self._issuer))
 
-    def _new_half(self, key: bytes, role: str) -> None:
-        if key in self._halves:
-            raise ProtocolError(f"{role}: half {key.hex()[:16]}… listed twice")
+    def _stage(self, role: str, objs: list[Any]) -> list[tuple[bytes, str, int]]:
+        """Decode and prove ``role``'s halves for its next slots, changing nothing; returns
+        ``(half, category, weight)`` each (category and weight only for the registrar)."""
+        first = len(self._registrar) if role == "registrar" else len(self._issuer)
+        extra = ("category", "weight") if role == "registrar" else ()
+        staged: list[tuple[bytes, str, int]] = []
+        seen: set[bytes] = set()
+        for n, obj in enumerate(objs):
+            half = check_half(self.manifest.fingerprint, role, first + n, obj, extra)
+            if half.key in self._halves or half.key in seen:
+                raise ProtocolError(f"{role}: half {half.key.hex()[:16]}… listed twice")
+            seen.add(half.key)
+            category, weight = _weight(obj, self.manifest) if extra else ("", 0)
+            staged.append((half.key, category, weight))
+        return staged
 
-    def _complete(self, slot: int, late: bool) -> None:
-        key_r, category, weight = self._registrar[slot]
-        try:
-            key = combine_public_keys(key_r, self._issuer[slot], f"credential of slot {slot}")
-        except VerivoteError as exc:
-            raise ProtocolError(str(exc)) from None
-        if key in self.records:
-            raise ProtocolError(f"credential of slot {slot} is already on the roll")
-        self.records[key] = CredentialRecord(key, category, weight)
+    def _commit(self, role: str, staged: list[tuple[bytes, str, int]], late: bool) -> None:
+        """Combine the slots the staged halves complete, refuse a bad or repeated combined
+        key (changing nothing), then add the halves and the new credentials."""
+        before_r, before_i = len(self._registrar), len(self._issuer)
+        if role == "registrar":
+            after_r, after_i = before_r + len(staged), before_i
+        else:
+            after_r, after_i = before_r, before_i + len(staged)
+        new: dict[bytes, CredentialRecord] = {}
+        for slot in range(min(before_r, before_i), min(after_r, after_i)):
+            if role == "registrar":
+                key_r, category, weight = staged[slot - before_r]
+                key_i = self._issuer[slot]
+            else:
+                key_r, category, weight = self._registrar[slot]
+                key_i = staged[slot - before_i][0]
+            try:
+                key = combine_public_keys(key_r, key_i, f"credential of slot {slot}")
+            except VerivoteError as exc:
+                raise ProtocolError(str(exc)) from None
+            if key in self.records or key in new:
+                raise ProtocolError(f"credential of slot {slot} is already on the roll")
+            new[key] = CredentialRecord(key, category, weight)
+        if role == "registrar":
+            self._registrar.extend(staged)
+        else:
+            self._issuer.extend(h for h, _, _ in staged)
+        self._halves.update(h for h, _, _ in staged)
+        self.records.update(new)
         if late:
-            self.added.add(key)
-
-    def _registrar_half(self, obj: Any, late: bool) -> None:
-        slot = len(self._registrar)
-        extra = ("category", "weight")
-        half = check_half(self.manifest.fingerprint, "registrar", slot, obj, extra)
-        self._new_half(half.key, "registrar")
-        category, weight = _weight(obj, self.manifest)
-        self._registrar.append((half.key, category, weight))
-        self._halves.add(half.key)
-        if slot < len(self._issuer):
-            self._complete(slot, late)
+            self.added.update(new)
 
     def apply_part(self, body: Any) -> int:
         """Add a registrar ``roll`` entry's halves; returns how many. Parts come numbered
         from 0 without gaps; each half's proof must verify for its slot; a half may appear
-        only once in the roll. Raises DecodeError, InvalidSignature or ProtocolError, and
-        then changes nothing."""
+        only once in the roll; a completed slot's combined key must be valid and new.
+        Raises DecodeError, InvalidSignature or ProtocolError, and then changes nothing."""
         if not isinstance(body, dict) or set(body) != {"part", "credentials"}:
             raise DecodeError("roll: expected exactly part, credentials")
         if body["part"] != self.parts:
@@ -283,12 +304,7 @@ class Roll:
         creds = body["credentials"]
         if not isinstance(creds, list) or not creds:
             raise DecodeError("roll: credentials must be a non-empty list")
-
-        def add() -> None:
-            for obj in creds:
-                self._registrar_half(obj, False)
-
-        self._all_or_nothing(add)
+        self._commit("registrar", self._stage("registrar", creds), False)
         self.parts += 1
         return len(creds)
 
@@ -306,35 +322,9 @@ class Roll:
             raise DecodeError("issuer: halves must be a non-empty list")
         if voting and len(self._issuer) + len(halves) > len(self._registrar):
             raise ProtocolError("issuer: during voting, halves only for slots the registrar added")
-
-        def add() -> None:
-            for obj in halves:
-                slot = len(self._issuer)
-                half = check_half(self.manifest.fingerprint, "issuer", slot, obj, ())
-                self._new_half(half.key, "issuer")
-                self._issuer.append(half.key)
-                self._halves.add(half.key)
-                if slot < len(self._registrar):
-                    self._complete(slot, voting)
-
-        self._all_or_nothing(add)
+        self._commit("issuer", self._stage("issuer", halves), voting)
         self.issuer_parts += 1
         return len(halves)
-
-    def _all_or_nothing(self, change: Callable[[], object]) -> None:
-        """Run ``change``; if it raises, put everything back as it was."""
-        saved = (
-            dict(self.records),
-            set(self.added),
-            list(self._registrar),
-            list(self._issuer),
-            set(self._halves),
-        )
-        try:
-            change()
-        except BaseException:
-            self.records, self.added, self._registrar, self._issuer, self._halves = saved
-            raise
 
     def apply_amendment(self, body: Any) -> tuple[str, bytes]:
         """Apply an ``amend`` entry; returns ``(action, key)`` — for an ``add``, the
@@ -360,7 +350,7 @@ class Roll:
                     f"amend add: the manifest allows {self.manifest.max_additions} additions "
                     "after opening"
                 )
-            self._all_or_nothing(lambda: self._registrar_half(body["credential"], True))
+            self._commit("registrar", self._stage("registrar", [body["credential"]]), True)
             self.additions += 1
             return action, self._registrar[-1][0]
         raise DecodeError(f"amend: unknown action {action!r}")
