@@ -61,7 +61,7 @@ def expected_result(sc: Scenario) -> dict:
         ]
         overall = dict(zip(ids, expected_counts(CATEGORIES)[c], strict=True))
         contests.append({"id": contest.id, "overall": overall, "groups": groups})
-    return {"trustees": list(PRESENT), "missing": [ABSENT], "contests": contests}
+    return {"trustees": list(PRESENT), "missing": [ABSENT], "added": 0, "contests": contests}
 
 
 # --- the happy path -----------------------------------------------------------------------

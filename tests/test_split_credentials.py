@@ -185,7 +185,7 @@ def test_additions_after_opening_are_bounded_and_flagged(tmp_path):
     sim.close()
     close = sim.board.entry(-1)
     assert close.body["added"] == 1
-    sim.count(present=[1, 2])
+    assert sim.count(present=[1, 2])["added"] == 1
     sim.board.export(tmp_path)
     report = verify_record(tmp_path)
     assert report.valid

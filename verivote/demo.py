@@ -267,7 +267,8 @@ class SimulatedElection:
             )
         counts = decryption.combine(m, encrypted, st.decryptions, m.threshold)
         missing = [t.index for t in m.trustees if t.index not in present]
-        result = decryption.make_result_body(m, encrypted, counts, sorted(present), missing)
+        added = st.close_counts()["added"]
+        result = decryption.make_result_body(m, encrypted, counts, sorted(present), missing, added)
         self.board.post(self.organiser, "result", result)
         return result
 

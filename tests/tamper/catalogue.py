@@ -1036,6 +1036,16 @@ def decryption_unqualified(f: Forge) -> int:
 case("decryption-twice", BOARD, "decryption.duplicate", "decryption")(duplicate("decryption"))
 
 
+@colluding("result-hides-additions", ORGANISER, "result.counts", "result")
+def result_hides_additions(f: Forge) -> int:
+    """The result states no elector was added after opening (one was)."""
+    i = f.base.index("result")
+    assert f.body(i)["added"] == 1
+    f.body(i)["added"] = 0
+    f.sign(i, "organiser")
+    return i
+
+
 @colluding("result-changed", ORGANISER, "result.counts", "result")
 def result_changed(f: Forge) -> int:
     """One published count raised by one."""

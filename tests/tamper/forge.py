@@ -308,7 +308,10 @@ class Forge:
                 except VerivoteError:
                     pass  # too few valid decryptions: the organiser cannot publish a result
                 else:
-                    body = decryption.make_result_body(m, state.tally, counts, present, missing)
+                    added = state.close_counts()["added"]
+                    body = decryption.make_result_body(
+                        m, state.tally, counts, present, missing, added
+                    )
                     e["body"] = body
                     self.sign(i, "organiser")
             entry = entry_from_dict(e)

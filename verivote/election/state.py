@@ -543,7 +543,8 @@ class ElectionState:
         missing = [t.index for t in m.trustees if t.index not in self.decryptions]
         try:
             counts = decryption.combine(m, self.tally, self.decryptions, m.threshold)
-            expected = decryption.make_result_body(m, self.tally, counts, present, missing)
+            added = len(self.roll.added) if self.roll is not None else 0
+            expected = decryption.make_result_body(m, self.tally, counts, present, missing, added)
             decryption.check_result(entry.body, expected)
         except VerivoteError as exc:
             raise _reject("result.counts", exc) from None
