@@ -42,6 +42,7 @@ class BenchElection:
     organiser: Signer
     registrar: Signer
     board: Signer
+    issuer: Signer
     trustees: list[ceremony.TrusteeSecrets]
     announcement_bodies: list[dict[str, Any]]
     share_bodies: list[dict[str, Any]]
@@ -59,12 +60,12 @@ class BenchElection:
 def make_manifest(
     group: str,
     trustees: list[ceremony.TrusteeSecrets],
-    keys: tuple[Signer, Signer, Signer],
+    keys: tuple[Signer, Signer, Signer, Signer],
     voting_seconds: int = 86_400,
     min_category_size: int = 10,
 ) -> Manifest:
     """The benchmark manifest: one contest, four candidates, vote for one."""
-    organiser, registrar, board = keys
+    organiser, registrar, board, issuer = keys
     contest = Contest(
         "leader",
         "Party leader",
@@ -86,6 +87,7 @@ def make_manifest(
         organiser_key=organiser.public_key,
         registrar_key=registrar.public_key,
         board_key=board.public_key,
+        issuer_key=issuer.public_key,
         min_category_size=min_category_size,
     )
 
@@ -93,7 +95,7 @@ def make_manifest(
 def make_election(group: str, voting_seconds: int = 86_400) -> BenchElection:
     """Keys, manifest and a complete key ceremony for ``group``."""
     grp = get_group(group)
-    keys = (Signer.generate(), Signer.generate(), Signer.generate())
+    keys = (Signer.generate(), Signer.generate(), Signer.generate(), Signer.generate())
     trustees = [ceremony.TrusteeSecrets.generate(grp, i, THRESHOLD) for i in range(1, TRUSTEES + 1)]
     m = make_manifest(group, trustees, keys, voting_seconds)
     announcement_bodies = [ceremony.make_announcement(s, m) for s in trustees]
@@ -123,6 +125,7 @@ def make_election(group: str, voting_seconds: int = 86_400) -> BenchElection:
         keys[0],
         keys[1],
         keys[2],
+        keys[3],
         trustees,
         announcement_bodies,
         share_bodies,

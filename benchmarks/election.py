@@ -63,8 +63,10 @@ from verivote.board.merkle import MerkleTree, leaf_hash
 from verivote.election import ceremony, decryption
 from verivote.election.ballot import decode_ballot, encrypt_ballot
 from verivote.election.entries import sign_entry
+from verivote.election.keygen import make_schedule, with_run
 from verivote.election.manifest import Manifest, format_time
-from verivote.election.roll import CredentialRecord, roll_bodies
+from verivote.election.roll import Half, issue_credentials, issuer_bodies, roll_bodies
+from verivote.election.seal import seal_body
 from verivote.election.tally import TallyAccumulator
 from verivote.encoding import dumps
 from verivote.signatures import Signer
@@ -95,11 +97,11 @@ def _init(manifest: dict[str, Any], joint_key: bytes) -> None:
     _manifest.group.precompute(_key)
 
 
-def _chunk(task: tuple[int, int, list[str]]) -> tuple[list[tuple[bytes, str, bytes]], Any, dict]:
-    """Ballots ``start .. start + count``: a fresh credential each (randomness from the OS),
-    a category and choice from a seeded simulation, encrypted, signed and timed. Returns
-    ``(credential, category, record line)`` per ballot, the chunk's partial tally and its
-    plaintext counts per category."""
+def _chunk(task: tuple[int, int, list[str]]) -> tuple[list[tuple[dict, Half, bytes]], Any, dict]:
+    """Ballots ``start .. start + count``: a fresh split credential each in roll slot
+    ``start + i`` (randomness from the OS), a category and choice from a seeded simulation,
+    encrypted, signed and timed. Returns ``(registrar item, issuer half, record line)`` per
+    ballot, the chunk's partial tally and its plaintext counts per category."""
     start, count, times = task
     m, key = _manifest, _key
     assert m is not None
@@ -110,15 +112,16 @@ def _chunk(task: tuple[int, int, list[str]]) -> tuple[list[tuple[bytes, str, byt
     plain: dict[str, Counter[str]] = {c: Counter() for c in names}
     out = []
     for i in range(count):
-        voter = Signer.generate()
         category = rng.choices(names, weights)[0]
+        issued = issue_credentials(m.fingerprint, [(category, 1)], start + i)
+        voter = issued.credentials[0]
         chosen = [] if rng.random() < 0.01 else rng.choices(CANDIDATES, POPULARITY)
         body = encrypt_ballot(m, key, voter, {"leader": chosen}).body
         line = sign_entry(voter, m.fingerprint, "ballot", body, times[i]).to_line()
         _, selections, _ = decode_ballot(m, body)
         partial.add(category, 1, selections)
         plain[category].update(chosen)
-        out.append((voter.public_key, category, line))
+        out.append((issued.registrar[0], issued.issuer[0], line))
     return out, partial, {c: dict(v) for c, v in plain.items()}
 
 
@@ -182,7 +185,8 @@ def generate(directory: Path, ballots: int, group: str, jobs: int) -> dict[str, 
 
     # Ballots first, on workers, into a spool file: the roll must precede them.
     spool = directory / "ballots.spool"
-    records: list[CredentialRecord] = []
+    items: list[dict[str, Any]] = []
+    halves: list[Half] = []
     total = TallyAccumulator(m)
     plain: dict[str, Counter[str]] = {c: Counter() for c, _ in CATEGORIES}
     tasks = [(s, min(CHUNK, ballots - s), times[s : s + CHUNK]) for s in range(0, ballots, CHUNK)]
@@ -193,8 +197,9 @@ def generate(directory: Path, ballots: int, group: str, jobs: int) -> dict[str, 
         ctx.Pool(jobs, _init, (m.to_dict(), e.joint_key.to_bytes())) as pool,
     ):
         for rows, partial, counts in pool.imap(_chunk, tasks):
-            for key, category, line in rows:
-                records.append(CredentialRecord(key, category, 1))
+            for item, half, line in rows:
+                items.append(item)
+                halves.append(half)
                 out.write(line + b"\n")
             total.merge(partial)
             for c, v in counts.items():
@@ -214,21 +219,40 @@ def generate(directory: Path, ballots: int, group: str, jobs: int) -> dict[str, 
         w.add(entry_type, entry.to_line(), when)
 
     post(e.organiser, "election", m.to_dict())
+    schedule = make_schedule(START)
+    post(e.organiser, "ceremony", schedule.to_dict())
     for s, body in zip(e.trustees, e.announcement_bodies, strict=True):
-        post(s.signer, "trustee", body)
+        post(s.signer, "trustee", with_run(body, schedule.run))
     for body in e.share_bodies:
-        post(e.trustees[body["from"] - 1].signer, "share", body)
-    post(e.organiser, "joint_key", e.joint_key_body)
-    for body in roll_bodies(records):
+        post(e.trustees[body["from"] - 1].signer, "share", with_run(body, schedule.run))
+    deadline = dt.datetime.strptime(schedule.justifications, "%Y-%m-%dT%H:%M:%SZ")
+    clock = _clock(deadline.replace(tzinfo=dt.UTC))  # the joint key after the deadlines
+    post(e.organiser, "joint_key", with_run(e.joint_key_body, schedule.run))
+    registrar_parts = list(roll_bodies(items))
+    issuer_parts = list(issuer_bodies(halves))
+    for body in registrar_parts:
         post(e.registrar, "roll", body)
-    post(e.organiser, "open", {"roll_size": len(records)})
+    for body in issuer_parts:
+        post(e.issuer, "issuer", body)
+    post(e.organiser, "open", {"roll_size": len(items)})
     with spool.open("rb") as spooled:
         for raw, when in zip(spooled, times, strict=True):
             w.add("ballot", raw.rstrip(b"\n"), when)
     spool.unlink()
 
     after = _clock(closes)
-    post(e.organiser, "close", {"ballots": ballots, "audits": 0, "counted": ballots}, next(after))
+    seals = (
+        (e.registrar, seal_body(fp, "registrar", [("roll", b) for b in registrar_parts])),
+        (e.issuer, seal_body(fp, "issuer", [("issuer", b) for b in issuer_parts])),
+    )
+    for signer, body in seals:
+        post(signer, "seal", body, next(after))
+    post(
+        e.organiser,
+        "close",
+        {"ballots": ballots, "audits": 0, "counted": ballots, "added": 0},
+        next(after),
+    )
     tally = total.finish()
     post(e.organiser, "tally", tally.to_dict(), next(after))
     present = [1, 2]  # trustee 3 is absent on counting day

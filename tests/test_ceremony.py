@@ -62,6 +62,7 @@ def make_election(
         organiser_key=bytes([1]) * 32,
         registrar_key=bytes([2]) * 32,
         board_key=bytes([3]) * 32,
+        issuer_key=bytes([4]) * 32,
     )
     return manifest, secrets
 
@@ -519,5 +520,5 @@ def test_joint_key_body_checks(three: Any) -> None:
         cer.check_joint_key_body({**body, "public_key": wrong[:-2]}, ann, qual)
     with pytest.raises(ProtocolError, match="qualified trustees \\[3\\] have no announcement"):
         cer.joint_public_key({1: ann[1], 2: ann[2]}, qual)
-    with pytest.raises(ParameterError, match="qualified set"):
+    with pytest.raises(ParameterError, match="no share from qualified trustees \\[2, 3\\]"):
         cer.combined_secret_share({1: out.shares[1]}, qualified=qual)

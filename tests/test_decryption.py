@@ -61,7 +61,7 @@ def expected_result(sc: Scenario) -> dict:
         ]
         overall = dict(zip(ids, expected_counts(CATEGORIES)[c], strict=True))
         contests.append({"id": contest.id, "overall": overall, "groups": groups})
-    return {"trustees": list(PRESENT), "missing": [ABSENT], "contests": contests}
+    return {"trustees": list(PRESENT), "missing": [ABSENT], "added": 0, "contests": contests}
 
 
 # --- the happy path -----------------------------------------------------------------------
@@ -87,7 +87,7 @@ def test_render_result_table(sc):
     lines = text.splitlines()
     assert lines[0] == "Party leader (leader)"
     assert lines[1].split() == ["candidate", "overall", "members", "affiliated+registered"]
-    assert lines[3].split() == ["Alice", "4", "2", "2"]
+    assert lines[3].split() == ["Alice", "5", "4", "1"]
     assert "Frank" in text and lines[-1] == "decrypted by trustees 1, 3; absent: 2"
 
 
@@ -172,7 +172,7 @@ def test_shares_for_a_changed_tally(sc):
     # A changed beta leaves the shares valid, but no count in range decrypts.
     junk = sc.group.hash_to_element(b"verivote/tests", b"junk")
     other = _with_overall(sc, 3, Ciphertext(ct.alpha, ct.beta * junk))
-    with pytest.raises(ProtocolError, match=r"contest leader, overall, candidate dave.*\[0, 12\]"):
+    with pytest.raises(ProtocolError, match=r"contest leader, overall, candidate dave.*\[0, 13\]"):
         decryption.combine(sc.manifest, other, verified(sc.group.name), THRESHOLD)
 
 

@@ -7,9 +7,9 @@ import copy
 
 import pytest
 
-from verivote.demo import SimulatedElection, run_demo
+from verivote.demo import SimulatedElection, _parse, run_demo
 from verivote.election import ballot as ballot_mod
-from verivote.election import ceremony, decryption
+from verivote.election import ceremony, decryption, keygen
 from verivote.election.ballot import _encrypt_ballot, encrypt_ballot
 from verivote.election.entries import sign_entry
 from verivote.errors import EntryRejected, ParameterError
@@ -213,7 +213,7 @@ def test_one_trustee_short_of_threshold_cannot_decrypt(group):
     encrypted = st.expected_tally()
     sim.board.post(sim.organiser, "tally", encrypted.to_dict())
     s = sim.trustees[0]
-    x = ceremony.combined_secret_share(sim.received[1])
+    x = ceremony.combined_secret_share(sim.received[1], qualified=sim.board.state.qualified)
     sim.board.post(
         s.signer, "decryption", decryption.make_decryption(sim.manifest, encrypted, 1, x)
     )
@@ -243,7 +243,7 @@ def test_wrong_tally_and_wrong_share_rejected(group):
     err = rejected(sim, sim.organiser, "tally", forged)
     assert err.check == "tally.recompute"
     sim.board.post(sim.organiser, "tally", encrypted.to_dict())
-    x1 = ceremony.combined_secret_share(sim.received[1])
+    x1 = ceremony.combined_secret_share(sim.received[1], qualified=sim.board.state.qualified)
     body = decryption.make_decryption(sim.manifest, encrypted, 1, x1 + 1)  # wrong share
     err = rejected(sim, sim.trustees[0].signer, "decryption", body)
     assert err.check == "decryption.proof"
@@ -257,14 +257,16 @@ def test_bad_share_complaint_and_disqualification(group):
     bad = next(
         e for e in sim.board if e.type == "share" and e.body["from"] == 1 and e.body["to"] == 2
     )
-    value = ceremony.open_share(t2, m, bad.body)
+    value = ceremony.open_share(t2, m, {k: v for k, v in bad.body.items() if k != "run"})
     with pytest.raises(Exception, match="does not match"):
         ceremony.check_share_value(value, sim.board.state.announcements[1], 2)
-    sim.board.post(
-        t2.signer, "complaint", ceremony.make_complaint(t2, m, 1, "share does not match")
-    )
+    complaint = ceremony.make_complaint(t2, m, 1, "share does not match")
+    sim.board.post(t2.signer, "complaint", keygen.with_run(complaint, sim.schedule.run))
     # Trustee 1 does not justify: it is disqualified and the joint key leaves it out.
-    wrong = ceremony.make_joint_key_body(sim.board.state.announcements, (1, 2, 3))
+    sim.clock.jump(_parse(sim.schedule.justifications))
+    wrong = keygen.with_run(
+        ceremony.make_joint_key_body(sim.board.state.announcements, (1, 2, 3)), sim.schedule.run
+    )
     err = rejected(sim, sim.organiser, "joint_key", wrong)
     assert err.check == "joint_key.recompute"
     sim.post_joint_key((2, 3))
@@ -276,8 +278,11 @@ def test_justified_complaint_keeps_trustee(group):
     m = sim.manifest
     t1, t2, _ = sim.trustees
     sim.exchange_shares()
-    sim.board.post(t2.signer, "complaint", ceremony.make_complaint(t2, m, 1, "unfounded"))
-    sim.board.post(t1.signer, "justification", ceremony.make_justification(t1, m, 2))
+    run = sim.schedule.run
+    complaint = ceremony.make_complaint(t2, m, 1, "unfounded")
+    sim.board.post(t2.signer, "complaint", keygen.with_run(complaint, run))
+    justification = ceremony.make_justification(t1, m, 2)
+    sim.board.post(t1.signer, "justification", keygen.with_run(justification, run))
     sim.post_joint_key((1, 2, 3))
     assert sim.board.state.qualified == (1, 2, 3)
 

@@ -54,10 +54,13 @@ def write_record(directory, sim, lines):
 
 
 def replay(sim, lines):
-    """A live board of the same election and operator key holding ``lines``."""
-    board = Board(sim.clock, sim.board_signer)
+    """A live board of the same election and operator key holding ``lines`` (its heads
+    timed as the entries, so that no copied entry is timed before a head signed while
+    copying)."""
+    board = Board(lambda: "", sim.board_signer)
     for line in lines:
         board.append(entry_from_line(line))
+    board.clock = sim.clock
     return board
 
 

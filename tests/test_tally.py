@@ -64,20 +64,23 @@ def make_manifest(group_name: str, min_size: int = 3) -> Manifest:
         organiser_key=Signer.generate().public_key,
         registrar_key=Signer.generate().public_key,
         board_key=Signer.generate().public_key,
+        issuer_key=Signer.generate().public_key,
         min_category_size=min_size,
     )
 
 
 # (category, weight, leader choice or None for blank, council choices)
+# Every weight class of a breakdown group holds at least min_size (3) ballots: members all
+# weigh 2, the others 1 (mixed classes are merged: see tests/test_weighted_privacy.py).
 PLAIN = [
-    ("members", 1, 0, (0, 1)),
+    ("members", 2, 0, (0, 1)),
     ("members", 2, 1, (2,)),
-    ("members", 1, 0, ()),
-    ("members", 1, None, (1, 2)),
-    ("members", 3, 2, (0,)),
+    ("members", 2, 0, ()),
+    ("members", 2, None, (1, 2)),
+    ("members", 2, 2, (0,)),
     ("affiliated", 1, 3, (0, 2)),
     ("registered", 1, 1, (1,)),
-    ("registered", 2, 0, (0, 1)),
+    ("registered", 1, 0, (0, 1)),
 ]
 SUPERSEDED = ("members", 2, 3, (0, 1, 2))  # counted once, then replaced by a re-vote
 GROUPS = (("members",), ("affiliated", "registered"))
@@ -231,8 +234,8 @@ def test_tally_decrypts_to_weighted_sums(sc):
     t = sc.tally
     assert t.groups == GROUPS
     assert t.ballots == {"members": 5, "affiliated": 1, "registered": 2}
-    assert t.weights == {"members": 8, "affiliated": 1, "registered": 3}
-    assert t.counted == 8 and t.total_weight == 12
+    assert t.weights == {"members": 10, "affiliated": 1, "registered": 2}
+    assert t.counted == 8 and t.total_weight == 13
     counts = decrypt_all(sc, t)
     expected: list[int] = []
     for c in range(2):
@@ -253,7 +256,7 @@ def test_remove_divides_out_exactly(sc):
         acc.add(*b)
     assert acc.finish() == sc.tally
     acc.add(*sc.superseded)
-    assert acc.counts["members"] == 6 and acc.weights["members"] == 10
+    assert acc.counts["members"] == 6 and acc.weights["members"] == 12
     assert acc.finish() != sc.tally
     acc.remove(*sc.superseded)
     assert acc.finish() == sc.tally
@@ -355,8 +358,8 @@ def test_check_tally_names_changed_counts_and_grouping(sc):
     with pytest.raises(ProtocolError, match="category members has 4 ballots"):
         check_tally(body, sc.manifest, sc.tally)
     body = _body(sc)
-    body["weights"]["registered"] = 2
-    with pytest.raises(ProtocolError, match="category registered has weight 2"):
+    body["weights"]["registered"] = 3
+    with pytest.raises(ProtocolError, match="category registered has weight 3"):
         check_tally(body, sc.manifest, sc.tally)
     # Publishing the small categories separately breaks the privacy rule.
     body = _body(sc)

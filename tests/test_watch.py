@@ -19,10 +19,12 @@ from verivote.errors import InvalidSignature, VerificationError
 
 def fork(sim, size):
     """A second board of the same election and operator key, sharing the first ``size``
-    entries of ``sim``'s board."""
-    board = Board(sim.clock, sim.board_signer)
+    entries of ``sim``'s board (its heads timed as the copied entries, so that no copied
+    entry is timed before a head signed while copying)."""
+    board = Board(lambda: "", sim.board_signer)
     for line in sim.board.store.lines(0, size):
         board.append(entry_from_line(line))
+    board.clock = sim.clock
     return board
 
 

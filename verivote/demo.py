@@ -34,16 +34,18 @@ from verivote.board.log import HEADS_FILE as HEADS
 from verivote.board.log import RECORD_FILE as RECORD
 from verivote.board.log import Board
 from verivote.board.store import Store
-from verivote.election import ceremony, decryption
+from verivote.election import ceremony, decryption, keygen
 from verivote.election.ballot import PreparedBallot, encrypt_ballot
 from verivote.election.manifest import Candidate, Contest, Manifest, TrusteeInfo, format_time
 from verivote.election.roll import (
     CredentialRecord,
     add_body,
     issue_credentials,
+    issuer_bodies,
     revoke_body,
     roll_bodies,
 )
+from verivote.election.seal import ENTRY_ROLE, seal_body
 from verivote.groups import Element, get_group
 from verivote.signatures import Signer
 from verivote.verify.record import Report, verify_record
@@ -134,7 +136,9 @@ def _manifest(
         organiser_key=keys["organiser"],
         registrar_key=keys["registrar"],
         board_key=keys["board"],
+        issuer_key=keys["issuer"],
         min_category_size=max(1, min(10, voters // 20)),
+        max_additions=max(1, voters // 100),
     )
 
 
@@ -178,7 +182,7 @@ class SimulatedElection:
         self.rng = random.Random(seed)
         grp = get_group(group)
         self.organiser, self.registrar = Signer.generate(), Signer.generate()
-        self.board_signer = Signer.generate()
+        self.issuer, self.board_signer = Signer.generate(), Signer.generate()
         self.trustees = [
             ceremony.TrusteeSecrets.generate(grp, i, threshold) for i in range(1, trustees + 1)
         ]
@@ -186,6 +190,7 @@ class SimulatedElection:
         keys = {
             "organiser": self.organiser.public_key,
             "registrar": self.registrar.public_key,
+            "issuer": self.issuer.public_key,
             "board": self.board_signer.public_key,
         }
         self.start = begin
@@ -198,6 +203,8 @@ class SimulatedElection:
         self.records: list[CredentialRecord] = []
         self.received: dict[int, dict[int, Any]] = {}
         self.board.post(self.organiser, "election", self.manifest.to_dict())
+        self.schedule = keygen.make_schedule(START)
+        self.board.post(self.organiser, "ceremony", self.schedule.to_dict())
 
     @property
     def joint_key(self) -> Element:
@@ -214,9 +221,10 @@ class SimulatedElection:
     def exchange_shares(self, bad: tuple[int, int] | None = None) -> None:
         """Every trustee announces, then sends its share to every other trustee; with
         ``bad = (i, j)``, trustee i sends j a wrong share (for complaint tests)."""
-        m = self.manifest
+        m, run = self.manifest, self.schedule.run
         for s in self.trustees:
-            self.board.post(s.signer, "trustee", ceremony.make_announcement(s, m))
+            body = keygen.with_run(ceremony.make_announcement(s, m), run)
+            self.board.post(s.signer, "trustee", body)
         for s in self.trustees:
             for other in self.trustees:
                 if other.index == s.index:
@@ -226,28 +234,33 @@ class SimulatedElection:
                     body = ceremony._encrypt_share(s, m, other.index, wrong, None)
                 else:
                     body = ceremony.make_share(s, m, other.index)
-                self.board.post(s.signer, "share", body)
+                self.board.post(s.signer, "share", keygen.with_run(body, run))
 
     def post_joint_key(self, qualified: tuple[int, ...]) -> None:
-        """Each trustee opens the shares sent to it; the organiser posts the joint key of
-        the ``qualified`` trustees."""
+        """Each trustee opens the shares sent to it; after the justifications deadline the
+        organiser posts the joint key of the ``qualified`` trustees."""
         m = self.manifest
         self.received = {s.index: {s.index: ceremony.own_share(s, s.index)} for s in self.trustees}
         for entry in self.board:
             if entry.type == "share":
                 to = entry.body["to"]
-                opened = ceremony.open_share(self.trustees[to - 1], m, entry.body)
+                body = {k: v for k, v in entry.body.items() if k != "run"}
+                opened = ceremony.open_share(self.trustees[to - 1], m, body)
                 self.received[to][entry.body["from"]] = opened
+        self.clock.jump(_parse(self.schedule.justifications))
         body = ceremony.make_joint_key_body(self.board.state.announcements, qualified)
-        self.board.post(self.organiser, "joint_key", body)
+        self.board.post(self.organiser, "joint_key", keygen.with_run(body, self.schedule.run))
 
     def publish_roll(self) -> None:
         """Credentials for every elector in the categories' proportions; roll; open."""
         names = [c for c, _ in CATEGORIES]
         cats = self.rng.choices(names, weights=[w for _, w in CATEGORIES], k=self.voters)
-        self.credentials, self.records = issue_credentials((c, 1) for c in cats)
-        for body in roll_bodies(self.records):
+        issued = issue_credentials(self.manifest.fingerprint, [(c, 1) for c in cats])
+        self.credentials, self.records = list(issued.credentials), issued.records
+        for body in roll_bodies(issued.registrar):
             self.board.post(self.registrar, "roll", body)
+        for body in issuer_bodies(issued.issuer):
+            self.board.post(self.issuer, "issuer", body)
         self.board.post(self.organiser, "open", {"roll_size": len(self.records)})
         self._advance(self.manifest.opens)
 
@@ -271,20 +284,35 @@ class SimulatedElection:
         )
 
     def add_elector(self, category: str) -> int:
-        """The registrar adds a late elector; returns the new elector's number."""
-        signer = Signer.generate()
-        record = CredentialRecord(signer.public_key, category, 1)
-        self.board.post(self.registrar, "amend", add_body(record, "late-registration"))
-        self.credentials.append(signer)
-        self.records.append(record)
+        """The registrar adds a late elector and the issuer completes its credential;
+        returns the new elector's number."""
+        issued = issue_credentials(self.manifest.fingerprint, [(category, 1)], len(self.records))
+        (item,) = issued.registrar
+        self.board.post(self.registrar, "amend", add_body(item, "late-registration"))
+        part = self.board.state.roll.issuer_parts if self.board.state.roll else 0
+        for body in issuer_bodies(issued.issuer, part):
+            self.board.post(self.issuer, "issuer", body)
+        self.credentials.extend(issued.credentials)
+        self.records.extend(issued.records)
         return len(self.records) - 1
 
+    def seal(self) -> None:
+        """The registrar and the issuer seal what they posted (an honest author keeps its
+        own copies; the simulation reads them back from the board)."""
+        posted: dict[str, list[tuple[str, dict[str, Any]]]] = {"registrar": [], "issuer": []}
+        for entry in self.board:
+            if entry.type in ENTRY_ROLE:
+                posted[ENTRY_ROLE[entry.type]].append((entry.type, entry.body))
+        for role, signer in (("registrar", self.registrar), ("issuer", self.issuer)):
+            body = seal_body(self.manifest.fingerprint, role, posted[role])
+            self.board.post(signer, "seal", body)
+
     def close(self) -> None:
-        """Move to closing time and post the close entry."""
+        """Seal the roll, move to closing time and post the close entry."""
+        if self.board.state.seals and self.board.state.seals.missing():
+            self.seal()
         self._advance(self.manifest.closes)
-        st = self.board.state
-        body = {"ballots": st.ballot_entries, "audits": st.audit_entries, "counted": len(st.latest)}
-        self.board.post(self.organiser, "close", body)
+        self.board.post(self.organiser, "close", self.board.state.close_counts())
 
     def count(self, present: list[int]) -> dict[str, Any]:
         """Tally, decryption by the ``present`` trustees, result; returns the result body."""
@@ -294,13 +322,14 @@ class SimulatedElection:
         self.board.post(self.organiser, "tally", encrypted.to_dict())
         for index in present:
             s = self.trustees[index - 1]
-            x = ceremony.combined_secret_share(self.received[index])
+            x = ceremony.combined_secret_share(self.received[index], qualified=st.qualified)
             self.board.post(
                 s.signer, "decryption", decryption.make_decryption(m, encrypted, index, x)
             )
         counts = decryption.combine(m, encrypted, st.decryptions, m.threshold)
         missing = [t.index for t in m.trustees if t.index not in present]
-        result = decryption.make_result_body(m, encrypted, counts, sorted(present), missing)
+        added = st.close_counts()["added"]
+        result = decryption.make_result_body(m, encrypted, counts, sorted(present), missing, added)
         self.board.post(self.organiser, "result", result)
         return result
 

@@ -33,7 +33,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nacl.bindings import crypto_core_ed25519_sub
+
 from verivote.board.heads import sign_head
+from verivote.board.merkle import MerkleTree, leaf_hash
 from verivote.election import ceremony, decryption
 from verivote.election.ballot import (
     _encrypt_ballot,
@@ -42,13 +45,13 @@ from verivote.election.ballot import (
     votes_from_choices,
 )
 from verivote.election.entries import signing_message
-from verivote.election.roll import revoke_body
+from verivote.election.roll import add_body, half_message, issue_credentials, revoke_body
 from verivote.election.tally import EncryptedTally
 from verivote.elgamal import Ciphertext, reencrypt
 from verivote.encoding import dumps
 from verivote.groups.base import Element, Scalar
 from verivote.proofs.range import RangeProof, _transcript
-from verivote.signatures import Signer
+from verivote.signatures import ScalarSigner, Signer
 
 from .forge import (
     ABSTAINER,
@@ -106,6 +109,7 @@ class Case:
         """Build the tampered record: the mutation, then the operator's re-sealing."""
         f = Forge(base, self.keys)
         index = self.mutate(f)
+        f.reseal_authors()
         if f.holds("board") and not f.sealed:
             f.reseal()
         return f, index
@@ -507,29 +511,22 @@ def _roll_credentials(f: Forge) -> list[dict[str, Any]]:
 
 
 @case("elector-removed", BOARD, "roll.signature", "roll")
-@case("elector-removed-registrar", REGISTRAR, "open.roll_size", "open")
 @case(
-    "elector-removed-registrar-organiser",
-    ("board", "registrar", "organiser"),
-    "ballot.credential",
-    "ballot",
-    note="the organiser lowers the open entry's roll size",
+    "elector-removed-registrar",
+    REGISTRAR,
+    "roll.part",
+    "roll",
+    note="halves are proven for their slot: the next half's proof no longer holds",
 )
 def remove_elector(f: Forge) -> int:
-    """An elector who voted silently removed from the roll."""
-    creds = _roll_credentials(f)
-    creds[:] = [c for c in creds if c["key"] != credential(f, 5)]
+    """An elector who voted silently removed from the roll (its registrar half deleted)."""
+    del _roll_credentials(f)[5]
     f.sign(f.base.index("roll"), "registrar")
-    if f.holds("organiser"):
-        f.body(f.base.index("open"))["roll_size"] -= 1
-        f.sign(f.base.index("open"), "organiser")
-        return f.base.ballots[5][0]
-    return f.base.index("open") if f.holds("registrar") else f.base.index("roll")
+    return f.base.index("roll")
 
 
 def _edit_credential(f: Forge, voter: int, field: str, value: Any) -> None:
-    (record,) = [c for c in _roll_credentials(f) if c["key"] == credential(f, voter)]
-    record[field] = value
+    _roll_credentials(f)[voter][field] = value
     f.sign(f.base.index("roll"), "registrar")
 
 
@@ -565,6 +562,43 @@ def credential_twice(f: Forge) -> int:
     return f.base.index("roll")
 
 
+@colluding("issuer-half-rogue", ("board", "issuer"), "issuer.part", "issuer")
+def issuer_half_rogue(f: Forge) -> int:
+    """The issuer swaps its half of slot 0 for ``A* − A_R``, so that the credential would
+    be a key ``A*`` it controls alone (the rogue-key attack); it cannot prove possession
+    of that half."""
+    i = f.base.index("issuer")
+    registrar_half = bytes.fromhex(_roll_credentials(f)[0]["half"])
+    mine = ScalarSigner.generate()
+    rogue = crypto_core_ed25519_sub(mine.public_key, registrar_half)
+    message = half_message(f.base.manifest.fingerprint, "issuer", 0)
+    f.body(i)["halves"][0] = {"half": rogue.hex(), "pop": mine.sign(message).hex()}
+    f.sign(i, "issuer")
+    return i
+
+
+@case("issuer-part-timed-after-closing", BOARD, "issuer.time", "issuer")
+def issuer_part_after_closing(f: Forge) -> int:
+    """The issuer's half for the late elector timed at the closing time (and every later
+    voting entry with it)."""
+    i = f.base.index("issuer", 1)
+    for e in f.entries[i : f.index("close")]:
+        e["time"] = max(e["time"], f.base.manifest.closes)
+    return i
+
+
+@colluding("amend-beyond-limit", REGISTRAR, "amend.limit", "amend")
+def amend_beyond_limit(f: Forge) -> int:
+    """The registrar adds one elector more than the manifest allows after opening."""
+    at = f.index("seal")
+    slot = len(f.base.sim.records)
+    issued = issue_credentials(f.base.manifest.fingerprint, [("members", 1)], slot)
+    body = add_body(issued.registrar[0], "late-registration")
+    time = f.entries[at - 1]["time"]
+    f.entries.insert(at, f.make("amend", body, time, f.author("registrar")))
+    return at
+
+
 # ------------------------------------------------------------------ amendments
 @case("amend-backdated", BOARD, "entry.time", "amend")
 def amend_backdated(f: Forge) -> int:
@@ -574,24 +608,64 @@ def amend_backdated(f: Forge) -> int:
     return i
 
 
-@case("amend-moved-after-close", BOARD, "entry.order", "amend")
+@case("amend-moved-after-close", BOARD, "seal.counts", "seal")
 def amend_moved_after_close(f: Forge) -> int:
-    """A revocation moved after the close entry and re-timed to it."""
+    """A revocation moved after the close entry and re-timed to it: the registrar's seal
+    no longer matches its entries before the close."""
     entry = f.entries.pop(f.base.revocations[IDLE_REVOKED])
     close = f.index("close")
     entry["time"] = f.entries[close]["time"]
     f.entries.insert(close + 1, entry)
-    return close + 1
+    return f.index("seal")
+
+
+@case("amend-suppressed", BOARD, "seal.counts", "seal")
+def amend_suppressed(f: Forge) -> int:
+    """The board never publishes the registrar's revocation of an elector who did not
+    vote: a record consistent in itself, but for the registrar's seal."""
+    del f.entries[f.base.revocations[IDLE_REVOKED]]
+    f.recount()
+    return f.index("seal")
+
+
+@case("seal-dropped", BOARD, "close.seals", "close")
+def seal_dropped(f: Forge) -> int:
+    """The registrar's seal withheld by the board."""
+    del f.entries[f.index("seal")]
+    return f.index("close")
+
+
+@colluding("seal-wrong-count", REGISTRAR, "seal.counts", "seal")
+def seal_wrong_count(f: Forge) -> int:
+    """The registrar seals one entry fewer than it posted."""
+    i = f.index("seal")
+    f.body(i)["entries"] -= 1
+    f.sign(i, "registrar")
+    return i
+
+
+case("seal-twice", REGISTRAR, "seal.duplicate", "seal")(duplicate("seal"))
+
+
+@colluding("seal-malformed", REGISTRAR, "seal.decode", "seal")
+def seal_malformed(f: Forge) -> int:
+    """A seal whose hash is a number."""
+    i = f.index("seal")
+    f.body(i)["hash"] = 7
+    f.sign(i, "registrar")
+    return i
 
 
 @case("amend-timed-after-closing", BOARD, "amend.time", "amend")
 def amend_timed_after_closing(f: Forge) -> int:
     """A revocation moved to just before close and timed at the closing time."""
     entry = f.entries.pop(f.base.revocations[IDLE_REVOKED])
-    close = f.index("close")
+    seal = f.index("seal")
     entry["time"] = f.base.manifest.closes
-    f.entries.insert(close, entry)
-    return close
+    for e in f.entries[seal : f.index("close")]:
+        e["time"] = max(e["time"], entry["time"])
+    f.entries.insert(seal, entry)
+    return seal
 
 
 @case("amend-after-close", REGISTRAR, "entry.order", "amend")
@@ -618,8 +692,8 @@ def amend_unknown_key(f: Forge) -> int:
 @colluding(
     "manifest-changed",
     ORGANISER,
-    "trustee.signature",
-    "trustee",
+    "ceremony.signature",
+    "ceremony",
     unsigned=("election.signature", "election"),
 )
 def manifest_changed(f: Forge) -> int:
@@ -680,7 +754,7 @@ def complaint_unanswered(f: Forge) -> int:
     """Trustee 2 complains against trustee 1 and nobody answers: the joint key's qualified
     set is no longer the recomputed one."""
     at = f.base.index("joint_key")
-    body = {"from": 2, "against": 1, "reason": "share does not match"}
+    body = {"from": 2, "against": 1, "reason": "share does not match", "run": _run(f)}
     time = f.entries[at - 1]["time"]
     f.entries.insert(at, f.make("complaint", body, time, f.author("trustee:2")))
     return at + 1 if f.holds("trustee:2") else at
@@ -690,7 +764,7 @@ def complaint_unanswered(f: Forge) -> int:
 def complaint_malformed(f: Forge) -> int:
     """A trustee complaining against itself."""
     at = f.base.index("joint_key")
-    body = {"from": 2, "against": 2, "reason": "myself"}
+    body = {"from": 2, "against": 2, "reason": "myself", "run": _run(f)}
     time = f.entries[at - 1]["time"]
     f.entries.insert(at, f.make("complaint", body, time, f.author("trustee:2")))
     return at
@@ -714,7 +788,7 @@ def justification_unprompted(f: Forge) -> int:
     at = f.base.index("joint_key")
     share = f.base.sim.trustees[0].evaluate(2).hex()
     time = f.entries[at - 1]["time"]
-    body = {"from": 1, "to": 2, "share": share}
+    body = {"from": 1, "to": 2, "share": share, "run": _run(f)}
     f.entries.insert(at, f.make("justification", body, time, f.author("trustee:1")))
     return at
 
@@ -738,13 +812,123 @@ def justification_forged(f: Forge) -> int:
 )
 def justification_before_announcement(f: Forge) -> int:
     """Trustee 2 complains against trustee 3, who answers before announcing anything."""
-    time = f.entries[0]["time"]
+    time = f.entries[1]["time"]
     share = f.base.sim.trustees[2].evaluate(2).hex()
-    complaint = {"from": 2, "against": 3, "reason": "no share yet"}
-    f.entries.insert(1, f.make("complaint", complaint, time, f.signer("trustee:2")))
-    justification = {"from": 3, "to": 2, "share": share}
-    f.entries.insert(2, f.make("justification", justification, time, f.signer("trustee:3")))
-    return 2
+    complaint = {"from": 2, "against": 3, "reason": "no share yet", "run": _run(f)}
+    f.entries.insert(2, f.make("complaint", complaint, time, f.signer("trustee:2")))
+    justification = {"from": 3, "to": 2, "share": share, "run": _run(f)}
+    f.entries.insert(3, f.make("justification", justification, time, f.signer("trustee:3")))
+    return 3
+
+
+def _run(f: Forge) -> str:
+    return f.base.sim.schedule.run.hex()
+
+
+@colluding("announcement-of-another-run", ("board", "trustee:1"), "trustee.run", "trustee")
+def announcement_of_another_run(f: Forge) -> int:
+    """Trustee 1's announcement replaced by the one it signed in an aborted run of the
+    ceremony under the same manifest (another run id)."""
+    i = f.base.index("trustee")
+    f.body(i)["run"] = "00" * 16
+    f.sign(i, "trustee:1")
+    return i
+
+
+@case("announcement-late", BOARD, "trustee.time", "trustee")
+def announcement_late(f: Forge) -> int:
+    """Trustee 4's announcement timed at the announcement deadline: a late announcer
+    would make the honest trustees, who sent it no share, incomplete."""
+    i = f.base.index("trustee", 3)
+    deadline = f.base.sim.schedule.announce
+    for e in f.entries[i : f.base.index("joint_key")]:
+        e["time"] = max(e["time"], deadline)
+    return i
+
+
+@case("complaint-late", BOARD, "complaint.time", "complaint")
+def complaint_late(f: Forge) -> int:
+    """The complaint against trustee 4 timed at the complaints deadline, leaving no time
+    to answer it."""
+    i = f.base.index("complaint", 1)
+    f.entries[i]["time"] = f.base.sim.schedule.complaints
+    return i
+
+
+@case("joint-key-early", BOARD, "joint_key.time", "joint_key")
+def joint_key_early(f: Forge) -> int:
+    """The joint key timed before the justifications deadline, cutting off answers."""
+    i = f.base.index("joint_key")
+    f.entries[i]["time"] = f.entries[i - 1]["time"]
+    return i
+
+
+case("ceremony-twice", BOARD, "ceremony.duplicate", "ceremony")(duplicate("ceremony"))
+
+
+@colluding("ceremony-deadlines-swapped", ORGANISER, "ceremony.decode", "ceremony")
+def ceremony_deadlines_swapped(f: Forge) -> int:
+    """The shares and complaints deadlines swapped: complaints would close before shares."""
+    i = f.base.index("ceremony")
+    body = f.body(i)
+    body["shares"], body["complaints"] = body["complaints"], body["shares"]
+    f.sign(i, "organiser")
+    return i
+
+
+def other_run(entry_type: str, author: str) -> Mutation:
+    """A mutation that puts the first ``entry_type`` entry in another ceremony run, as
+    its author signed it in an aborted run under the same manifest."""
+
+    def mutate(f: Forge) -> int:
+        i = f.base.index(entry_type)
+        f.body(i)["run"] = "ff" * 16
+        f.sign(i, author)
+        return i
+
+    mutate.__doc__ = f"The first {entry_type.replace('_', ' ')} entry from another run."
+    return mutate
+
+
+for _type, _author in (
+    ("share", "trustee:1"),
+    ("complaint", "trustee:1"),
+    ("justification", "trustee:3"),
+    ("joint_key", "organiser"),
+):
+    colluding(
+        f"{_type.replace('_', '-')}-of-another-run", ("board", _author), f"{_type}.run", _type
+    )(other_run(_type, _author))
+
+
+def retime_from(entry_type: str, deadline: str) -> Mutation:
+    """A mutation that times the first ``entry_type`` entry (and every later ceremony
+    entry before the joint key, keeping times in order) at the run's ``deadline``."""
+
+    def mutate(f: Forge) -> int:
+        i = f.base.index(entry_type)
+        at = getattr(f.base.sim.schedule, deadline)
+        for e in f.entries[i : f.base.index("joint_key")]:
+            e["time"] = max(e["time"], at)
+        return i
+
+    mutate.__doc__ = f"The first {entry_type} entry timed at the {deadline} deadline."
+    return mutate
+
+
+case("share-late", BOARD, "share.time", "share")(retime_from("share", "shares"))
+case("justification-late", BOARD, "justification.time", "justification")(
+    retime_from("justification", "justifications")
+)
+
+
+@colluding("joint-key-identity", ORGANISER, "joint_key.identity", "joint_key")
+def joint_key_identity(f: Forge) -> int:
+    """The joint key stated as the identity: every ballot would be readable."""
+    i = f.base.index("joint_key")
+    f.body(i)["public_key"] = f.base.group.identity.hex()
+    f.sign(i, "organiser")
+    return i
 
 
 @colluding("joint-key-forged", ORGANISER, "joint_key.recompute", "joint_key", modp=True)
@@ -840,7 +1024,7 @@ def decryption_unqualified(f: Forge) -> int:
     """Disqualified trustee 4 posts a decryption of the tally with its own share."""
     b = f.base
     received = {i: b.sim.trustees[i - 1].evaluate(4) for i in QUALIFIED}
-    x = ceremony.combined_secret_share(received)
+    x = ceremony.combined_secret_share(received, qualified=QUALIFIED)
     encrypted = EncryptedTally.from_dict(b.manifest, f.body(f.index("tally")))
     body = decryption.make_decryption(b.manifest, encrypted, 4, x)
     at = f.index("result")
@@ -850,6 +1034,16 @@ def decryption_unqualified(f: Forge) -> int:
 
 
 case("decryption-twice", BOARD, "decryption.duplicate", "decryption")(duplicate("decryption"))
+
+
+@colluding("result-hides-additions", ORGANISER, "result.counts", "result")
+def result_hides_additions(f: Forge) -> int:
+    """The result states no elector was added after opening (one was)."""
+    i = f.base.index("result")
+    assert f.body(i)["added"] == 1
+    f.body(i)["added"] = 0
+    f.sign(i, "organiser")
+    return i
 
 
 @colluding("result-changed", ORGANISER, "result.counts", "result")
@@ -958,6 +1152,36 @@ def head_timed_before_its_entries(f: Forge) -> int:
     )
     f.heads[-1] = head.to_dict()
     return len(f.heads) - 1
+
+
+def _tree(f: Forge) -> MerkleTree:
+    tree = MerkleTree()
+    for line in f.entries:
+        tree.append(leaf_hash(line_bytes(line)))
+    return tree
+
+
+@case("entry-backdated-behind-head", BOARD, "log.backdated", "ballot")
+def entry_backdated_behind_head(f: Forge) -> int:
+    """A signed head over the log up to the first ballot, timed at the last ballot: the
+    ballots after it carry times before it (the operator back-dating them behind a head it
+    had already signed)."""
+    f.reseal()
+    assert f.heads is not None
+    m = f.base.manifest
+    first = f.base.ballots[0][0]
+    last = max(i for indexes in f.base.ballots.values() for i in indexes)
+    head = sign_head(
+        f.signer("board"),
+        m.fingerprint,
+        m.election_id,
+        first,
+        _tree(f).root(first),
+        f.entries[last]["time"],
+    )
+    at = next(i for i, h in enumerate(f.heads) if h["size"] > first)
+    f.heads.insert(at, head.to_dict())
+    return first
 
 
 @case("head-other-election", BOARD, "log.election", "head")

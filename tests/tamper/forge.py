@@ -22,10 +22,12 @@ from typing import Any
 
 from verivote.board.heads import sign_head
 from verivote.board.merkle import MerkleTree, leaf_hash
-from verivote.demo import SimulatedElection
+from verivote.demo import SimulatedElection, _parse
 from verivote.election import ceremony, decryption
 from verivote.election.entries import Entry, entry_from_dict, signing_message
+from verivote.election.keygen import with_run
 from verivote.election.manifest import Manifest
+from verivote.election.seal import ENTRY_ROLE, SEALING, seal_body
 from verivote.election.state import ElectionState
 from verivote.encoding import dumps, loads
 from verivote.errors import EntryRejected, VerivoteError
@@ -90,7 +92,12 @@ class BaseRecord:
             return sim.trustees[int(number) - 1].signer
         if name == "voter":
             return sim.credentials[int(number)]
-        named = {"board": sim.board_signer, "organiser": sim.organiser, "registrar": sim.registrar}
+        named = {
+            "board": sim.board_signer,
+            "organiser": sim.organiser,
+            "registrar": sim.registrar,
+            "issuer": sim.issuer,
+        }
         return named[name]
 
 
@@ -122,7 +129,11 @@ def _ceremony(sim: SimulatedElection) -> None:
     """Four trustees announce and share; trustee 1 complains against trustee 3, who answers
     with a valid justification; trustee 2 complains against trustee 4, who never answers
     and is left out of the qualified set {1, 2, 3}."""
-    m, post, trustees = sim.manifest, sim.board.post, sim.trustees
+    m, trustees, run = sim.manifest, sim.trustees, sim.schedule.run
+
+    def post(signer: Signer, entry_type: str, body: dict[str, Any]) -> None:
+        sim.board.post(signer, entry_type, with_run(body, run))
+
     for s in trustees:
         post(s.signer, "trustee", ceremony.make_announcement(s, m))
     for s in trustees:
@@ -134,6 +145,7 @@ def _ceremony(sim: SimulatedElection) -> None:
     post(t3.signer, "justification", ceremony.make_justification(t3, m, 1))
     post(t2.signer, "complaint", ceremony.make_complaint(t2, m, 4, "no valid share"))
     qualified = QUALIFIED
+    sim.clock.jump(_parse(sim.schedule.justifications))
     post(
         sim.organiser,
         "joint_key",
@@ -241,6 +253,24 @@ class Forge:
         self.heads = [h.to_dict() for h in heads]
         self.sealed = True
 
+    def reseal_authors(self) -> None:
+        """A colluding registrar or issuer re-makes its seal over its entries as the forged
+        log now holds them (an honest one never does)."""
+        honest = {e["body"]["role"]: e["body"] for e in self.base.entries if e["type"] == "seal"}
+        for role in SEALING:
+            if not self.holds(role):
+                continue
+            posted: list[tuple[str, dict[str, Any]]] = []
+            for i, e in enumerate(self.entries):
+                if not isinstance(e, dict):
+                    continue
+                if ENTRY_ROLE.get(e["type"]) == role:
+                    posted.append((e["type"], e["body"]))
+                elif e["type"] == "seal" and e["body"] == honest.get(role):  # not the case's
+                    e["body"] = seal_body(self.base.manifest.fingerprint, role, posted)
+                    self.sign(i, role)
+                    break
+
     def observer_head(self, size: int) -> int:
         """Put back the head of ``size`` an observer kept from the honest board, just before
         the re-signed head of the same size; returns its position in heads.jsonl."""
@@ -259,11 +289,7 @@ class Forge:
         organiser = self.holds("organiser")
         for i, e in enumerate(self.entries):
             if e["type"] == "close" and organiser:
-                e["body"] = {
-                    "ballots": state.ballot_entries,
-                    "audits": state.audit_entries,
-                    "counted": len(state.latest),
-                }
+                e["body"] = state.close_counts()
                 self.sign(i, "organiser")
             elif e["type"] == "tally" and organiser:
                 e["body"] = state.expected_tally().to_dict()
@@ -271,7 +297,7 @@ class Forge:
             elif e["type"] == "decryption" and state.tally is not None:
                 j = e["body"]["trustee"]
                 if self.holds(f"trustee:{j}"):
-                    x = ceremony.combined_secret_share(sim.received[j])
+                    x = ceremony.combined_secret_share(sim.received[j], qualified=QUALIFIED)
                     e["body"] = decryption.make_decryption(m, state.tally, j, x)
                     self.sign(i, f"trustee:{j}")
             elif e["type"] == "result" and organiser and state.tally is not None:
@@ -282,7 +308,10 @@ class Forge:
                 except VerivoteError:
                     pass  # too few valid decryptions: the organiser cannot publish a result
                 else:
-                    body = decryption.make_result_body(m, state.tally, counts, present, missing)
+                    added = state.close_counts()["added"]
+                    body = decryption.make_result_body(
+                        m, state.tally, counts, present, missing, added
+                    )
                     e["body"] = body
                     self.sign(i, "organiser")
             entry = entry_from_dict(e)

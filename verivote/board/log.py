@@ -167,6 +167,10 @@ class Board:
             raise StoreError(f"stored head {len(self.heads)} does not check: {exc}") from None
         self.heads.append(head)
 
+    def _head_time(self) -> str:
+        """The time of the last signed head: no later entry may be timed before it."""
+        return self.heads[-1].time if self.heads else ""
+
     def _covered(self) -> int:
         return self.heads[-1].size if self.heads else 0
 
@@ -192,8 +196,10 @@ class Board:
         :meth:`~verivote.election.checker.BallotChecker.check` computed elsewhere (a
         worker); otherwise a ballot's signature and proofs are checked here, before the
         store's lock is taken. With ``stamp``, an entry timed before the last stored entry
-        (another writer got in first) is re-timed to it: the time is the board's, not
-        covered by the author's signature.
+        (another writer got in first) or before the last signed head is re-timed to it:
+        the time is the board's, not covered by the author's signature. Without
+        ``stamp``, an entry timed before the last signed head is refused
+        (``log.backdated``): the head proves the entry was not on the log at that time.
         """
         with self._lock:
             checked = self._precheck(entry, checked)
@@ -201,9 +207,16 @@ class Board:
                 applied = False
                 try:
                     with self.store.exclusive():
-                        self._catch_up(heads=False)
-                        if stamp and entry.time < self.state.last_time:
-                            entry = replace(entry, time=self.state.last_time, line=None)
+                        self._catch_up(heads=True)
+                        floor = max(self.state.last_time, self._head_time())
+                        if stamp and entry.time < floor:
+                            entry = replace(entry, time=floor, line=None)
+                        if entry.time < self._head_time():
+                            raise EntryRejected(
+                                "log.backdated",
+                                f"time {entry.time} is before the signed head of "
+                                f"{self._head_time()} that precedes it",
+                            )
                         self.state.apply(entry, checked)
                         applied = True
                         line = entry.to_line()

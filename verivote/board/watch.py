@@ -14,7 +14,9 @@ Misbehaviour raises :class:`SplitViewError` carrying both heads:
 * two validly signed heads of the same size with different roots — self-contained proof
   that the operator signed two different logs (``kind = "fork"``);
 * two signed heads the board cannot prove consistent (``kind = "inconsistent"``): its
-  later log does not extend the earlier one.
+  later log does not extend the earlier one;
+* two signed heads whose times run backwards, the longer log signed before the shorter
+  (``kind = "time"``): the board re-timed its heads, or back-dated entries behind them.
 
 Observers compare notes with :meth:`Watcher.exchange`, importing another observer's state
 file (or a record's ``heads.jsonl``). A head not signed by the pinned key is refused
@@ -57,8 +59,8 @@ class SplitViewError(VerificationError):
             what = f"two signed heads of size {first.size} with different roots"
         elif kind == "time":
             what = (
-                f"the signed head of size {second.size} is timed before the signed head "
-                f"of size {first.size}"
+                f"the signed head of size {second.size} at {second.time} is timed before "
+                f"the signed head of size {first.size} at {first.time}"
             )
         else:
             what = (
@@ -185,13 +187,18 @@ class Watcher:
         """Check a new signed head: signed by the pinned key, no fork with a kept head, and
         consistent with the largest kept head by ``proof`` (see :meth:`proof_needed`).
         Keeps it and returns True if its size and root are new. Raises InvalidSignature
-        (not kept) or SplitViewError."""
+        (not kept) or SplitViewError (also when a kept head of another size is timed the
+        wrong way round: a larger head signed before a smaller one)."""
         self._check_signature(head)
         for kept in self.heads:
             if kept.size == head.size:
                 if kept.root != head.root:
                     raise SplitViewError("fork", kept, head, "same size, different roots")
                 return False
+        for kept in self.heads:
+            small, large = (kept, head) if kept.size < head.size else (head, kept)
+            if large.time < small.time:
+                raise SplitViewError("time", small, large, "a longer log signed earlier")
         last = self.last
         if last is not None:
             first, second = (last, head) if last.size < head.size else (head, last)

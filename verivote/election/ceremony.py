@@ -29,10 +29,14 @@ operator, ever holds the joint secret key. Trustees are numbered 1..n as in
    C_{i,t}^{j^t}`` is computable by anyone and checks ``j``'s decryption proofs. Any ``k``
    shares interpolate ``log_g h``; ``k - 1`` reveal nothing beyond ``h``.
 
-Signatures on the entries (author = the trustee named in ``from`` / ``trustee``) are
-checked where entries are read, not here. As GJKR showed, a rushing adversary can bias
-the distribution of ``h`` in this DKG (it cannot learn the key); GJKR (CT-RSA 2003) prove
-that ElGamal-type encryption stays secure with such keys.
+On the board the ceremony runs on a timetable and is bound to one run
+(:mod:`verivote.election.keygen`: the ``ceremony`` entry, the ``run`` field of every body,
+the deadlines, and the trustee's side — checking received shares, filing complaints,
+combining its share over the qualified set). Signatures on the entries (author = the
+trustee named in ``from`` / ``trustee``) are checked where entries are read, not here.
+As GJKR showed, a rushing adversary can bias the distribution of ``h`` in this DKG (it
+cannot learn the key); GJKR (CT-RSA 2003) prove that ElGamal-type encryption stays secure
+with such keys.
 """
 
 from __future__ import annotations
@@ -440,18 +444,19 @@ def own_share(secrets: TrusteeSecrets, index: int) -> Scalar:
     return secrets.evaluate(index)
 
 
-def combined_secret_share(
-    received: Mapping[int, Scalar], *, qualified: Iterable[int] | None = None
-) -> Scalar:
-    """``x_j = Σ_i f_i(j)`` over ``received`` (``{i: f_i(j)}`` for every qualified ``i``,
-    including ``j``'s own share and revealed values from justifications). With
-    ``qualified``, raises :class:`ParameterError` unless ``received`` covers exactly it."""
-    if not received:
-        raise ParameterError("no shares to combine")
-    qual = None if qualified is None else set(qualified)
-    if qual is not None and set(received) != qual:
-        raise ParameterError(f"shares from {sorted(received)}, qualified set {sorted(qual)}")
-    first, *rest = received.values()
+def combined_secret_share(received: Mapping[int, Scalar], *, qualified: Iterable[int]) -> Scalar:
+    """``x_j = Σ_{i∈QUAL} f_i(j)``: ``received`` maps each trustee ``i`` to ``f_i(j)``
+    (``j``'s own share and the values revealed by justifications included); only the
+    trustees of ``qualified`` are added — a value from a disqualified trustee is not part
+    of the joint key and is left out. Raises :class:`ParameterError` for an empty
+    qualified set or one with a trustee ``received`` lacks."""
+    qual = sorted(set(qualified))
+    if not qual:
+        raise ParameterError("no qualified trustees")
+    missing = [i for i in qual if i not in received]
+    if missing:
+        raise ParameterError(f"no share from qualified trustees {missing}")
+    first, *rest = (received[i] for i in qual)
     return sum(rest, first)
 
 
@@ -462,7 +467,10 @@ def make_joint_key_body(
     key they give (:func:`joint_public_key`); the board recomputes both and refuses a
     body that differs. Raises ProtocolError if a qualified trustee has no announcement."""
     qual = sorted(qualified)
-    return {"qualified": qual, "public_key": joint_public_key(announcements, qual).hex()}
+    key = joint_public_key(announcements, qual)
+    if key.is_identity():
+        raise ProtocolError("the joint key is the identity: the ceremony fails")
+    return {"qualified": qual, "public_key": key.hex()}
 
 
 def check_joint_key_body(

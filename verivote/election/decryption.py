@@ -182,11 +182,14 @@ def make_result_body(
     counts: Sequence[int],
     trustees_present: Sequence[int],
     trustees_missing: Sequence[int],
+    added: int = 0,
 ) -> dict[str, Any]:
-    """The ``result`` body: ``{"trustees": [...], "missing": [...], "contests": [{"id",
-    "overall": {candidate: n}, "groups": [{"categories": [...], "counts": {...}}]}]}`` from
-    ``counts`` in the flat order of :meth:`EncryptedTally.ciphertexts`. Trustee lists are
-    sorted. Raises :class:`ParameterError` for the wrong number of counts or a negative one."""
+    """The ``result`` body: ``{"trustees": [...], "missing": [...], "added": n,
+    "contests": [{"id", "overall": {candidate: n}, "groups": [{"categories": [...],
+    "counts": {...}}]}]}`` from ``counts`` in the flat order of
+    :meth:`EncryptedTally.ciphertexts`; ``added`` is the number of electors added to the
+    roll after opening (the ``close`` entry's ``added``). Trustee lists are sorted. Raises
+    :class:`ParameterError` for the wrong number of counts or a negative one."""
     if len(counts) != len(tally.ciphertexts()):
         raise ParameterError(f"expected {len(tally.ciphertexts())} counts, got {len(counts)}")
     if any(not isinstance(n, int) or isinstance(n, bool) or n < 0 for n in counts):
@@ -204,6 +207,7 @@ def make_result_body(
     return {
         "trustees": sorted(trustees_present),
         "missing": sorted(trustees_missing),
+        "added": added,
         "contests": contests,
     }
 
@@ -226,7 +230,7 @@ def check_result(body: Any, expected_body: dict[str, Any]) -> None:
     candidate whose published count differs (or :class:`DecodeError` if the body is not an
     object with the expected keys)."""
     expect_keys(body, expected_body, "result")
-    for key in ("trustees", "missing"):
+    for key in ("trustees", "missing", "added"):
         if body[key] != expected_body[key]:
             raise ProtocolError(
                 f"result {key}: published {body[key]!r}, expected {expected_body[key]!r}"
@@ -290,4 +294,6 @@ def render_result(manifest: Manifest, body: Mapping[str, Any]) -> str:
     present = ", ".join(str(i) for i in body["trustees"]) or "none"
     missing = ", ".join(str(i) for i in body["missing"]) or "none"
     lines.append(f"decrypted by trustees {present}; absent: {missing}")
+    if body.get("added"):
+        lines.append(f"electors added to the roll after opening: {body['added']}")
     return "\n".join(lines)

@@ -219,7 +219,12 @@ class Manifest:
     organiser_key: bytes
     registrar_key: bytes
     board_key: bytes
+    issuer_key: bytes = b""
+    """The credential issuer's Ed25519 key: the second, independent party whose half every
+    credential needs (:mod:`verivote.election.roll`)."""
     min_category_size: int = 10
+    max_additions: int = 0
+    """How many electors the registrar may add after opening (``amend add``)."""
     version: str = VERSION
     _fingerprint: bytes = field(default=b"", init=False, repr=False, compare=False)
 
@@ -248,10 +253,25 @@ class Manifest:
             raise ParameterError("trustees must be numbered 1..n in order")
         if self.min_category_size < 1:
             raise ParameterError("min_category_size must be at least 1")
+        if len(self.issuer_key) != 32:
+            raise ParameterError("the manifest needs the credential issuer's 32-byte key")
+        if len(set(self.key_roles().values())) != len(self.key_roles()):
+            raise ParameterError("the organiser, registrar, issuer and board keys must differ")
+        if not 0 <= self.max_additions <= 10**9:
+            raise ParameterError("max_additions must be in 0..10^9")
         if self.version != VERSION:
             raise ParameterError(f"unsupported manifest version {self.version!r}")
         digest = hashlib.sha512(frame(b"verivote/manifest", dumps(self.to_dict()))).digest()
         object.__setattr__(self, "_fingerprint", digest)
+
+    def key_roles(self) -> dict[str, bytes]:
+        """The single-party keys of the manifest by role."""
+        return {
+            "organiser": self.organiser_key,
+            "registrar": self.registrar_key,
+            "issuer": self.issuer_key,
+            "board": self.board_key,
+        }
 
     @property
     def group(self) -> Group:
@@ -298,7 +318,9 @@ class Manifest:
             "organiser_key": self.organiser_key.hex(),
             "registrar_key": self.registrar_key.hex(),
             "board_key": self.board_key.hex(),
+            "issuer_key": self.issuer_key.hex(),
             "min_category_size": self.min_category_size,
+            "max_additions": self.max_additions,
         }
 
     @classmethod
@@ -320,7 +342,9 @@ class Manifest:
                 "organiser_key",
                 "registrar_key",
                 "board_key",
+                "issuer_key",
                 "min_category_size",
+                "max_additions",
             },
             "manifest",
         )
@@ -342,7 +366,9 @@ class Manifest:
                 organiser_key=_key32(o["organiser_key"], "organiser_key"),
                 registrar_key=_key32(o["registrar_key"], "registrar_key"),
                 board_key=_key32(o["board_key"], "board_key"),
+                issuer_key=_key32(o["issuer_key"], "issuer_key"),
                 min_category_size=_int(o["min_category_size"], "min_category_size", 1, 10**9),
+                max_additions=_int(o["max_additions"], "max_additions", 0, 10**9),
                 version=o["version"] if isinstance(o["version"], str) else "",
             )
         except ParameterError as exc:

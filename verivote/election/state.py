@@ -9,11 +9,16 @@ verifier calls it on every line of a record and collects the rejections.
 The phases, in order (an entry of another phase is rejected as ``entry.order``):
 
 1. ``election`` — the manifest, self-signed by the organiser; always entry 0.
-2. Setup — ``trustee`` announcements, ``share``, ``complaint`` and ``justification``
-   entries of the key ceremony; ``joint_key`` closes the ceremony; ``roll`` parts (from the
-   registrar) may come before or after it; ``open`` (organiser) fixes the roll's size.
-3. Voting — ``ballot``, ``audit`` and ``amend`` entries, timed within
-   ``[opens, closes)``; ``close`` (organiser, at or after ``closes``) ends it.
+2. Setup — ``ceremony`` (organiser: the run id and deadlines), then ``trustee``
+   announcements, ``share``, ``complaint`` and ``justification`` entries of that run, each
+   before its deadline (:mod:`~verivote.election.keygen`); ``joint_key`` closes the
+   ceremony; ``roll`` parts (registrar) and ``issuer`` parts (credential issuer), the two
+   halves of every credential, may come before or after it; ``open`` (organiser) fixes the
+   roll's size.
+3. Voting — ``ballot``, ``audit``, ``amend`` and ``issuer`` (completing an added slot)
+   entries, timed within ``[opens, closes)``; a ``seal`` from the registrar and one from
+   the issuer (:mod:`~verivote.election.seal`); ``close`` (organiser, at or after
+   ``closes``, after both seals) ends it.
 4. Counting — ``tally`` (must equal the recomputed homomorphic tally), one ``decryption``
    per participating trustee, then ``result``; nothing may follow the result.
 
@@ -28,11 +33,12 @@ from collections.abc import Callable
 from typing import Any
 
 from verivote.election import ballot as ballots
-from verivote.election import ceremony, decryption, tally
+from verivote.election import ceremony, decryption, keygen, tally
 from verivote.election.checker import BallotChecker, BallotResult, dedup_key
 from verivote.election.entries import Entry
 from verivote.election.manifest import Manifest
-from verivote.election.roll import Roll
+from verivote.election.roll import AdditionLimit, Roll
+from verivote.election.seal import Seals
 from verivote.elgamal import Ciphertext
 from verivote.encoding import dumps
 from verivote.errors import DecodeError, EntryRejected, VerificationError, VerivoteError
@@ -60,11 +66,8 @@ class ElectionState:
         self.index = 0
         self.phase = SETUP
         self.last_time = ""
-        self.announcements: dict[int, ceremony.Announcement] = {}
-        self.shares: set[tuple[int, int]] = set()
-        self.complaints: list[tuple[int, int]] = []
-        self.justified: set[tuple[int, int]] = set()
-        self.qualified: tuple[int, ...] = ()
+        self.keygen: keygen.KeyCeremony | None = None
+        self.seals: Seals | None = None
         self.joint_key: Element | None = None
         self.ballot_context = b""
         self.roll: Roll | None = None
@@ -85,6 +88,25 @@ class ElectionState:
     def _m(self) -> Manifest:
         assert self.manifest is not None
         return self.manifest
+
+    def _k(self) -> keygen.KeyCeremony:
+        assert self.keygen is not None
+        return self.keygen
+
+    @property
+    def announcements(self) -> dict[int, ceremony.Announcement]:
+        """The checked announcements of the ceremony run, by trustee."""
+        return {} if self.keygen is None else self.keygen.announcements
+
+    @property
+    def qualified(self) -> tuple[int, ...]:
+        """The qualified trustees (after the joint key)."""
+        return () if self.keygen is None else self.keygen.qualified
+
+    @property
+    def schedule(self) -> keygen.Schedule | None:
+        """The ceremony run's id and deadlines (after the ``ceremony`` entry)."""
+        return None if self.keygen is None else self.keygen.schedule
 
     def _signed(self, entry: Entry, key: bytes, who: str) -> None:
         try:
@@ -139,7 +161,11 @@ class ElectionState:
                     f"time {entry.time} is before the previous entry's {self.last_time}",
                 )
             handler = getattr(self, "_" + entry.type)
+            if self.seals is not None:
+                self.seals.before(entry)
             handler(entry, checked) if entry.type == "ballot" else handler(entry)
+            if self.seals is not None:
+                self.seals.after(entry)
         self.last_time = entry.time
         self.index += 1
 
@@ -158,6 +184,8 @@ class ElectionState:
         except VerificationError as exc:
             raise _reject("election.signature", exc) from None
         self.manifest = manifest
+        self.keygen = keygen.KeyCeremony(manifest)
+        self.seals = Seals(manifest.fingerprint)
         self.roll = Roll(manifest)
         self.accumulator = tally.TallyAccumulator(manifest)
 
@@ -171,68 +199,41 @@ class ElectionState:
             raise EntryRejected(f"{entry.type}.decode", f"{field} is not a trustee index")
         return value
 
-    def _trustee(self, entry: Entry) -> None:
+    def _ceremony(self, entry: Entry) -> None:
+        self._phase(entry, SETUP)
+        self._signed(entry, self._m().organiser_key, "the organiser")
+        if self.announcements:
+            raise EntryRejected("entry.order", "a ceremony entry after trustee announcements")
+        self._k().open_run(entry)
+
+    def _after_key(self, entry: Entry) -> None:
         self._phase(entry, SETUP)
         if self.joint_key is not None:
-            raise EntryRejected("entry.order", "trustee announcement after the joint key")
+            raise EntryRejected("entry.order", f"a {entry.type} entry after the joint key")
+
+    def _trustee(self, entry: Entry) -> None:
+        self._after_key(entry)
         i = self._trustee_index(entry, "trustee")
         self._signed(entry, self._m().trustee(i).sign_key, f"trustee {i}")
-        if i in self.announcements:
-            raise EntryRejected("trustee.duplicate", f"trustee {i} announced twice")
-        try:
-            self.announcements[i] = ceremony.check_announcement(entry.body, self._m())
-        except VerivoteError as exc:
-            raise _reject("trustee.proof", exc) from None
+        self._k().trustee(entry, i)
 
     def _share(self, entry: Entry) -> None:
-        self._phase(entry, SETUP)
-        if self.joint_key is not None:
-            raise EntryRejected("entry.order", "share after the joint key")
+        self._after_key(entry)
         i, j = self._trustee_index(entry, "from"), self._trustee_index(entry, "to")
         self._signed(entry, self._m().trustee(i).sign_key, f"trustee {i}")
-        if (
-            set(entry.body) != {"from", "to", "box"}
-            or i == j
-            or not isinstance(entry.body["box"], str)
-        ):
-            raise EntryRejected("share.decode", "expected from, to (another trustee) and box")
-        if i not in self.announcements:
-            raise EntryRejected("entry.order", f"share from trustee {i} before its announcement")
-        if (i, j) in self.shares:
-            raise EntryRejected("share.duplicate", f"second share from trustee {i} to {j}")
-        self.shares.add((i, j))
+        self._k().share(entry, i, j)
 
     def _complaint(self, entry: Entry) -> None:
-        self._phase(entry, SETUP)
-        if self.joint_key is not None:
-            raise EntryRejected("entry.order", "complaint after the joint key")
+        self._after_key(entry)
         j = self._trustee_index(entry, "from")
         self._signed(entry, self._m().trustee(j).sign_key, f"trustee {j}")
-        try:
-            complaint = ceremony.check_complaint(entry.body, self._m())
-        except VerivoteError as exc:
-            raise _reject("complaint.decode", exc) from None
-        self.complaints.append(complaint)
+        self._k().complaint(entry)
 
     def _justification(self, entry: Entry) -> None:
-        self._phase(entry, SETUP)
-        if self.joint_key is not None:
-            raise EntryRejected("entry.order", "justification after the joint key")
+        self._after_key(entry)
         i, j = self._trustee_index(entry, "from"), self._trustee_index(entry, "to")
         self._signed(entry, self._m().trustee(i).sign_key, f"trustee {i}")
-        if (j, i) not in self.complaints:
-            raise EntryRejected(
-                "justification.complaint", f"no complaint from trustee {j} against {i}"
-            )
-        if i not in self.announcements:
-            raise EntryRejected(
-                "entry.order", f"justification from trustee {i} before its announcement"
-            )
-        try:
-            ceremony.check_justification(entry.body, self.announcements[i])
-        except VerivoteError:
-            return  # a bad justification is a fact of the log: trustee i stays unjustified
-        self.justified.add((i, j))
+        self._k().justification(entry, i, j)
 
     def _joint_key(self, entry: Entry) -> None:
         self._phase(entry, SETUP)
@@ -240,19 +241,7 @@ class ElectionState:
         self._signed(entry, m.organiser_key, "the organiser")
         if self.joint_key is not None:
             raise EntryRejected("joint_key.duplicate", "a second joint key")
-        announced = sorted(self.announcements)
-        complete = [i for i in announced if all((i, j) in self.shares for j in announced if j != i)]
-        complaints = list(self.complaints) + [
-            (0, i) for i in range(1, len(m.trustees) + 1) if i not in complete
-        ]
-        try:
-            qualified = ceremony.qualified_trustees(
-                len(m.trustees), complaints, self.justified, m.threshold
-            )
-            key = ceremony.check_joint_key_body(entry.body, self.announcements, qualified)
-        except VerivoteError as exc:
-            raise _reject("joint_key.recompute", exc) from None
-        self.qualified = tuple(qualified)
+        key = self._k().joint_key(entry)
         self.joint_key = key
         m.group.precompute(key)
         self.ballot_context = m.ballot_context(key)
@@ -266,12 +255,28 @@ class ElectionState:
         except VerivoteError as exc:
             raise _reject("roll.part", exc) from None
 
+    def _issuer(self, entry: Entry) -> None:
+        self._phase(entry, SETUP, VOTING)
+        if self.phase == VOTING:
+            self._voting_time(entry)
+        assert self.roll is not None
+        self._signed(entry, self._m().issuer_key, "the credential issuer")
+        try:
+            self.roll.apply_issuer_part(entry.body, self.phase == VOTING)
+        except VerivoteError as exc:
+            raise _reject("issuer.part", exc) from None
+
     def _open(self, entry: Entry) -> None:
         self._phase(entry, SETUP)
         assert self.roll is not None
         self._signed(entry, self._m().organiser_key, "the organiser")
         if self.joint_key is None:
             raise EntryRejected("entry.order", "the election opens before the joint key")
+        if self.roll.pending:
+            raise EntryRejected(
+                "open.roll_size",
+                f"{self.roll.pending} roll slot(s) lack one party's half: the roll is incomplete",
+            )
         if entry.body != {"roll_size": len(self.roll)}:
             raise EntryRejected(
                 "open.roll_size",
@@ -438,10 +443,19 @@ class ElectionState:
         self._signed(entry, self._m().registrar_key, "the registrar")
         try:
             action, key = self.roll.apply_amendment(entry.body)
+        except AdditionLimit as exc:
+            raise _reject("amend.limit", exc) from None
         except VerivoteError as exc:
             raise _reject("amend.roll", exc) from None
         if action == "revoke" and key in self.latest:
             self.excluded.add(self.latest.pop(key))
+
+    def _seal(self, entry: Entry) -> None:
+        self._phase(entry, VOTING)
+        assert self.seals is not None
+        role = Seals.role_of(entry.body)
+        self._signed(entry, self._m().key_roles()[role], f"the {role}")
+        self.seals.seal(entry, role)
 
     def _close(self, entry: Entry) -> None:
         self._phase(entry, VOTING)
@@ -449,16 +463,28 @@ class ElectionState:
         self._signed(entry, m.organiser_key, "the organiser")
         if entry.time < m.closes:
             raise EntryRejected("close.time", f"closed at {entry.time}, before {m.closes}")
-        expected = {
-            "ballots": self.ballot_entries,
-            "audits": self.audit_entries,
-            "counted": len(self.latest),
-        }
+        assert self.seals is not None
+        if self.seals.missing():
+            raise EntryRejected(
+                "close.seals", f"no seal from the {' and the '.join(self.seals.missing())}"
+            )
+        expected = self.close_counts()
         if entry.body != expected:
             raise EntryRejected(
                 "close.counts", f"the board holds {expected}, the close entry says {entry.body}"
             )
         self.phase = COUNTING
+
+    def close_counts(self) -> dict[str, int]:
+        """The body the ``close`` entry must have now: ballot and audit entries, counted
+        credentials, and electors added after opening (``added``)."""
+        assert self.roll is not None
+        return {
+            "ballots": self.ballot_entries,
+            "audits": self.audit_entries,
+            "counted": len(self.latest),
+            "added": len(self.roll.added),
+        }
 
     # ------------------------------------------------------------------ counting
     def _take_out_excluded(self) -> None:
@@ -517,7 +543,8 @@ class ElectionState:
         missing = [t.index for t in m.trustees if t.index not in self.decryptions]
         try:
             counts = decryption.combine(m, self.tally, self.decryptions, m.threshold)
-            expected = decryption.make_result_body(m, self.tally, counts, present, missing)
+            added = len(self.roll.added) if self.roll is not None else 0
+            expected = decryption.make_result_body(m, self.tally, counts, present, missing, added)
             decryption.check_result(entry.body, expected)
         except VerivoteError as exc:
             raise _reject("result.counts", exc) from None

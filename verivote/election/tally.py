@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from verivote.election.breakdown import breakdown_groups
 from verivote.election.manifest import Manifest
 from verivote.elgamal import Ciphertext
 from verivote.errors import DecodeError, ParameterError, ProtocolError
@@ -33,57 +34,6 @@ OVERALL = "overall"
 def group_label(categories: Sequence[str]) -> str:
     """A breakdown group's name in messages and tables: its categories joined by ``+``."""
     return "+".join(categories)
-
-
-def breakdown_groups(
-    ballots_per_category: Mapping[str, int], categories: Sequence[str], min_size: int
-) -> tuple[tuple[str, ...], ...]:
-    """Group the categories so that no published breakdown covers fewer than ``min_size``
-    ballots.
-
-    Start with every category as its own group, in manifest order. While some group has
-    fewer than ``min_size`` ballots and more than one group remains, merge the group with
-    the fewest ballots (ties: the earlier one) with the next-smallest group (ties likewise);
-    the merged group takes the position of the earlier of the two and lists its categories
-    in manifest order. If a single group remains it holds every category and its breakdown
-    equals the overall tally.
-
-    Why merge rather than simply withhold a small category: the overall tally is always
-    published, so a withheld category's counts are the overall counts minus the sum of the
-    published ones — withholding hides nothing. Because the groups partition the categories
-    and each has at least ``min_size`` ballots (unless there is only one), every count that
-    can be derived from the published figures — a group, a union of groups, or the
-    difference between the overall total and some groups — covers at least ``min_size``
-    ballots.
-
-    The rule depends only on public ballot counts, so the verifier recomputes it. Categories
-    absent from ``ballots_per_category`` count as 0. Raises :class:`ParameterError` for an
-    empty or repeating ``categories``, a count for an unknown category, a negative count or
-    ``min_size < 1``.
-    """
-    if min_size < 1:
-        raise ParameterError("min_size must be at least 1")
-    if not categories or len(set(categories)) != len(categories):
-        raise ParameterError("categories must be non-empty and distinct")
-    unknown = sorted(set(ballots_per_category) - set(categories))
-    if unknown:
-        raise ParameterError(f"ballot counts for unknown categories {unknown}")
-    rank = {c: i for i, c in enumerate(categories)}
-    groups: list[tuple[list[str], int]] = []
-    for cat in categories:
-        n = ballots_per_category.get(cat, 0)
-        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-            raise ParameterError(f"category {cat}: ballot count must be a non-negative integer")
-        groups.append(([cat], n))
-    while len(groups) > 1 and any(n < min_size for _, n in groups):
-        # Groups stay in manifest order of their first category, so the list position
-        # breaks ties as "the earlier in manifest order".
-        smallest = sorted(range(len(groups)), key=lambda i: (groups[i][1], i))
-        a, b = sorted(smallest[:2])
-        merged = sorted(groups[a][0] + groups[b][0], key=rank.__getitem__)
-        groups[a] = (merged, groups[a][1] + groups[b][1])
-        del groups[b]
-    return tuple(tuple(cats) for cats, _ in groups)
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +188,7 @@ class TallyAccumulator:
         }
         self._counts = dict.fromkeys(manifest.categories, 0)
         self._weights = dict.fromkeys(manifest.categories, 0)
+        self._classes: dict[str, dict[int, int]] = {cat: {} for cat in manifest.categories}
 
     @property
     def counts(self) -> dict[str, int]:
@@ -248,6 +199,16 @@ class TallyAccumulator:
     def weights(self) -> dict[str, int]:
         """Total weight per category currently included (a copy)."""
         return dict(self._weights)
+
+    @property
+    def weight_classes(self) -> dict[str, dict[int, int]]:
+        """Per category, the number of ballots included of each weight (a copy; weights
+        with no ballot left are omitted)."""
+        return {cat: {w: n for w, n in cls.items() if n} for cat, cls in self._classes.items()}
+
+    def _count_class(self, category: str, weight: int, delta: int) -> None:
+        classes = self._classes[category]
+        classes[weight] = classes.get(weight, 0) + delta
 
     def _contribution(
         self, category: str, weight: int, selections: Sequence[Sequence[Ciphertext]]
@@ -281,6 +242,7 @@ class TallyAccumulator:
         self._products[category] = [a * c for a, c in zip(acc, flat, strict=True)]
         self._counts[category] += 1
         self._weights[category] += weight
+        self._count_class(category, weight, 1)
 
     def remove(
         self, category: str, weight: int, selections: Sequence[Sequence[Ciphertext]]
@@ -292,14 +254,15 @@ class TallyAccumulator:
         ballot or too little weight to remove; the accumulator cannot tell whether these
         exact selections were added — the caller must only remove what it added."""
         flat = self._contribution(category, weight, selections)
-        if self._counts[category] < 1 or self._weights[category] < weight:
-            raise ParameterError(f"category {category!r}: nothing to remove")
+        if self._classes[category].get(weight, 0) < 1:
+            raise ParameterError(f"category {category!r}: nothing to remove of weight {weight}")
         acc = self._products[category]
         self._products[category] = [
             Ciphertext(a.alpha / c.alpha, a.beta / c.beta) for a, c in zip(acc, flat, strict=True)
         ]
         self._counts[category] -= 1
         self._weights[category] -= weight
+        self._count_class(category, weight, -1)
 
     def merge(self, other: TallyAccumulator) -> None:
         """Add every ballot ``other`` includes (a partial accumulator from a worker).
@@ -310,13 +273,17 @@ class TallyAccumulator:
             self._products[cat] = [a * b for a, b in zip(self._products[cat], theirs, strict=True)]
             self._counts[cat] += other._counts[cat]
             self._weights[cat] += other._weights[cat]
+            for w, n in other._classes[cat].items():
+                self._count_class(cat, w, n)
 
     def finish(self) -> EncryptedTally:
         """The encrypted tally of the ballots included now: overall products and one product
-        per breakdown group (``manifest.min_category_size`` and the ballot counts decide the
-        groups). The accumulator is left unchanged."""
+        per breakdown group (``manifest.min_category_size``, the ballot counts and their
+        weight classes decide the groups). The accumulator is left unchanged."""
         m = self.manifest
-        groups = breakdown_groups(self._counts, m.categories, m.min_category_size)
+        groups = breakdown_groups(
+            self._counts, m.categories, m.min_category_size, self.weight_classes
+        )
         zero = Ciphertext.zero(self._group)
 
         def total(cats: Sequence[str], pos: int) -> Ciphertext:

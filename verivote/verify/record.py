@@ -13,6 +13,7 @@ file when a re-vote or a revocation takes it out of the tally.
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,6 +64,8 @@ class Report:
     election_id: str = ""
     fingerprint: str = ""
     heads: int = 0
+    notices: list[str] = field(default_factory=list)
+    """Facts an observer should know that are not failures (the record may be valid)."""
 
     @property
     def valid(self) -> bool:
@@ -80,18 +83,39 @@ class Report:
             "heads": self.heads,
             "checks": checks_summary(self),
             "failures": [f.to_dict() for f in self.failures],
+            "notices": list(self.notices),
             "result": self.result,
         }
 
 
 CHECKS: dict[str, tuple[str, ...]] = {
     "election": ("election.manifest", "election.signature"),
-    "trustee": ("trustee.signature", "trustee.duplicate", "trustee.proof"),
-    "share": ("share.signature", "share.decode", "share.duplicate"),
-    "complaint": ("complaint.signature", "complaint.decode"),
-    "justification": ("justification.signature", "justification.complaint"),
-    "joint_key": ("joint_key.signature", "joint_key.recompute"),
+    "ceremony": ("ceremony.signature", "ceremony.decode", "ceremony.duplicate"),
+    "trustee": (
+        "trustee.signature",
+        "trustee.run",
+        "trustee.time",
+        "trustee.duplicate",
+        "trustee.proof",
+    ),
+    "share": ("share.signature", "share.run", "share.time", "share.decode", "share.duplicate"),
+    "complaint": ("complaint.signature", "complaint.run", "complaint.time", "complaint.decode"),
+    "justification": (
+        "justification.signature",
+        "justification.run",
+        "justification.time",
+        "justification.complaint",
+    ),
+    "joint_key": (
+        "joint_key.signature",
+        "joint_key.duplicate",
+        "joint_key.run",
+        "joint_key.time",
+        "joint_key.identity",
+        "joint_key.recompute",
+    ),
     "roll": ("roll.signature", "roll.part"),
+    "issuer": ("issuer.time", "issuer.signature", "issuer.part"),
     "open": ("open.signature", "open.roll_size"),
     "ballot": (
         "ballot.time",
@@ -108,8 +132,9 @@ CHECKS: dict[str, tuple[str, ...]] = {
         "audit.reencrypt",
         "audit.duplicate",
     ),
-    "amend": ("amend.time", "amend.signature", "amend.roll"),
-    "close": ("close.signature", "close.time", "close.counts"),
+    "amend": ("amend.time", "amend.signature", "amend.limit", "amend.roll"),
+    "seal": ("seal.decode", "seal.signature", "seal.duplicate", "seal.counts"),
+    "close": ("close.signature", "close.time", "close.seals", "close.counts"),
     "tally": ("tally.signature", "tally.recompute"),
     "decryption": ("decryption.signature", "decryption.trustee", "decryption.proof"),
     "result": ("result.signature", "result.counts"),
@@ -133,7 +158,14 @@ def checks_summary(report: Report) -> list[dict[str, Any]]:
     rows.append(
         {
             "type": "head",
-            "checks": ["log.signature", "log.order", "log.time", "log.root", "log.complete"],
+            "checks": [
+                "log.signature",
+                "log.order",
+                "log.time",
+                "log.root",
+                "log.complete",
+                "log.backdated",
+            ],
             "entries": report.heads,
             "failed": failed.get("head", 0) + failed.get("log", 0),
         }
@@ -217,7 +249,9 @@ def verify_record(
             report.failures.append(Failure(index, "ballot", check, reason))
 
         pipeline = BallotPipeline(state, jobs, failed, runner)
-        sizes = head_sizes(board.parent / HEADS_FILE)
+        claims = head_claims(board.parent / HEADS_FILE)
+        sizes = set(claims)
+        floors = _Floors(claims)
         times: dict[int, str] = {}
         index = 0
         try:
@@ -243,6 +277,7 @@ def verify_record(
                 report.entries += 1
                 if index + 1 in sizes:
                     times[index + 1] = _line_time(line)
+                floors.see(index, line)
                 if line.endswith(BALLOT_SUFFIX) and state.phase == VOTING:
                     report.by_type["ballot"] += 1
                     pipeline.add(index, line)
@@ -265,10 +300,45 @@ def verify_record(
     if state.manifest is not None:
         report.election_id = state.manifest.election_id
         report.fingerprint = state.manifest.fingerprint.hex()
-        head_failures, report.heads = check_heads(board.parent / HEADS_FILE, state, tree, times)
+        head_failures, report.heads, valid_heads = check_heads(
+            board.parent / HEADS_FILE, state, tree, times
+        )
+        report.failures.extend(floors.failures(valid_heads))
         report.failures.extend(head_failures)
     report.result = state.result
+    report.notices.extend(notices(state))
     return report
+
+
+def notices(state: ElectionState) -> list[str]:
+    """What the report states besides failures, from the final state: electors added to
+    the roll after opening (and how many of them have a counted ballot); weight classes of
+    counted ballots smaller than ``min_category_size`` (the overall weighted result can
+    reveal how those ballots voted; no rule can hide what the result itself says)."""
+    out: list[str] = []
+    m = state.manifest
+    if m is None or state.result is None or state.accumulator is None:
+        return out
+    if state.roll is not None and state.roll.added:
+        voted = sum(1 for key in state.roll.added if key in state.latest)
+        out.append(
+            f"roll additions: {len(state.roll.added)} elector(s) added after opening "
+            f"(the manifest allows {m.max_additions}); {voted} of them cast a counted ballot"
+        )
+    classes: dict[int, int] = {}
+    for per_category in state.accumulator.weight_classes.values():
+        for weight, n in per_category.items():
+            classes[weight] = classes.get(weight, 0) + n
+    small = sorted((w, n) for w, n in classes.items() if 0 < n < m.min_category_size)
+    if small:
+        ballots = sum(n for _, n in small)
+        out.append(
+            f"weighted result: {ballots} counted ballot(s) in {len(small)} weight class(es) "
+            f"of fewer than {m.min_category_size} ballots (weights "
+            f"{', '.join(str(w) for w, _ in small[:10])}{', …' if len(small) > 10 else ''}); "
+            "the overall counts can reveal how they voted"
+        )
+    return out
 
 
 def _apply_line(state: ElectionState, index: int, line: bytes, report: Report) -> None:
@@ -286,19 +356,68 @@ def _apply_line(state: ElectionState, index: int, line: bytes, report: Report) -
         state.skip()
 
 
-def head_sizes(path: Path) -> set[int]:
-    """The sizes the heads in ``path`` claim (unchecked; to know which entry times to keep)."""
-    sizes: set[int] = set()
+def head_claims(path: Path) -> dict[int, str]:
+    """The sizes the heads in ``path`` claim, each with the latest time claimed for it
+    (unchecked: to know which entry times to keep while reading the log)."""
+    claims: dict[int, str] = {}
     if path.is_file():
         with path.open("rb") as handle:
             for raw in handle:
                 try:
-                    size = loads(raw.rstrip(b"\n")).get("size")
+                    obj = loads(raw.rstrip(b"\n"))
+                    size, time = obj.get("size"), obj.get("time")
                 except (DecodeError, AttributeError):
                     continue
                 if isinstance(size, int) and size > 0:
-                    sizes.add(size)
-    return sizes
+                    claims[size] = max(claims.get(size, ""), time if isinstance(time, str) else "")
+    return claims
+
+
+class _Floors:
+    """Entries timed before a head that precedes them in the log (``log.backdated``).
+
+    A head of size ``s`` signed at ``T`` says the log had ``s`` entries at ``T``: entry
+    ``s`` and every later one were appended after ``T``, so none may be timed before it.
+    While the log is read, the heads are not checked yet, so every entry timed before a
+    *claimed* head is kept as a suspect (few in any record); :meth:`failures` then names
+    those timed before a head whose signature checked."""
+
+    def __init__(self, claims: dict[int, str]) -> None:
+        self.pending = sorted(claims.items())
+        self.floor = ""
+        self.suspects: list[tuple[int, str, str]] = []
+
+    def see(self, index: int, line: bytes) -> None:
+        while self.pending and self.pending[0][0] <= index:
+            self.floor = max(self.floor, self.pending.pop(0)[1])
+        if self.floor:
+            time = _line_time(line)
+            if time < self.floor:
+                self.suspects.append((index, _entry_type(line), time))
+
+    def failures(self, heads: list[tuple[int, str]]) -> list[Failure]:
+        """Failures for the suspects timed before a valid head of size at most their
+        index (``heads``: ``(size, time)`` of the heads whose signature checked)."""
+        out: list[Failure] = []
+        ordered = sorted(heads)
+        sizes = [size for size, _ in ordered]
+        latest: list[tuple[str, int]] = []  # the latest (time, size) among the first heads
+        for size, time in ordered:
+            latest.append(max(latest[-1], (time, size)) if latest else (time, size))
+        for index, entry_type, time in self.suspects:
+            at = bisect_right(sizes, index)
+            if at and time < latest[at - 1][0]:
+                head_time, size = latest[at - 1]
+                out.append(
+                    Failure(
+                        index,
+                        entry_type,
+                        "log.backdated",
+                        f"timed {time}, but the head of size {size} signed at {head_time} "
+                        "shows the log without it then",
+                    )
+                )
+        return out
 
 
 def _line_time(line: bytes) -> str:
@@ -308,18 +427,20 @@ def _line_time(line: bytes) -> str:
 
 def check_heads(
     path: Path, state: ElectionState, tree: MerkleTree, times: dict[int, str] | None = None
-) -> tuple[list[Failure], int]:
+) -> tuple[list[Failure], int, list[tuple[int, str]]]:
     """Check the published tree heads against the log itself: each is signed by the board
     key of the manifest (``log.signature``), for this election (``log.election``), in
     order of size and time (``log.order``), not timed before the last entry it covers
     (``log.time``; ``times`` maps a size to that entry's time), its root is the Merkle root
     of that many entries (``log.root``), and the last one covers the whole log
-    (``log.complete``). Returns the failures and the number of heads read."""
+    (``log.complete``). Returns the failures, the number of heads read and the ``(size,
+    time)`` of each head whose signature checked."""
     manifest = state.manifest
     assert manifest is not None
     failures: list[Failure] = []
+    signed: list[tuple[int, str]] = []
     if not path.is_file():
-        return [Failure(len(tree), "log", "log.heads", f"no {HEADS_FILE} beside the log")], 0
+        return [Failure(len(tree), "log", "log.heads", f"no {HEADS_FILE} beside the log")], 0, []
     previous: TreeHead | None = None
     count = 0
     with path.open("rb") as handle:
@@ -342,6 +463,7 @@ def check_heads(
             except VerificationError as exc:
                 fail("log.signature", str(exc))
                 continue
+            signed.append((head.size, head.time))
             if previous is not None and (head.size < previous.size or head.time < previous.time):
                 fail(
                     "log.order",
@@ -374,4 +496,4 @@ def check_heads(
                 f"the last signed head covers {covered} of {len(tree)} entries",
             )
         )
-    return failures, count
+    return failures, count, signed

@@ -21,6 +21,10 @@ def render(report: Report) -> str:
         checks = ", ".join(c.split(".", 1)[1] for c in row["checks"])
         lines.append(f"{row['type']:<14}{row['entries']:>9,}{row['failed']:>8,}  {checks}")
     lines.append("")
+    for notice in report.notices:
+        lines.append(f"notice       {notice}")
+    if report.notices:
+        lines.append("")
     if report.valid:
         lines.append("verdict      VALID: every entry passed every check")
         return "\n".join(lines)
