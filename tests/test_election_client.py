@@ -9,14 +9,16 @@ from pathlib import Path
 
 import pytest
 from live_board import serving, voting_election
+from nacl import bindings
 
 import verivote
 from verivote.board.api import ElectionClient
 from verivote.board.receipt import read_receipt
 from verivote.election.entries import sign_entry
-from verivote.election.roll import Roll, credential_secret_text
+from verivote.election.roll import Roll, half_secret_text
 from verivote.errors import EntryRejected, ReceiptError
 from verivote.groups import Element
+from verivote.signatures import ScalarSigner
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +72,7 @@ def test_a_revoked_credential_is_refused_with_the_check(live):
 def test_a_board_serving_a_forged_announcement_is_caught():
     sim = voting_election(voters=3, seed=9)
     entries = list(sim.board)
-    honest = entries[1]
+    honest = entries[2]
     assert honest.type == "trustee"
     body = copy.deepcopy(honest.body)
     s = body["proofs"][0]["s"]
@@ -79,14 +81,14 @@ def test_a_board_serving_a_forged_announcement_is_caught():
     forged = sign_entry(
         sim.trustees[0].signer, sim.manifest.fingerprint, "trustee", body, honest.time
     )
-    served = [entries[0], forged, *entries[2:]]
+    served = [*entries[:2], forged, *entries[3:]]
     client = ElectionClient("http://127.0.0.1:9")
     client.client.entries = lambda start=0, end=None: served[start:end]  # type: ignore[method-assign]
     client.client.manifest = lambda: sim.manifest  # type: ignore[method-assign]
     with pytest.raises(EntryRejected) as info:
         client.joint_key()
     assert info.value.check == "trustee.proof"
-    assert info.value.reason.startswith("entry 1:")
+    assert info.value.reason.startswith("entry 2:")
     client.client.entries = lambda start=0, end=None: entries[start:end]  # type: ignore[method-assign]
     assert client.joint_key() == sim.joint_key
 
@@ -101,7 +103,12 @@ def test_readme_python_api_examples_run(tmp_path, monkeypatch, capsys):
     cast_block, verify_block = _readme_python_blocks()
     sim = voting_election(voters=4, seed=12)
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "credential.txt").write_text(credential_secret_text(sim.credentials[2]) + "\n")
+    # the elector's two half files: any split of its credential scalar
+    full = sim.credentials[2]
+    first = ScalarSigner.generate()
+    second = ScalarSigner(bindings.crypto_core_ed25519_scalar_sub(full.scalar, first.scalar))
+    for role, half in (("registrar", first), ("issuer", second)):
+        (tmp_path / f"E001.{role}.credential").write_text(half_secret_text(half) + "\n")
     with serving(sim.board) as url:
         exec(cast_block.replace("http://127.0.0.1:8080", url), {})
     out = capsys.readouterr().out

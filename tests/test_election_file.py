@@ -21,8 +21,10 @@ opens = 2026-09-01T10:00:00Z
 closes = "2026-09-02T10:00:00Z"
 threshold = 2
 categories = ["members", "supporters"]
+max_additions = 3
 registrar_key = "{KEY}"
-board_key = "{KEY}"
+issuer_key = "{"ef" * 32}"
+board_key = "{"12" * 32}"
 
 [[contests]]
 id = "leader"
@@ -58,9 +60,10 @@ def test_good_file(tmp_path):
     m = read(tmp_path, GOOD)
     assert m.election_id == "leadership-2026"
     assert (m.opens, m.closes) == ("2026-09-01T10:00:00Z", "2026-09-02T10:00:00Z")
+    assert m.issuer_key == bytes.fromhex("ef" * 32) and m.max_additions == 3
     assert [c.limit for c in m.contests] == [1, 1]
     assert [t.index for t in m.trustees] == [1, 2] and m.min_category_size == 10
-    assert m.board_key == bytes.fromhex(KEY)
+    assert m.board_key == bytes.fromhex("12" * 32)
 
 
 def test_relative_times(tmp_path):
@@ -73,18 +76,18 @@ def test_relative_times(tmp_path):
 @pytest.mark.parametrize(
     ("old", "new", "where"),
     [
-        ('kind = "plurality"', 'kind = "ranked"', ":13: contests[0].kind: 'ranked' is not one of"),
+        ('kind = "plurality"', 'kind = "ranked"', ":15: contests[0].kind: 'ranked' is not one of"),
         ('title = "Leader"', "", ": contests[0].title: missing"),
         ("threshold = 2", "threshold = 3", ":5: threshold: need 1 <= threshold <= trustees"),
         ("threshold = 2", 'threshold = "2"', ":5: threshold: expected an integer"),
         ('"supporters"]', '"Supporters"]', ":6: categories[1]: category: 'Supporters' is not"),
-        (f'board_key = "{KEY}"', 'board_key = "abcd"', ":8: board_key: a key is 32 bytes"),
+        ('board_key = "' + "12" * 32 + '"', 'board_key = "abcd"', ":10: board_key: a key is 32"),
         ("opens = 2026-09-01T10:00:00Z", "opens = 2026-09-01T10:00:00", ":3: opens: give the time"),
         ('closes = "2026-09-02T10:00:00Z"', 'closes = "tomorrow"', ":4: closes: 'tomorrow' is not"),
         ('closes = "2026-09-02T10:00:00Z"', 'closes = "2026-08-02T10:00:00Z"', ":4: closes:"),
         ('name = "T2"', 'name = "T2"\nrole = "x"', ": trustees[1].role: unknown field"),
-        ('sign_key = "' + "cd" * 32, 'sign_key = "zz' + "cd" * 31, ":29: trustees[1].sign_key:"),
-        ('{ id = "b", name = "B" }', '{ id = "B", name = "B" }', ":10: contests[0]: contest"),
+        ('sign_key = "' + "cd" * 32, 'sign_key = "zz' + "cd" * 31, ":31: trustees[1].sign_key:"),
+        ('{ id = "b", name = "B" }', '{ id = "B", name = "B" }', ":12: contests[0]: contest"),
         ("threshold = 2", "threshold = 2\nquorum = 5", ":6: quorum: unknown field"),
     ],
 )
@@ -138,3 +141,19 @@ def test_electors_csv_header(tmp_path):
     path.write_text("id,category,weight\nM1,members,1\n")
     with pytest.raises(ElectorFileError, match=r":1: the header must name .* missing elector_id"):
         read_electors(path, ("members",))
+
+
+def test_issuer_key_is_required_and_distinct(tmp_path):
+    without = "\n".join(line for line in GOOD.splitlines() if not line.startswith("issuer_key"))
+    with pytest.raises(ElectionFileError, match="issuer_key: missing"):
+        read(tmp_path, without + "\n")
+    same = GOOD.replace(f'issuer_key = "{"ef" * 32}"', f'issuer_key = "{KEY}"')
+    with pytest.raises(ElectionFileError, match="keys must differ"):
+        read(tmp_path, same)
+
+
+def test_max_additions_defaults_to_zero_and_must_be_an_integer(tmp_path):
+    without = GOOD.replace("max_additions = 3\n", "")
+    assert read(tmp_path, without).max_additions == 0
+    with pytest.raises(ElectionFileError, match="max_additions: expected an integer"):
+        read(tmp_path, GOOD.replace("max_additions = 3", 'max_additions = "3"'))

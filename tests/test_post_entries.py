@@ -10,15 +10,22 @@ import pytest
 from tests.live_board import request, serving, voting_election
 from verivote.board.client import BoardClient, BoardClientError, PostRejected
 from verivote.election.entries import sign_entry
-from verivote.election.roll import CredentialRecord, add_body
+from verivote.election.roll import add_body, issue_credentials, revoke_body
 from verivote.roles.transport import post_entry, with_retry
 from verivote.signatures import Signer
 
 
 def amend(sim, signer=None, reason="late-registration"):
-    record = CredentialRecord(Signer.generate().public_key, "members", 1)
-    body = add_body(record, reason)
+    """An addition for the next slot (the registrar's half)."""
+    slot = sim.board.state.roll.slots[0]
+    (item,) = issue_credentials(sim.manifest.fingerprint, [("members", 1)], slot).registrar
+    body = add_body(item, reason)
     return sign_entry(signer or sim.registrar, sim.manifest.fingerprint, "amend", body, "x")
+
+
+def revoke(sim, n):
+    body = revoke_body(sim.records[n].key, "barred")
+    return sign_entry(sim.registrar, sim.manifest.fingerprint, "amend", body, "x")
 
 
 def test_authored_entries_are_posted_and_checked():
@@ -39,7 +46,7 @@ def test_authored_entries_are_posted_and_checked():
         )
         assert (status, answer["error"]) == (403, "request.type")
         # a lost answer: the retry finds the entry on the board instead of a duplicate error
-        entry = amend(sim)
+        entry = revoke(sim, 0)
         client.post_entry(entry)
         calls = []
 

@@ -85,48 +85,60 @@ def test_a_whole_election_through_the_public_names(tmp_path):
     def clock() -> str:
         return vv.format_time(moment[0])
 
-    organiser, registrar, operator = (
-        vv.Signer.generate(),
-        vv.Signer.generate(),
-        vv.Signer.generate(),
-    )
+    organiser, registrar, issuer, operator = (vv.Signer.generate() for _ in range(4))
     group = vv.get_group("ed25519")
     trustees = [vv.TrusteeSecrets.generate(group, i, 2) for i in (1, 2, 3)]
     chair = vv.Contest(
         "chair", "Chair", "plurality", (vv.Candidate("ada", "Ada"), vv.Candidate("bo", "Bo")), 1
     )
+    opens = now + timedelta(minutes=4)
     manifest = vv.Manifest(
         election_id="committee",
         title="Committee election",
         group_name="ed25519",
         contests=(chair,),
         categories=("members",),
-        opens=vv.format_time(now),
-        closes=vv.format_time(now + timedelta(hours=1)),
+        opens=vv.format_time(opens),
+        closes=vv.format_time(opens + timedelta(hours=1)),
         threshold=2,
         trustees=tuple(t.info(f"Trustee {t.index}") for t in trustees),
         organiser_key=organiser.public_key,
         registrar_key=registrar.public_key,
         board_key=operator.public_key,
+        issuer_key=issuer.public_key,
         min_category_size=1,
     )
+    fp = manifest.fingerprint
     board = vv.Board(clock, operator)
     board.post(organiser, "election", manifest.to_dict())
+    schedule = vv.make_schedule(now, timedelta(minutes=1))  # deadlines a minute apart
+    board.post(organiser, "ceremony", schedule.to_dict())
     for t in trustees:
-        board.post(t.signer, "trustee", vv.make_announcement(t, manifest))
+        board.post(
+            t.signer, "trustee", vv.with_run(vv.make_announcement(t, manifest), schedule.run)
+        )
     for t in trustees:
         for other in trustees:
             if other is not t:
-                board.post(t.signer, "share", vv.make_share(t, manifest, other.index))
+                body = vv.with_run(vv.make_share(t, manifest, other.index), schedule.run)
+                board.post(t.signer, "share", body)
     received = {t.index: {t.index: vv.own_share(t, t.index)} for t in trustees}
     for entry in board:
         if entry.type == "share":
             to = entry.body["to"]
-            received[to][entry.body["from"]] = vv.open_share(trustees[to - 1], manifest, entry.body)
-    board.post(organiser, "joint_key", vv.make_joint_key_body(board.state.announcements, [1, 2, 3]))
-    secrets, records = vv.issue_credentials([("members", 1)] * 3)
-    for body in vv.roll_bodies(records):
+            body = {k: v for k, v in entry.body.items() if k != "run"}
+            received[to][entry.body["from"]] = vv.open_share(trustees[to - 1], manifest, body)
+    moment[0] = opens  # the justifications deadline (and the opening time) has come
+    joint = vv.make_joint_key_body(board.state.announcements, [1, 2, 3])
+    board.post(organiser, "joint_key", vv.with_run(joint, schedule.run))
+    issued = vv.issue_credentials(fp, [("members", 1)] * 3)
+    secrets = issued.credentials
+    roll = list(vv.roll_bodies(issued.registrar))
+    halves = list(vv.issuer_bodies(issued.issuer))
+    for body in roll:
         board.post(registrar, "roll", body)
+    for body in halves:
+        board.post(issuer, "issuer", body)
     board.post(organiser, "open", {"roll_size": 3})
     key = board.state.joint_key
     for voter, choice in enumerate(["ada", "bo", "ada"]):
@@ -135,17 +147,24 @@ def test_a_whole_election_through_the_public_names(tmp_path):
     with pytest.raises(vv.EntryRejected) as info:  # the last ballot replayed
         board.post(secrets[2], "ballot", ballot.body)
     assert info.value.check == "ballot.duplicate"
-    moment[0] = now + timedelta(hours=1)
+    board.post(registrar, "seal", vv.seal_body(fp, "registrar", [("roll", b) for b in roll]))
+    board.post(issuer, "seal", vv.seal_body(fp, "issuer", [("issuer", b) for b in halves]))
+    moment[0] = opens + timedelta(hours=1)
     st = board.state
     board.post(
         organiser,
         "close",
-        {"ballots": st.ballot_entries, "audits": st.audit_entries, "counted": len(st.latest)},
+        {
+            "ballots": st.ballot_entries,
+            "audits": st.audit_entries,
+            "counted": len(st.latest),
+            "added": 0,
+        },
     )
     tally = st.expected_tally()
     board.post(organiser, "tally", tally.to_dict())
     for t in trustees[:2]:
-        x = vv.combined_secret_share(received[t.index])
+        x = vv.combined_secret_share(received[t.index], qualified=st.qualified)
         board.post(t.signer, "decryption", vv.make_decryption(manifest, tally, t.index, x))
     counts = vv.combine(manifest, tally, st.decryptions, manifest.threshold)
     result = vv.make_result_body(manifest, tally, counts, [1, 2], [3])

@@ -12,9 +12,11 @@ Manifest, encrypt_ballot, ElectionClient, verify_record``), in the order of an e
 * **the key ceremony** — :class:`TrusteeSecrets`, :func:`make_announcement`,
   :func:`make_share`, :func:`open_share`, :func:`make_complaint`,
   :func:`make_justification`, :func:`make_joint_key_body`, :func:`combined_secret_share`;
-* **the roll** — :func:`issue_credentials`, :class:`CredentialRecord`,
-  :func:`roll_bodies`, :func:`revoke_body`, :func:`add_body`,
-  :func:`credential_secret_text`, :func:`credential_from_text`;
+* **the roll** (split credentials: a registrar's half and an issuer's half) —
+  :func:`make_halves`, :func:`registrar_items`, :func:`roll_bodies`, :func:`issuer_bodies`,
+  :func:`issue_credentials`, :class:`CredentialRecord`, :func:`revoke_body`,
+  :func:`add_body`, :func:`half_secret_text`, :func:`credential_from_halves` (the voter's
+  :class:`ScalarSigner`), :func:`seal_body`;
 * **ballots** — :func:`encrypt_ballot`, :class:`PreparedBallot`, :func:`check_ballot`;
 * **the board** — :class:`Board` (in process), :class:`ElectionClient` and
   :class:`BoardClient` (over HTTP), :class:`Entry`, :func:`sign_entry`;
@@ -56,7 +58,9 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "ReceiptError",
     ),
     "verivote.groups": ("Group", "Element", "Scalar", "get_group"),
-    "verivote.signatures": ("Signer", "verify_signature"),
+    "verivote.signatures": ("Signer", "ScalarSigner", "verify_signature"),
+    "verivote.election.seal": ("seal_body",),
+    "verivote.election.keygen": ("make_schedule", "with_run"),
     "verivote.election.manifest": (
         "Manifest",
         "Contest",
@@ -84,8 +88,11 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "roll_bodies",
         "revoke_body",
         "add_body",
-        "credential_secret_text",
-        "credential_from_text",
+        "make_halves",
+        "registrar_items",
+        "issuer_bodies",
+        "half_secret_text",
+        "credential_from_halves",
     ),
     "verivote.election.ballot": (
         "PreparedBallot",
@@ -150,6 +157,7 @@ __all__ = [
     "Report",
     "Roll",
     "Scalar",
+    "ScalarSigner",
     "Signer",
     "StoreError",
     "TreeHead",
@@ -164,31 +172,37 @@ __all__ = [
     "check_receipt",
     "combine",
     "combined_secret_share",
-    "credential_from_text",
-    "credential_secret_text",
+    "credential_from_halves",
     "encrypt_ballot",
     "entry_from_line",
     "format_time",
     "get_group",
+    "half_secret_text",
     "issue_credentials",
+    "issuer_bodies",
     "joint_public_key",
     "make_announcement",
     "make_complaint",
     "make_decryption",
+    "make_halves",
     "make_joint_key_body",
     "make_justification",
     "make_result_body",
+    "make_schedule",
     "make_share",
     "open_share",
     "own_share",
     "read_receipt",
+    "registrar_items",
     "render_result",
     "revoke_body",
     "roll_bodies",
+    "seal_body",
     "sign_entry",
     "verify_record",
     "verify_signature",
     "votes_from_choices",
+    "with_run",
 ]
 
 if TYPE_CHECKING:  # for type checkers and editors; at run time see __getattr__
@@ -224,17 +238,22 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time see __getattr__
         render_result,
     )
     from verivote.election.entries import Entry, entry_from_line, sign_entry
+    from verivote.election.keygen import make_schedule, with_run
     from verivote.election.manifest import Candidate, Contest, Manifest, TrusteeInfo, format_time
     from verivote.election.roll import (
         CredentialRecord,
         Roll,
         add_body,
-        credential_from_text,
-        credential_secret_text,
+        credential_from_halves,
+        half_secret_text,
         issue_credentials,
+        issuer_bodies,
+        make_halves,
+        registrar_items,
         revoke_body,
         roll_bodies,
     )
+    from verivote.election.seal import seal_body
     from verivote.election.state import ElectionState
     from verivote.election.tally import EncryptedTally
     from verivote.errors import (
@@ -256,7 +275,7 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time see __getattr__
         VerivoteError,
     )
     from verivote.groups import Element, Group, Scalar, get_group
-    from verivote.signatures import Signer, verify_signature
+    from verivote.signatures import ScalarSigner, Signer, verify_signature
     from verivote.verify.record import Failure, RecordUnreadable, Report, verify_record
 
 

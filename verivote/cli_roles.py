@@ -1,5 +1,5 @@
 """The roles' commands of ``verivote``: ``board``, ``organiser``, ``trustee``,
-``registrar``, ``vote`` and ``post`` (docs/getting-started.md walks through them).
+``registrar``, ``issuer``, ``vote`` and ``post`` (docs/getting-started.md walks through them).
 
 Each person runs their own commands with their own state directory (``--dir``); secrets
 in it are encrypted under a passphrase read from the environment variable named by
@@ -20,7 +20,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ROLE_COMMANDS = ("board", "organiser", "trustee", "registrar", "vote", "post")
+ROLE_COMMANDS = (
+    "board",
+    "organiser",
+    "trustee",
+    "registrar",
+    "issuer",
+    "credential",
+    "vote",
+    "post",
+)
 PASS_HELP = "environment variable holding the passphrase (default: ask on the terminal)"
 
 
@@ -57,6 +66,7 @@ def add_role_commands(sub: Any) -> None:
     init.add_argument("--opens", help="opening time: UTC 2026-09-01T09:00:00Z, now or +N[smhd]")
     init.add_argument("--closes", help="closing time: UTC time, or +N[smhd] after opening")
     for name, text in (
+        ("ceremony", "open the key ceremony: its run id and deadlines"),
         ("open", "post the joint key and open the election"),
         ("close", "close the election (after its closing time)"),
         ("tally", "post the encrypted tally"),
@@ -66,6 +76,20 @@ def add_role_commands(sub: Any) -> None:
         _common(step)
         if name == "close":
             step.add_argument("--wait", action="store_true", help="wait for the closing time")
+        if name == "open":
+            step.add_argument(
+                "--wait",
+                action="store_true",
+                help="wait for the ceremony's last deadline and the opening time",
+            )
+        if name == "ceremony":
+            step.add_argument(
+                "--ceremony-minutes",
+                type=float,
+                metavar="MINUTES",
+                help="length of the ceremony, its four deadlines a quarter apart "
+                "(default: up to the opening time)",
+            )
 
     trustee = sub.add_parser("trustee", help="a trustee: keys, key ceremony, decryption")
     acts = trustee.add_subparsers(dest="action", required=True)
@@ -102,14 +126,41 @@ def add_role_commands(sub: Any) -> None:
     )
     add.add_argument("--reason", default="late-registration", help="(default late-registration)")
     _common(add)
-    for parser in (imp, add):
+    _common(acts.add_parser("seal", help="seal the roll and amendments (before the close)"))
+
+    iss = sub.add_parser("issuer", help="the credential issuer: the second credential halves")
+    acts = iss.add_subparsers(dest="action", required=True)
+    _common(acts.add_parser("keygen", help="make the issuer's key"), board=False, out=False)
+    iimp = acts.add_parser("import", help="issue the second halves for the registrar's slots")
+    iimp.add_argument("slots", type=Path, help="the registrar's slots.csv (elector_id,email,slot)")
+    _common(iimp)
+    iadd = acts.add_parser("add", help="complete the credential of an elector added in voting")
+    iadd.add_argument("elector_id", help="the elector the registrar added")
+    iadd.add_argument("--email", default="", help="address for the mail-merge row (optional)")
+    _common(iadd)
+    _common(acts.add_parser("seal", help="seal the issuer's entries (before the close)"))
+    for parser in (imp, add, iimp, iadd):
         where = parser.add_mutually_exclusive_group()
-        where.add_argument("--credentials", type=Path, help="directory for ID.credential files")
+        where.add_argument(
+            "--credentials", type=Path, help="directory for ID.ROLE.credential files"
+        )
         where.add_argument("--mail-merge", type=Path, help="one CSV: elector_id,email,credential")
+
+    cred = sub.add_parser("credential", help="an elector's credential files")
+    acts = cred.add_subparsers(dest="action", required=True)
+    comb = acts.add_parser("combine", help="put the two halves into one credential file")
+    comb.add_argument("halves", type=Path, nargs=2, help="the registrar's and the issuer's file")
+    comb.add_argument("--out", type=Path, required=True, help="the combined file (new)")
 
     vote = sub.add_parser("vote", help="encrypt, cast and keep the receipt")
     vote.add_argument("--board", required=True, help="the board's URL")
-    vote.add_argument("--credential", type=Path, help="file with the elector's credential")
+    vote.add_argument(
+        "--credential",
+        type=Path,
+        action="append",
+        help="the registrar's and the issuer's credential files (give it twice), or one "
+        "combined file",
+    )
     vote.add_argument(
         "--choice",
         action="append",
@@ -117,12 +168,13 @@ def add_role_commands(sub: Any) -> None:
         metavar="CONTEST=CANDIDATE[,…]",
         help="a choice (repeat per contest; CONTEST= is blank); asked when none and a terminal",
     )
-    vote.add_argument("--receipt", type=Path, help="receipt file (default CREDENTIAL.receipt)")
+    vote.add_argument("--receipt", type=Path, help="receipt file (default DIR/ID.receipt)")
     vote.add_argument("--audit", action="store_true", help="audit one encryption first (Benaloh)")
     vote.add_argument(
         "--batch",
         type=Path,
-        help="CSV of credential,choices lines (choices as CONTEST=CANDIDATE separated by spaces)",
+        help="CSV of credential,choices lines (credential: FILE+FILE or one combined FILE; "
+        "choices as CONTEST=CANDIDATE separated by spaces)",
     )
 
     post = sub.add_parser("post", help="post the signed entries of an entry file")
@@ -184,6 +236,13 @@ def _dispatch(args: argparse.Namespace) -> list[str]:
         return _trustee(args)
     if args.command == "registrar":
         return _registrar(args)
+    if args.command == "issuer":
+        return _issuer(args)
+    if args.command == "credential":
+        from verivote.roles.handout import combine_files
+
+        path = combine_files(args.halves, args.out)
+        return [f"credential written to {path}"]
     if args.command == "vote":
         return _vote(args)
     from verivote.roles.board_operator import utc_now
@@ -225,8 +284,10 @@ def _organiser(args: argparse.Namespace) -> list[str]:
         ]
     org = organiser.Organiser(args.dir, _pass(args))
     poster = _poster(args)
-    if args.action == "open":
-        said = org.open(args.board, poster)
+    if args.action == "ceremony":
+        said = org.ceremony(args.board, poster, minutes=args.ceremony_minutes)
+    elif args.action == "open":
+        said = org.open(args.board, poster, wait=args.wait)
     elif args.action == "close":
         said = org.close(args.board, poster, wait=args.wait)
     elif args.action == "tally":
@@ -267,6 +328,8 @@ def _registrar(args: argparse.Namespace) -> list[str]:
         )
     elif args.action == "bar":
         said = reg.bar(args.board, args.elector_id, args.reason, poster)
+    elif args.action == "seal":
+        said = reg.seal(args.board, poster)
     else:
         if args.credentials is None and args.mail_merge is None:
             raise ValueError("say where the credential goes: --credentials DIR or --mail-merge")
@@ -279,6 +342,38 @@ def _registrar(args: argparse.Namespace) -> list[str]:
             credentials_dir=args.credentials,
             mail_merge=args.mail_merge,
         )
+    return _finish(poster, said)
+
+
+def _issuer(args: argparse.Namespace) -> list[str]:
+    from verivote.roles import issuer
+
+    if args.action == "keygen":
+        key = issuer.keygen(args.dir, _pass(args, confirm=True))
+        return [f"issuer key: {key.hex()}"]
+    iss = issuer.Issuer(args.dir, _pass(args))
+    poster = _poster(args)
+    if args.action == "import":
+        said = iss.import_electors(
+            args.board,
+            args.slots,
+            poster,
+            credentials_dir=args.credentials,
+            mail_merge=args.mail_merge,
+        )
+    elif args.action == "add":
+        if args.credentials is None and args.mail_merge is None:
+            raise ValueError("say where the credential goes: --credentials DIR or --mail-merge")
+        said = iss.add(
+            args.board,
+            args.elector_id,
+            args.email,
+            poster,
+            credentials_dir=args.credentials,
+            mail_merge=args.mail_merge,
+        )
+    else:
+        said = iss.seal(args.board, poster)
     return _finish(poster, said)
 
 
@@ -301,18 +396,15 @@ def _vote(args: argparse.Namespace) -> list[str]:
 
 
 def _cast(
-    election: Any, credential_file: Path, choices: Any, receipt: Path | None, audit: bool
+    election: Any, credential_files: list[Path], choices: Any, receipt: Path | None, audit: bool
 ) -> list[str]:
-    from verivote.election.roll import credential_from_text
+    from verivote.roles.handout import read_credential
     from verivote.roles.statedir import write_private
 
-    try:
-        text = credential_file.read_text(encoding="ascii").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{credential_file}: cannot read the credential: {exc}") from None
-    credential = credential_from_text(text)
+    credential = read_credential(credential_files)
     outcome = election.vote(credential, choices, audit=audit)
-    path = receipt or credential_file.with_name(credential_file.name + ".receipt")
+    first = credential_files[0]
+    path = receipt or first.with_name(first.name.split(".")[0] + ".receipt")
     write_private(path, (outcome.receipt.to_text() + "\n").encode(), replace=True)
     said = []
     if outcome.audit is not None:
@@ -350,7 +442,8 @@ def _vote_batch(election: Any, batch: Path) -> list[str]:
             choices = election.parse_choices(row[1].split())
         except ValueError as exc:
             raise ValueError(f"{batch}:{number}: {exc}") from None
-        _cast(election, Path(row[0].strip()), choices, None, False)
+        files = [Path(p.strip()) for p in row[0].split("+")]
+        _cast(election, files, choices, None, False)
         cast += 1
     return [f"{cast} ballots cast; each receipt saved beside its credential"]
 

@@ -16,7 +16,9 @@ Time: every entry is timed by the board's clock. By default the simulation owns 
 (:class:`SimulatedClock`, starting now): it schedules voting a day after ``start`` and moves
 its clock to opening and closing time, so a whole election runs in seconds. Given a
 ``clock`` of its own (the real time, say, as a board in service has), the simulation moves
-no clock: voting opens at ``start`` and ballots are timed as that clock says.
+no clock: it runs the key ceremony on a timetable of seconds (waiting for the clock to pass
+each deadline it must), voting opens six seconds after ``start``, and ballots are timed as
+that clock says.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import random
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -53,6 +56,11 @@ from verivote.verify.record import Report, verify_record
 CATEGORIES = (("members", 0.6), ("affiliated", 0.25), ("registered", 0.15))
 LEAD = timedelta(days=1)
 """With its own clock, the simulation opens voting this long after ``start``."""
+CEREMONY_STEP = timedelta(hours=1)
+"""With its own clock, the key ceremony's deadlines fall this far apart, from ``start``."""
+GIVEN_CLOCK_STEP = timedelta(seconds=1)
+"""With a clock it was given, the ceremony's deadlines fall this far apart, from two
+seconds after ``start``; voting opens at the last of them."""
 
 
 def now() -> datetime:
@@ -156,7 +164,8 @@ class SimulatedElection:
     :func:`voting_time`), and :meth:`publish_roll` and :meth:`close` move the clock to
     opening and closing time. With ``clock`` (a callable giving the time as the record
     writes it, e.g. :func:`system_clock`), the board runs on it and nothing moves it:
-    voting opens at ``start``, and :meth:`close` is refused by the board until ``clock``
+    voting opens six seconds after ``start`` (the ceremony's deadlines a second apart, which
+    :meth:`run_ceremony` waits for), and :meth:`close` is refused by the board until ``clock``
     reaches closing time.
     """
 
@@ -177,7 +186,9 @@ class SimulatedElection:
         if begin.tzinfo is None:
             raise ValueError("start must be a timezone-aware time")
         begin = begin.astimezone(UTC).replace(microsecond=0)
-        opens = begin if clock is not None else begin + LEAD
+        ceremony_start = begin + 2 * GIVEN_CLOCK_STEP if clock is not None else begin
+        step = GIVEN_CLOCK_STEP if clock is not None else CEREMONY_STEP
+        opens = ceremony_start + 4 * step if clock is not None else begin + LEAD
         closes = opens + (voting_time(voters) if voting is None else voting)
         self.rng = random.Random(seed)
         grp = get_group(group)
@@ -203,7 +214,7 @@ class SimulatedElection:
         self.records: list[CredentialRecord] = []
         self.received: dict[int, dict[int, Any]] = {}
         self.board.post(self.organiser, "election", self.manifest.to_dict())
-        self.schedule = keygen.make_schedule(START)
+        self.schedule = keygen.make_schedule(ceremony_start, step)
         self.board.post(self.organiser, "ceremony", self.schedule.to_dict())
 
     @property
@@ -247,7 +258,7 @@ class SimulatedElection:
                 body = {k: v for k, v in entry.body.items() if k != "run"}
                 opened = ceremony.open_share(self.trustees[to - 1], m, body)
                 self.received[to][entry.body["from"]] = opened
-        self.clock.jump(_parse(self.schedule.justifications))
+        self._advance(self.schedule.justifications)
         body = ceremony.make_joint_key_body(self.board.state.announcements, qualified)
         self.board.post(self.organiser, "joint_key", keygen.with_run(body, self.schedule.run))
 
@@ -265,9 +276,19 @@ class SimulatedElection:
         self._advance(self.manifest.opens)
 
     def _advance(self, moment: str) -> None:
-        """Move the simulation's own clock to ``moment``; a clock it was given is not moved."""
+        """Move the simulation's own clock to ``moment``; a clock it was given is not moved
+        but waited for (up to a minute, then RuntimeError) where the protocol needs its
+        time to have come: the ceremony's last deadline and the opening time."""
         if isinstance(self.clock, SimulatedClock):
             self.clock.jump(_parse(moment))
+            return
+        if moment == self.manifest.closes:
+            return
+        limit = time.monotonic() + 60
+        while self.clock() < moment:
+            if time.monotonic() > limit:
+                raise RuntimeError(f"the clock did not reach {moment}")
+            time.sleep(0.2)
 
     def prepare(self, voter: int, choice: dict[str, list[str]]) -> PreparedBallot:
         """Elector ``voter``'s device encrypts ``choice``."""

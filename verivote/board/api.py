@@ -120,30 +120,36 @@ class ElectionClient:
         return key
 
     def roll(self) -> Roll:
-        """The roll as it stands now: the registrar's signed roll parts, then every signed
+        """The roll as it stands now: the registrar's signed roll parts and the credential
+        issuer's signed halves (each credential the sum of the two), then every signed
         amendment (revocations and additions) posted since. Reads the whole log. Raises
-        EntryRejected for a roll part or amendment the rules refuse."""
+        EntryRejected for a roll part, issuer part or amendment the rules refuse."""
         state = self.setup()
         if state.roll is None:
             raise BoardClientError("the board holds no roll yet")
         manifest = self.manifest()
         roll = Roll(manifest)
+        checks = {"roll": "roll.part", "amend": "amend.roll", "issuer": "issuer.part"}
+        voting = False
         for index, entry in self._pages():
-            if entry.type not in ("roll", "amend"):
+            voting = voting or entry.type == "open"
+            if entry.type not in checks:
                 continue
+            issuer = entry.type == "issuer"
             try:
                 entry.verify(
-                    manifest.registrar_key,
+                    manifest.issuer_key if issuer else manifest.registrar_key,
                     manifest.fingerprint,
-                    f"{entry.type} signed by the registrar",
+                    f"{entry.type} signed by the {'issuer' if issuer else 'registrar'}",
                 )
                 if entry.type == "roll":
                     roll.apply_part(entry.body)
+                elif issuer:
+                    roll.apply_issuer_part(entry.body, voting)
                 else:
                     roll.apply_amendment(entry.body)
             except VerivoteError as exc:
-                check = "roll.part" if entry.type == "roll" else "amend.roll"
-                raise EntryRejected(check, f"entry {index}: {exc}") from None
+                raise EntryRejected(checks[entry.type], f"entry {index}: {exc}") from None
         return roll
 
     def check_receipt(self, receipt: Receipt) -> ReceiptCheck:

@@ -360,6 +360,17 @@ class Roll:
             return action, self._registrar[-1][0]
         raise DecodeError(f"amend: unknown action {action!r}")
 
+    @property
+    def slots(self) -> tuple[int, int]:
+        """How many slots hold the registrar's half and how many the issuer's."""
+        return len(self._registrar), len(self._issuer)
+
+    def slot_key(self, slot: int) -> bytes | None:
+        """The combined credential of ``slot``, or None while a half is missing."""
+        if not 0 <= slot < min(len(self._registrar), len(self._issuer)):
+            return None
+        return combine_public_keys(self._registrar[slot][0], self._issuer[slot], f"slot {slot}")
+
     def status(self, key: bytes) -> CredentialRecord:
         """The record of an active credential; raises ProtocolError if the key was never on
         the roll or has been revoked."""

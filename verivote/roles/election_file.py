@@ -10,7 +10,10 @@
     threshold = 2                     # trustees needed to decrypt
     min_category_size = 10            # optional, default 10
     categories = ["members", "affiliated", "registered"]
+    max_additions = 5                 # optional, default 0: electors the registrar
+                                      # may add after opening
     registrar_key = "…64 hex…"
+    issuer_key = "…64 hex…"           # the credential issuer's key
     board_key = "…64 hex…"
 
     [[contests]]
@@ -66,7 +69,9 @@ TOP_FIELDS = {
     "threshold",
     "min_category_size",
     "categories",
+    "max_additions",
     "registrar_key",
+    "issuer_key",
     "board_key",
     "contests",
     "trustees",
@@ -200,11 +205,16 @@ def read_election_file(
         if ("min_category_size" in data)
         else 10
     )
+    max_additions = (
+        r.get(data, "max_additions", int, "max_additions", None, 0)
+        if ("max_additions" in data)
+        else 0
+    )
     categories = top("categories", list)
     for n, cat in enumerate(categories):
         checked(f"categories[{n}]", check_id, cat, "category")
     keys = {}
-    for name in ("registrar_key", "board_key"):
+    for name in ("registrar_key", "issuer_key", "board_key"):
         keys[name] = checked(name, _key, top(name, str), name)
     contests = [_contest(r, c, i) for i, c in enumerate(top("contests", list))]
     trustees = [_trustee(r, t, i) for i, t in enumerate(top("trustees", list))]
@@ -222,10 +232,16 @@ def read_election_file(
             organiser_key=organiser_key,
             registrar_key=keys["registrar_key"],
             board_key=keys["board_key"],
+            issuer_key=keys["issuer_key"],
             min_category_size=min_size,
+            max_additions=max_additions,
         )
     except ParameterError as exc:
-        field = "threshold" if "threshold" in str(exc) else "election"
+        text = str(exc)
+        field = next(
+            (f for f in ("threshold", "max_additions") if f in text),
+            "issuer_key" if "keys must differ" in text else "election",
+        )
         r.fail(field, str(exc))
 
 

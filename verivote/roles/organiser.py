@@ -4,6 +4,14 @@ State directory: ``role.json``, ``organiser.key`` (secret kind ``organiser``: th
 seed that signs the organiser's entries), ``manifest.json`` (public) and
 ``election.entry`` (the signed election entry, an entry file for ``verivote board load``).
 
+After the election entry, :meth:`Organiser.ceremony` opens the key ceremony with a
+``ceremony`` entry: a fresh run id and four deadlines (announce, shares, complaints,
+justifications), by default spread evenly from now to the opening time, or over
+``minutes`` (``--ceremony-minutes``). :meth:`Organiser.open` posts the joint key once the
+justifications deadline has passed (``--wait`` waits for it, and for the opening time),
+then the ``open`` entry. :meth:`Organiser.close` needs both seals on the board (the
+registrar's and the issuer's, ``verivote registrar seal`` and ``verivote issuer seal``).
+
 Every later step reads the board, replays it through the rule book and builds its entry
 from that state — the joint key from the announcements, shares and complaints on the board,
 the roll size and the close counts from the board's entries, the tally recomputed from the
@@ -15,11 +23,11 @@ not repeated.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from verivote.election import ceremony, decryption
+from verivote.election import ceremony, decryption, keygen
 from verivote.election.entries import Entry, sign_entry
 from verivote.election.manifest import Manifest
 from verivote.election.state import COUNTING, DONE, SETUP, VOTING
@@ -83,16 +91,60 @@ class Organiser:
     def _sign(self, entry_type: str, body: dict[str, Any]) -> Entry:
         return sign_entry(self.signer, self.manifest.fingerprint, entry_type, body, utc_now())
 
-    def open(self, board: str, poster: Poster) -> list[str]:
-        """Post the joint key (if not yet on the board) and the ``open`` entry. NotDue
-        while a trustee has not announced and sent every share, or the roll is empty."""
+    def ceremony(self, board: str, poster: Poster, *, minutes: float | None = None) -> list[str]:
+        """Post the ``ceremony`` entry: a fresh run id and four deadlines, ``minutes / 4``
+        apart from now (default: spread evenly up to the opening time). NotDue when a run
+        is on the board already or the deadlines would pass the opening time."""
+        view = self._view(board)
+        if view.state.schedule is not None:
+            return [f"the ceremony run {view.state.schedule.run.hex()[:16]}… is on the board"]
+        start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
+        opens = _parse(self.manifest.opens)
+        if minutes is None:
+            step = (opens - start) / 4
+        else:
+            if minutes <= 0:
+                raise NotDue("--ceremony-minutes must be positive")
+            step = timedelta(minutes=minutes) / 4
+        step = timedelta(seconds=int(step.total_seconds()))
+        if step < timedelta(seconds=1) or start + 4 * step > opens:
+            raise NotDue(
+                f"the ceremony must end by the opening time {self.manifest.opens} (UTC): "
+                "too little time is left (choose a later --opens, or fewer --ceremony-minutes)"
+            )
+        schedule = keygen.make_schedule(start, step)
+        poster.post(self._sign("ceremony", schedule.to_dict()))
+        return [
+            f"key ceremony run {schedule.run.hex()[:16]}…: announce by {schedule.announce}, "
+            f"shares by {schedule.shares}, complaints by {schedule.complaints}, "
+            f"justifications by {schedule.justifications} (UTC)"
+        ]
+
+    def open(self, board: str, poster: Poster, *, wait: bool = False) -> list[str]:
+        """Post the joint key (if not yet on the board; after the ceremony's justifications
+        deadline) and the ``open`` entry. With ``wait``, first wait for that deadline and
+        for the opening time. NotDue before them (without ``wait``), while the roll is
+        empty or a slot lacks one party's half."""
         view = self._view(board)
         st = view.state
         if st.phase != SETUP:
             return [f"the election is open already (phase {st.phase})"]
+        if st.schedule is None:
+            raise NotDue("no key ceremony on the board: run verivote organiser ceremony")
+        last = st.schedule.justifications
+        if wait:
+            _sleep_until(_parse(max(last, self.manifest.opens)))
+            view = self._view(board)
+            st = view.state
+        if utc_now() < last:
+            raise NotDue(f"the ceremony's justifications deadline is {last} (UTC); use --wait")
         assert st.roll is not None
         if not len(st.roll):
-            raise NotDue("the registrar has not posted the roll yet")
+            raise NotDue("the registrar and the issuer have not posted the roll yet")
+        if st.roll.pending:
+            raise NotDue(
+                f"{st.roll.pending} roll slot(s) lack the registrar's or the issuer's half"
+            )
         done = []
         if st.joint_key is None:
             body = joint_key_body(view)
@@ -105,17 +157,21 @@ class Organiser:
     def close(self, board: str, poster: Poster, *, wait: bool = False) -> list[str]:
         """Post the ``close`` entry with the board's counts; with ``wait``, first wait for
         the closing time. NotDue before the closing time (without ``wait``)."""
-        closes = datetime.strptime(self.manifest.closes, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
         if wait:
-            while (left := (closes - datetime.now(UTC)).total_seconds()) > -1:
-                time.sleep(min(left + 1.05, 30))
+            _sleep_until(_parse(self.manifest.closes))
         view = self._view(board)
         st = view.state
         if st.phase != VOTING:
             return [f"nothing to close (phase {st.phase})"]
         if utc_now() < self.manifest.closes:
             raise NotDue(f"voting closes at {self.manifest.closes} (UTC); use --wait")
-        body = {"ballots": st.ballot_entries, "audits": st.audit_entries, "counted": len(st.latest)}
+        assert st.seals is not None
+        if st.seals.missing():
+            raise NotDue(
+                f"no seal from the {' and the '.join(st.seals.missing())} yet "
+                "(verivote registrar seal, verivote issuer seal)"
+            )
+        body = st.close_counts()
         poster.post(self._sign("close", body))
         return [f"closed: {body['ballots']} ballots, {body['counted']} counted"]
 
@@ -150,15 +206,28 @@ class Organiser:
         return [decryption.render_result(m, body)]
 
 
+def _parse(moment: str) -> datetime:
+    return datetime.strptime(moment, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def _sleep_until(moment: datetime) -> None:
+    """Sleep until a second after ``moment`` (the board's clock reads whole seconds)."""
+    while (left := (moment - datetime.now(UTC)).total_seconds()) > -1:
+        time.sleep(min(left + 1.05, 30))
+
+
 def joint_key_body(view: BoardView) -> dict[str, Any]:
-    """The ``joint_key`` body the board's ceremony entries give, as the rule book will
-    recompute it. NotDue unless every trustee has announced and sent all its shares."""
+    """The ``joint_key`` body (bound to the ceremony run) the board's ceremony entries
+    give, as the rule book will recompute it: a trustee that did not announce or did not
+    send all its shares by their deadlines is disqualified, as is one with a complaint
+    left unanswered. Raises ProtocolError when fewer than the threshold remain."""
     st, m = view.state, view.manifest
+    assert st.keygen is not None and st.schedule is not None
+    kc = st.keygen
     n = len(m.trustees)
-    announced = sorted(st.announcements)
-    complete = [i for i in announced if all((i, j) in st.shares for j in announced if j != i)]
-    behind = [i for i in range(1, n + 1) if i not in complete]
-    if behind:
-        raise NotDue(f"trustees {behind} have not announced or not sent all their shares")
-    qualified = ceremony.qualified_trustees(n, list(st.complaints), st.justified, m.threshold)
-    return ceremony.make_joint_key_body(st.announcements, qualified)
+    announced = sorted(kc.announcements)
+    complete = [i for i in announced if all((i, j) in kc.shares for j in announced if j != i)]
+    complaints = list(kc.complaints) + [(0, i) for i in range(1, n + 1) if i not in complete]
+    qualified = ceremony.qualified_trustees(n, complaints, kc.justified, m.threshold)
+    body = ceremony.make_joint_key_body(kc.announcements, qualified)
+    return keygen.with_run(body, st.schedule.run)

@@ -1,20 +1,22 @@
-"""The registrar: imports the electors, issues their credentials, publishes the roll and
-its amendments.
+"""The registrar: imports the electors, makes the registrar's half of each credential,
+publishes the roll and its amendments, and seals them.
 
 State directory: ``role.json``, ``registrar.key`` (secret kind ``registrar``: the Ed25519
-seed that signs the roll and amendments), ``public.key`` (hex, for the election file) and
-``electors.json`` (each elector id with the public credential, category, weight and
-e-mail: the registrar's private list; the board sees only the public credentials,
-categories and weights, never the ids or e-mail addresses).
+seed that signs the roll and amendments), ``public.key`` (hex, for the election file),
+``electors.json`` (each elector id with its slot, the registrar's public half, category,
+weight and e-mail: the registrar's private list; the board sees only the halves,
+categories and weights, never the ids or e-mail addresses), ``slots.csv`` (elector id,
+e-mail and slot: what the credential issuer needs to hand out its halves, no secret),
+``posted.jsonl`` and ``receipts.txt`` (its own copies of what it posted and their author
+receipts, :mod:`verivote.roles.authored`).
 
 The electors' file is CSV with a header naming the columns ``elector_id``, ``category``,
 ``weight`` and optionally ``email``. Every bad row is reported with its line, and nothing
-is issued unless every row is good. Each elector's secret credential goes to its own file
-(``DIR/ID.credential``, mode 0600) or to one CSV for a mail merge
-(``elector_id,email,credential``); the registrar keeps no copy of any secret credential.
-
-How a credential is made is :func:`issue`'s alone: a change of the credential model (two
-issuers, or electors who make their own keys) is a change of that function.
+is issued unless every row is good. Each elector's secret half goes to its own file
+(``DIR/ID.registrar.credential``, mode 0600) or to one CSV for a mail merge
+(``elector_id,email,credential``); the registrar keeps no copy of any secret. The
+elector's credential is complete once the issuer's half is added
+(:mod:`verivote.roles.issuer`): neither party alone can vote for an elector.
 """
 
 from __future__ import annotations
@@ -27,27 +29,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from verivote.election.entries import Entry, sign_entry
 from verivote.election.manifest import Manifest, check_id
 from verivote.election.roll import (
     MAX_WEIGHT,
-    CredentialRecord,
     add_body,
-    credential_secret_text,
-    issue_credentials,
+    make_halves,
+    registrar_items,
     revoke_body,
     roll_bodies,
 )
 from verivote.encoding import dumps, loads
 from verivote.errors import DecodeError, VerivoteError
-from verivote.roles import statedir
-from verivote.roles.board_operator import utc_now
+from verivote.roles import authored, statedir
+from verivote.roles.handout import hand_out
 from verivote.roles.organiser import NotDue
-from verivote.roles.statedir import StateDir, StateError, write_private
+from verivote.roles.statedir import StateDir
 from verivote.roles.transport import BoardView, Poster, read_board
 from verivote.signatures import Signer
 
 KEY_FILE, PUBLIC_FILE, ELECTORS_FILE = "registrar.key", "public.key", "electors.json"
+SLOTS_FILE = "slots.csv"
 SECRET_KIND = "registrar"
 _ELECTOR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 MAX_ERRORS = 20
@@ -128,12 +129,6 @@ def read_electors(path: Path, categories: Sequence[str]) -> list[Elector]:
     return out
 
 
-def issue(electors: Sequence[Elector]) -> tuple[list[Signer], list[CredentialRecord]]:
-    """One credential per elector: the secrets (for the electors) and the public records
-    (for the roll), in the same order."""
-    return issue_credentials((e.category, e.weight) for e in electors)
-
-
 class Registrar:
     """The registrar of state directory ``directory``, its key decrypted."""
 
@@ -147,15 +142,24 @@ class Registrar:
             raise NotDue(f"{board}: the election names another registrar key")
         return view
 
-    def _sign(self, manifest: Manifest, entry_type: str, body: dict[str, Any]) -> Entry:
-        return sign_entry(self.signer, manifest.fingerprint, entry_type, body, utc_now())
+    def _post(self, manifest: Manifest, poster: Poster, kind: str, body: dict[str, Any]) -> None:
+        authored.post(self.sd, poster, self.signer, manifest.fingerprint, kind, body)
 
     def electors(self) -> dict[str, dict[str, Any]]:
-        """The registrar's list: elector id → key (hex), category, weight, email."""
+        """The registrar's list: elector id → slot, half (hex), pop, category, weight, email."""
         if not self.sd.file(ELECTORS_FILE).exists():
             return {}
         data: dict[str, dict[str, Any]] = loads(self.sd.read(ELECTORS_FILE).strip())
         return data
+
+    def _save(self, known: dict[str, dict[str, Any]]) -> None:
+        self.sd.write(ELECTORS_FILE, dumps(known) + b"\n", replace=True)
+        buffer = io.StringIO()
+        out = csv.writer(buffer, lineterminator="\n")
+        out.writerow(["elector_id", "email", "slot"])
+        for eid, v in sorted(known.items(), key=lambda kv: int(kv[1]["slot"])):
+            out.writerow([eid, v["email"], v["slot"]])
+        self.sd.write(SLOTS_FILE, buffer.getvalue().encode(), replace=True)
 
     def import_electors(
         self,
@@ -166,9 +170,10 @@ class Registrar:
         credentials_dir: Path | None = None,
         mail_merge: Path | None = None,
     ) -> list[str]:
-        """Issue the credentials of the electors in ``csv_path``, hand them out (files in
-        ``credentials_dir`` or one ``mail_merge`` CSV) and post the roll. Run again after
-        an interruption, it posts the parts of the roll not yet on the board."""
+        """Make the registrar's half of each credential of the electors in ``csv_path``,
+        hand the secret halves out (files in ``credentials_dir`` or one ``mail_merge``
+        CSV), write ``slots.csv`` for the issuer and post the roll. Run again after an
+        interruption, it posts the parts of the roll not yet on the board."""
         view = self._view(board)
         m, st = view.manifest, view.state
         known = self.electors()
@@ -178,40 +183,54 @@ class Registrar:
             if st.phase != "setup":
                 raise NotDue("the roll is fixed once the election opens: use registrar add")
             electors = read_electors(csv_path, m.categories)
-            secrets, records = issue(electors)
+            secrets, halves = make_halves(m.fingerprint, "registrar", 0, len(electors))
+            items = registrar_items(halves, [(e.category, e.weight) for e in electors])
             known = {
-                e.elector_id: {**r.to_dict(), "email": e.email}
-                for e, r in zip(electors, records, strict=True)
+                e.elector_id: {**item, "slot": n, "email": e.email}
+                for n, (e, item) in enumerate(zip(electors, items, strict=True))
             }
-            _hand_out(electors, secrets, credentials_dir, mail_merge)
-            self.sd.write(ELECTORS_FILE, dumps(known) + b"\n")
-            said = [f"{len(electors)} credentials issued"]
+            hand_out(
+                "registrar",
+                [(e.elector_id, e.email) for e in electors],
+                secrets,
+                credentials_dir,
+                mail_merge,
+            )
+            self._save(known)
+            said = [
+                f"{len(electors)} registrar halves issued; slots for the issuer in "
+                f"{self.sd.file(SLOTS_FILE)}"
+            ]
         else:
             said = [f"{len(known)} electors imported already"]
-        records = [
-            CredentialRecord(bytes.fromhex(v["key"]), v["category"], v["weight"])
-            for v in (known.values())
-        ]
         assert st.roll is not None
-        bodies = list(roll_bodies(records))
+        items = [
+            {k: v[k] for k in ("half", "pop", "category", "weight")}
+            for v in sorted(known.values(), key=lambda v: int(v["slot"]))
+            if not v.get("added")
+        ]
+        bodies = list(roll_bodies(items))
         for body in bodies[st.roll.parts :]:
-            poster.post(self._sign(m, "roll", body))
+            self._post(m, poster, "roll", body)
         said.append(f"roll: {len(bodies) - st.roll.parts} part(s) posted, {len(bodies)} in all")
         return said
 
     def bar(self, board: str, elector_id: str, reason: str, poster: Poster) -> list[str]:
         """Revoke elector ``elector_id``'s credential for ``reason`` (an identifier such as
-        ``barred`` or ``membership-lapsed``): a signed public amendment."""
+        ``barred`` or ``membership-lapsed``): a signed public amendment. NotDue while the
+        issuer's half of the elector's slot is not on the board."""
         check_id(reason, "reason")
         known = self.electors()
         if elector_id not in known:
             raise NotDue(f"no elector {elector_id!r} in {self.sd.file(ELECTORS_FILE)}")
         view = self._view(board)
-        key = bytes.fromhex(known[elector_id]["key"])
         assert view.state.roll is not None
+        key = view.state.roll.slot_key(int(known[elector_id]["slot"]))
+        if key is None:
+            raise NotDue(f"elector {elector_id}'s credential is not complete on the board")
         if key in view.state.roll.revoked:
             return [f"elector {elector_id} is barred already"]
-        poster.post(self._sign(view.manifest, "amend", revoke_body(key, reason)))
+        self._post(view.manifest, poster, "amend", revoke_body(key, reason))
         return [f"elector {elector_id} barred ({reason})"]
 
     def add(
@@ -224,48 +243,32 @@ class Registrar:
         credentials_dir: Path | None = None,
         mail_merge: Path | None = None,
     ) -> list[str]:
-        """Add one elector during voting (a signed public amendment) and hand out its
-        credential."""
+        """Add one elector during voting (a signed public amendment for the next slot) and
+        hand out its registrar half; the issuer completes it (``verivote issuer add``)."""
         check_id(reason, "reason")
         known = self.electors()
         if elector.elector_id in known:
             raise NotDue(f"elector {elector.elector_id!r} is on the list already")
         view = self._view(board)
-        if elector.category not in view.manifest.categories:
+        m = view.manifest
+        if elector.category not in m.categories:
             raise DecodeError(f"category {elector.category!r} is not one of the election's")
-        secrets, records = issue([elector])
-        known[elector.elector_id] = {**records[0].to_dict(), "email": elector.email}
-        _hand_out([elector], secrets, credentials_dir, mail_merge)
-        self.sd.write(ELECTORS_FILE, dumps(known) + b"\n", replace=True)
-        poster.post(self._sign(view.manifest, "amend", add_body(records[0], reason)))
-        return [f"elector {elector.elector_id} added ({elector.category})"]
-
-
-def _hand_out(
-    electors: Sequence[Elector],
-    secrets: Sequence[Signer],
-    credentials_dir: Path | None,
-    mail_merge: Path | None,
-) -> None:
-    """Write each secret credential to its file, or all of them to one mail-merge CSV."""
-    if mail_merge is not None:
-        if mail_merge.exists():
-            raise StateError(f"{mail_merge} exists already: refusing to overwrite it")
-        buffer = io.StringIO()
-        out = csv.writer(buffer, lineterminator="\n")
-        out.writerow(["elector_id", "email", "credential"])
-        for e, s in zip(electors, secrets, strict=True):
-            out.writerow([e.elector_id, e.email, credential_secret_text(s)])
-        write_private(mail_merge, buffer.getvalue().encode())
-        return
-    assert credentials_dir is not None
-    credentials_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    paths = [credentials_dir / f"{e.elector_id}.credential" for e in electors]
-    clash = [e.elector_id for e, p in zip(electors, paths, strict=True) if p.exists()]
-    if clash:
-        raise StateError(
-            f"{credentials_dir} holds credentials of {', '.join(clash[:5])} already: "
-            "refusing to overwrite them"
+        assert view.state.roll is not None
+        slot = view.state.roll.slots[0]
+        secrets, halves = make_halves(m.fingerprint, "registrar", slot, 1)
+        (item,) = registrar_items(halves, [(elector.category, elector.weight)])
+        hand_out(
+            "registrar", [(elector.elector_id, elector.email)], secrets, credentials_dir, mail_merge
         )
-    for path, s in zip(paths, secrets, strict=True):
-        write_private(path, (credential_secret_text(s) + "\n").encode())
+        known[elector.elector_id] = {**item, "slot": slot, "email": elector.email, "added": True}
+        self._save(known)
+        self._post(m, poster, "amend", add_body(item, reason))
+        return [
+            f"elector {elector.elector_id} added ({elector.category}) in slot {slot}; "
+            "the issuer completes the credential with verivote issuer add"
+        ]
+
+    def seal(self, board: str, poster: Poster) -> list[str]:
+        """Seal the roll and amendments this registrar posted (before the close)."""
+        view = self._view(board)
+        return authored.seal(self.sd, view, "registrar", self.signer, poster)

@@ -24,7 +24,7 @@ from verivote.errors import VerivoteError
 from verivote.roles import keyfile
 
 ROLE_FILE = "role.json"
-ROLES = ("board", "organiser", "trustee", "registrar")
+ROLES = ("board", "organiser", "trustee", "registrar", "issuer")
 
 
 class StateError(VerivoteError):

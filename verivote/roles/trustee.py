@@ -7,13 +7,16 @@ trustee has announced, the ``election`` fingerprint and the polynomial's
 election file). The polynomial is saved — encrypted — before its announcement is posted,
 so a step interrupted between the two is resumed with the same polynomial.
 
-:func:`ceremony_step` reads the board and does whatever is still due, in order: announce;
-once every trustee has announced, send each other trustee its share; open and check every
-share received, complaining about a bad one; answer each complaint against this trustee
-with a justification. Run again, it does only what is left, so it can be re-run until the
-organiser posts the joint key; with a waiting time it keeps watching the board until
-nothing is awaited from the other trustees. :func:`decrypt` posts the trustee's proven
-decryption share of the tally on the board.
+:func:`ceremony_step` reads the board and does whatever is still due in the organiser's
+ceremony run (every entry carries the run id, before its deadline): announce; once every
+trustee has announced, send each other trustee its share; open and check every share
+received (:func:`~verivote.election.keygen.check_received`), complaining about a bad or
+missing one (:func:`~verivote.election.keygen.complaint_bodies`); answer each complaint
+against this trustee with a justification. Run again, it does only what is left, so it
+can be re-run until the organiser posts the joint key; with a waiting time it keeps
+watching the board until nothing is awaited from the other trustees. :func:`decrypt`
+posts the trustee's proven decryption share of the tally on the board, its secret share
+combined over the qualified set only (:func:`~verivote.election.keygen.secret_share`).
 """
 
 from __future__ import annotations
@@ -25,10 +28,11 @@ from typing import Any
 from nacl.public import PrivateKey
 
 from verivote.election import ceremony, decryption
+from verivote.election import keygen as run_rules
 from verivote.election.entries import Entry, sign_entry
 from verivote.election.manifest import Manifest
 from verivote.encoding import dumps, from_hex, loads
-from verivote.errors import DecodeError, ProtocolError, VerivoteError
+from verivote.errors import VerivoteError
 from verivote.groups.base import Scalar
 from verivote.roles import statedir
 from verivote.roles.board_operator import utc_now
@@ -139,10 +143,14 @@ class Trustee:
             said.append(f"trustee {me}: the ceremony is over (joint key posted)")
             return 0, None
         n = len(m.trustees)
+        if st.schedule is None:
+            return 0, f"trustee {me}: waiting for the organiser's ceremony entry"
+        run = st.schedule.run
         if me not in st.announcements:
             secrets = self.secrets(m, create=True)
             assert secrets is not None
-            poster.post(self._sign(m, "trustee", ceremony.make_announcement(secrets, m)))
+            body = run_rules.with_run(ceremony.make_announcement(secrets, m), run)
+            poster.post(self._sign(m, "trustee", body))
             said.append(f"trustee {me}: announced")
             return 1, f"trustee {me}: waiting for the board"
         secrets = self.secrets(m, create=False)
@@ -152,16 +160,19 @@ class Trustee:
         if waiting:
             return 0, f"trustee {me}: waiting for trustees {waiting} to announce"
         posted = 0
+        kc = st.keygen
+        assert kc is not None
         for j in range(1, n + 1):
-            if j != me and (me, j) not in st.shares:
-                poster.post(self._sign(m, "share", ceremony.make_share(secrets, m, j)))
+            if j != me and (me, j) not in kc.shares:
+                body = run_rules.with_run(ceremony.make_share(secrets, m, j), run)
+                poster.post(self._sign(m, "share", body))
                 said.append(f"trustee {me}: share sent to trustee {j}")
                 posted += 1
         checked, awaited = self._check_shares(view, secrets, poster, said)
         posted += checked
-        for j, i in st.complaints:
-            if i == me and (me, j) not in st.justified and not _justified(view, me, j):
-                body = ceremony.make_justification(secrets, m, j)
+        for j, i in kc.complaints:
+            if i == me and (me, j) not in kc.justified and not _justified(view, me, j):
+                body = run_rules.with_run(ceremony.make_justification(secrets, m, j), run)
                 poster.post(self._sign(m, "justification", body))
                 said.append(f"trustee {me}: justified the share complained of by trustee {j}")
                 posted += 1
@@ -171,26 +182,24 @@ class Trustee:
         self, view: BoardView, secrets: ceremony.TrusteeSecrets, poster: Poster, said: list[str]
     ) -> tuple[int, str | None]:
         m, st, me = view.manifest, view.state, secrets.index
-        posted, checked = 0, []
-        for entry in view.entries:
-            if entry.type != "share" or entry.body.get("to") != me:
+        assert st.keygen is not None and st.schedule is not None
+        kc = st.keygen
+        awaited = [i for i in sorted(kc.announcements) if i != me and (i, me) not in kc.shares]
+        if awaited and utc_now() < st.schedule.shares:
+            return 0, f"trustee {me}: waiting for shares from trustees {awaited}"
+        received = run_rules.check_received(
+            secrets, m, kc.announcements, (e.body for e in view.entries if e.type == "share")
+        )
+        filed = {against for frm, against in kc.complaints if frm == me}
+        posted = 0
+        for body in run_rules.complaint_bodies(secrets, m, received, st.schedule.run):
+            if body["against"] in filed:
                 continue
-            sender = entry.body["from"]
-            try:
-                value = ceremony.open_share(secrets, m, entry.body)
-                ceremony.check_share_value(value, st.announcements[sender], me)
-                checked.append(sender)
-            except (ProtocolError, DecodeError) as exc:
-                if (me, sender) not in st.complaints:
-                    body = ceremony.make_complaint(secrets, m, sender, str(exc)[:500])
-                    poster.post(self._sign(m, "complaint", body))
-                    said.append(f"trustee {me}: complained about trustee {sender}'s share")
-                    posted += 1
-        awaited = [i for i in range(1, len(m.trustees) + 1) if i != me and (i, me) not in st.shares]
-        if awaited:
-            return posted, f"trustee {me}: waiting for shares from trustees {awaited}"
-        note = f"trustee {me}: shares from trustees {sorted(checked)} checked"
-        if checked and note not in said:
+            poster.post(self._sign(m, "complaint", body))
+            said.append(f"trustee {me}: complained about trustee {body['against']}'s share")
+            posted += 1
+        note = f"trustee {me}: shares from trustees {sorted(set(received.values) - {me})} checked"
+        if note not in said:
             said.append(note)
         return posted, None
 
@@ -222,26 +231,16 @@ def _justified(view: BoardView, me: int, to: int) -> bool:
 
 
 def combined_share(view: BoardView, secrets: ceremony.TrusteeSecrets) -> Scalar:
-    """``x_j``: the sum of the shares the qualified trustees sent this trustee (opened
-    from the board, or revealed by a justification) and its own. Raises VerivoteError if
-    one cannot be opened."""
+    """``x_j``: this trustee's secret share over the qualified set — the shares the
+    qualified trustees sent it (opened from the board, or revealed by a justification) and
+    its own. NotDue if one of them is missing or does not check."""
     m, st, me = view.manifest, view.state, secrets.index
-    received: dict[int, Scalar] = {me: ceremony.own_share(secrets, me)}
-    for entry in view.entries:
-        body = entry.body
-        if entry.type == "share" and body.get("to") == me and body["from"] in st.qualified:
-            received.setdefault(body["from"], ceremony.open_share(secrets, m, body))
-    for entry in view.entries:
-        body = entry.body
-        if (
-            entry.type == "justification"
-            and body.get("to") == me
-            and (body["from"], me) in st.justified
-        ):
-            received[body["from"]] = ceremony.check_justification(
-                body, st.announcements[body["from"]]
-            )
+    assert st.keygen is not None
+    shares = [e.body for e in view.entries if e.type == "share"]
+    received = run_rules.check_received(secrets, m, st.keygen.announcements, shares)
+    justifications = [e.body for e in view.entries if e.type == "justification"]
+    received = run_rules.take_justifications(received, st.keygen.announcements, justifications)
     try:
-        return ceremony.combined_secret_share(received, qualified=st.qualified)
+        return run_rules.secret_share(received, st.qualified)
     except VerivoteError as exc:
         raise NotDue(f"trustee {me}: {exc}") from None
