@@ -3,11 +3,18 @@ time it is given (default now) and works on a board that runs on the real clock.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from verivote.demo import LEAD, SimulatedClock, SimulatedElection, system_clock
+from verivote.demo import (
+    GIVEN_CLOCK_STEP,
+    LEAD,
+    SimulatedClock,
+    SimulatedElection,
+    system_clock,
+)
 from verivote.election.manifest import format_time
 from verivote.errors import EntryRejected
 
@@ -32,20 +39,25 @@ def test_simulation_on_the_real_clock_accepts_ballots():
 
 
 def test_injected_clock_times_every_entry():
+    """A clock of its own (here running from ``now`` at the real pace): every entry is
+    timed by it; the simulation waits for it to pass the ceremony's deadlines (a second
+    apart) and opens voting at the last."""
     now = datetime.now(UTC).replace(microsecond=0)
+    began = time.monotonic()
     readings: list[str] = []
 
     def clock() -> str:
-        readings.append(format_time(now))
+        readings.append(format_time(now + timedelta(seconds=time.monotonic() - began)))
         return readings[-1]
 
     sim = SimulatedElection(3, seed=2, start=now, clock=clock, voting=timedelta(hours=2))
     sim.run_ceremony()
     sim.publish_roll()
     sim.cast(1, CHOICE)
-    assert sim.manifest.opens == format_time(now)
-    assert sim.manifest.closes == format_time(now + timedelta(hours=2))
-    assert readings and {e.time for e in sim.board} == {format_time(now)}
+    assert sim.manifest.opens == format_time(now + 6 * GIVEN_CLOCK_STEP)
+    assert sim.manifest.opens == sim.schedule.justifications
+    assert sim.manifest.closes == format_time(now + 6 * GIVEN_CLOCK_STEP + timedelta(hours=2))
+    assert readings and {e.time for e in sim.board} <= set(readings)
 
 
 def test_simulated_clock_starts_at_start_and_the_whole_election_runs():

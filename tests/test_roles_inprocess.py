@@ -6,14 +6,15 @@ issue and resumes the posting of the roll, and the organiser's steps say what th
 from __future__ import annotations
 
 import csv
+from datetime import UTC, datetime
 
 import pytest
 
 from tests.live_board import serving
 from verivote.board.log import Board
-from verivote.election.roll import credential_from_text
-from verivote.roles import organiser, registrar, trustee
-from verivote.roles.board_operator import utc_now
+from verivote.election.manifest import format_time
+from verivote.roles import authored, issuer, organiser, registrar, trustee, voter
+from verivote.roles.handout import read_credential
 from verivote.roles.organiser import NotDue, Organiser
 from verivote.roles.transport import Poster, read_board, read_entries
 from verivote.signatures import Signer
@@ -21,25 +22,54 @@ from verivote.signatures import Signer
 PW = "pass"
 
 
-def election(tmp_path):
+class Clock:
+    """The time the board and the roles read, set by the test."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC).replace(microsecond=0)
+
+    def __call__(self) -> str:
+        return format_time(self.now)
+
+    def move(self, moment: str) -> None:
+        self.now = datetime.strptime(moment, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    c = Clock()
+    for module in (authored, organiser, trustee, voter):
+        monkeypatch.setattr(module, "utc_now", c)
+    return c
+
+
+def election(tmp_path, clock):
     tables = [trustee.keygen(tmp_path / f"t{i}", f"T{i}", PW) for i in (1, 2, 3)]
     reg_key = registrar.keygen(tmp_path / "reg", PW)
+    iss_key = issuer.keygen(tmp_path / "iss", PW)
     board_signer = Signer.generate()
     (tmp_path / "e.toml").write_text(
         'election_id = "e1"\ntitle = "E"\nthreshold = 2\nmin_category_size = 1\n'
-        'categories = ["a", "b"]\n'
+        'categories = ["a", "b"]\nmax_additions = 1\n'
         f'registrar_key = "{reg_key.hex()}"\nboard_key = "{board_signer.public_key.hex()}"\n'
+        f'issuer_key = "{iss_key.hex()}"\n'
         '[[contests]]\nid = "c"\ntitle = "C"\nkind = "approval"\nlimit = 2\n'
         'candidates = [{ id = "x", name = "X" }, { id = "y", name = "Y" }]\n' + "".join(tables)
     )
-    organiser.init(tmp_path / "org", tmp_path / "e.toml", PW, opens="now", closes="+1h")
-    board = Board(utc_now, board_signer)
-    board.append(read_entries(tmp_path / "org" / organiser.ELECTION_FILE, utc_now())[0])
+    organiser.init(
+        tmp_path / "org", tmp_path / "e.toml", PW, opens="+1h", closes="+1h", now=clock.now
+    )
+    board = Board(clock, board_signer)
+    board.append(read_entries(tmp_path / "org" / organiser.ELECTION_FILE, clock())[0])
+    org = Organiser(tmp_path / "org", PW)
+    with serving(board) as url:
+        said = org.ceremony(url, Poster(url, None))
+    assert said[0].startswith("key ceremony run ")
     return board
 
 
-def test_ceremony_is_rerunnable_and_works_from_files(tmp_path):
-    board = election(tmp_path)
+def test_ceremony_is_rerunnable_and_works_from_files(tmp_path, clock):
+    board = election(tmp_path, clock)
     with serving(board) as url:
         t1, t2, t3 = (trustee.Trustee(tmp_path / f"t{i}", PW) for i in (1, 2, 3))
         said = t1.ceremony_step(url, Poster(url, None))
@@ -56,13 +86,14 @@ def test_ceremony_is_rerunnable_and_works_from_files(tmp_path):
         assert said == ["trustee 2: announced", "trustee 2: waiting for the board"]
         offline.finish()
         before = len(board)
-        Poster(url, None).post(read_entries(tmp_path / "t2.jsonl", utc_now())[0])
+        Poster(url, None).post(read_entries(tmp_path / "t2.jsonl", clock())[0])
         assert len(board) == before + 1
         t3.ceremony_step(url, Poster(url, None))
         for t in (t1, t2, t3):
             t.ceremony_step(url, Poster(url, None))
         st = read_board(url).state
-        assert len(st.shares) == 6 and not st.complaints
+        assert st.keygen is not None
+        assert len(st.keygen.shares) == 6 and not st.keygen.complaints
         count = len(board)
         for t in (t1, t2, t3):
             t.ceremony_step(url, Poster(url, None))
@@ -77,7 +108,10 @@ def test_ceremony_is_rerunnable_and_works_from_files(tmp_path):
         )
 
         org = Organiser(tmp_path / "org", PW)
-        with pytest.raises(NotDue, match="registrar has not posted the roll"):
+        with pytest.raises(NotDue, match="justifications deadline"):
+            org.open(url, Poster(url, None))
+        clock.move(org.manifest.opens)
+        with pytest.raises(NotDue, match="have not posted the roll"):
             org.open(url, Poster(url, None))
         with pytest.raises(NotDue, match="tally comes after the close"):
             org.tally(url, Poster(url, None))
@@ -88,17 +122,34 @@ def test_ceremony_is_rerunnable_and_works_from_files(tmp_path):
         )
         merge = tmp_path / "merge.csv"
         said = reg.import_electors(url, tmp_path / "v.csv", Poster(url, None), mail_merge=merge)
-        assert said == ["2 credentials issued", "roll: 1 part(s) posted, 1 in all"]
+        assert said[0].startswith("2 registrar halves issued")
+        assert said[1] == "roll: 1 part(s) posted, 1 in all"
         rows = list(csv.DictReader(merge.open()))
         assert [r["elector_id"] for r in rows] == ["V1", "V2"] and rows[0]["email"]
         assert merge.stat().st_mode & 0o777 == 0o600
-        roll = read_board(url).state.roll
-        for r in rows:
-            assert credential_from_text(r["credential"]).public_key in roll.records
-        assert b"vv1-" not in (tmp_path / "reg" / registrar.ELECTORS_FILE).read_bytes()
+        assert b"vvh1-" not in (tmp_path / "reg" / registrar.ELECTORS_FILE).read_bytes()
         # a second import issues nothing and posts nothing new
         again_said = reg.import_electors(url, tmp_path / "v.csv", Poster(url, None))
         assert again_said == ["2 electors imported already", "roll: 0 part(s) posted, 1 in all"]
+        with pytest.raises(NotDue, match="lack the registrar's or the issuer's half"):
+            org.open(url, Poster(url, None))
+        # the issuer hands out the second halves, to files
+        iss = issuer.Issuer(tmp_path / "iss", PW)
+        slots = tmp_path / "reg" / registrar.SLOTS_FILE
+        said = iss.import_electors(url, slots, Poster(url, None), credentials_dir=tmp_path / "c")
+        assert said == ["2 issuer halves issued", "issuer halves: 1 part(s) posted, 1 in all"]
+        roll = read_board(url).state.roll
+        for r in rows:
+            half = tmp_path / "r.txt"
+            half.write_text(r["credential"] + "\n")
+            mine = tmp_path / "c" / f"{r['elector_id']}.issuer.credential"
+            assert read_credential([half, mine]).public_key in roll.records
+        assert b"vvh1-" not in (tmp_path / "iss" / issuer.ELECTORS_FILE).read_bytes()
+        # each party kept its copy and the receipt of what it posted
+        for sd in (reg.sd, iss.sd):
+            assert len(authored.posted(sd)) == 1
+            kind, index, text = sd.file(authored.RECEIPTS_FILE).read_text().split()
+            assert text.startswith("vvr1:") and board.entry(int(index)).type == kind
 
         assert org.open(url, Poster(url, None)) == [
             "joint key of trustees [1, 2, 3] posted",
@@ -109,15 +160,38 @@ def test_ceremony_is_rerunnable_and_works_from_files(tmp_path):
             org.close(url, Poster(url, None))
         with pytest.raises(NotDue, match="no tally"):
             t1.decrypt(url, Poster(url, None))
+        clock.move(org.manifest.closes)
+        with pytest.raises(NotDue, match="no seal from the registrar and the issuer"):
+            org.close(url, Poster(url, None))
+        said = reg.seal(url, Poster(url, None))
+        assert said[0].startswith("registrar seal posted: 1 entries")
+        assert reg.seal(url, Poster(url, None)) == ["the registrar has sealed already"]
+        iss.seal(url, Poster(url, None))
+        assert org.close(url, Poster(url, None))[0].startswith("closed: 0 ballots")
 
 
-def test_a_bad_share_is_complained_of_and_justified(tmp_path):
+def test_a_suppressed_entry_is_found_before_sealing(tmp_path, clock):
+    """The registrar's copies hold an entry the board never published: it refuses to seal
+    and says which."""
+    board = election(tmp_path, clock)
+    with serving(board) as url:
+        reg = registrar.Registrar(tmp_path / "reg", PW)
+        (tmp_path / "v.csv").write_text("elector_id,category,weight\nV1,a,1\nV2,a,1\n")
+        reg.import_electors(url, tmp_path / "v.csv", Poster(url, None), credentials_dir=tmp_path)
+        # the registrar signs a revocation that the board drops (here: kept only in the copy)
+        dropped = Poster(None, tmp_path / "dropped.jsonl")
+        reg._post(read_board(url).manifest, dropped, "amend", {"action": "revoke"})
+        with pytest.raises(authored.MissingEntry, match="amend entry number 2 is not on the"):
+            reg.seal(url, Poster(url, None))
+
+
+def test_a_bad_share_is_complained_of_and_justified(tmp_path, clock):
     from verivote.election import ceremony
     from verivote.election.entries import sign_entry
     from verivote.roles.organiser import joint_key_body
     from verivote.roles.trustee import combined_share
 
-    board = election(tmp_path)
+    board = election(tmp_path, clock)
     with serving(board) as url:
         t1, t2, t3 = (trustee.Trustee(tmp_path / f"t{i}", PW) for i in (1, 2, 3))
         for t in (t1, t2, t3):
@@ -126,7 +200,9 @@ def test_a_bad_share_is_complained_of_and_justified(tmp_path):
         s1, s2, s3 = (t.secrets(m, create=False) for t in (t1, t2, t3))
         # trustee 1 sends trustee 2 a wrong share
         wrong = ceremony._encrypt_share(s1, m, 2, s1.evaluate(2) + 1, None)
-        board.append(sign_entry(t1.signer, m.fingerprint, "share", wrong, utc_now()))
+        run = read_board(url).state.schedule.run.hex()
+        wrong = {**wrong, "run": run}
+        board.append(sign_entry(t1.signer, m.fingerprint, "share", wrong, clock()))
         assert "trustee 1: share sent to trustee 3" in t1.ceremony_step(url, Poster(url, None))
         said = t2.ceremony_step(url, Poster(url, None))
         assert "trustee 2: complained about trustee 1's share" in said
@@ -135,10 +211,11 @@ def test_a_bad_share_is_complained_of_and_justified(tmp_path):
         for t in (t1, t2, t3):
             t.ceremony_step(url, Poster(url, None))
         view = read_board(url)
-        assert view.state.justified == {(1, 2)}
+        assert view.state.keygen is not None and view.state.keygen.justified == {(1, 2)}
         assert len([e for e in view.entries if e.type == "complaint"]) == 1
         assert joint_key_body(view)["qualified"] == [1, 2, 3]
         org = Organiser(tmp_path / "org", PW)
+        clock.move(org.manifest.opens)
         board.append(org._sign("joint_key", joint_key_body(view)))
         view = read_board(url)
         # trustee 2's share of the key uses the revealed value, not the wrong one it received

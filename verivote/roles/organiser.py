@@ -98,7 +98,7 @@ class Organiser:
         view = self._view(board)
         if view.state.schedule is not None:
             return [f"the ceremony run {view.state.schedule.run.hex()[:16]}… is on the board"]
-        start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
+        start = _parse(utc_now()) + timedelta(seconds=2)
         opens = _parse(self.manifest.opens)
         if minutes is None:
             step = (opens - start) / 4
@@ -139,12 +139,12 @@ class Organiser:
         if utc_now() < last:
             raise NotDue(f"the ceremony's justifications deadline is {last} (UTC); use --wait")
         assert st.roll is not None
-        if not len(st.roll):
-            raise NotDue("the registrar and the issuer have not posted the roll yet")
         if st.roll.pending:
             raise NotDue(
                 f"{st.roll.pending} roll slot(s) lack the registrar's or the issuer's half"
             )
+        if not len(st.roll):
+            raise NotDue("the registrar and the issuer have not posted the roll yet")
         done = []
         if st.joint_key is None:
             body = joint_key_body(view)
