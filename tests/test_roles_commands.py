@@ -6,10 +6,12 @@ as its own bash process in one empty directory (the block marked ``# in a second
 terminal`` starts the server in the background), so the page cannot rot.
 
 The "Done when" election: an organiser, three trustees (threshold 2) each with its own
-state directory, a registrar importing 200 electors in three categories, voters casting
-through ``verivote vote`` (most of them from one batch file, a few one by one, one after an
-audit, one changing their mind), one elector barred after voting. The record verifies, and
-the result equals the weighted votes the test cast.
+state directory, a registrar importing 200 electors in three categories and a credential
+issuer completing their credentials, the key ceremony on the organiser's timetable, voters
+casting through ``verivote vote`` with their two credential halves (most of them from one
+batch file, a few one by one, one after an audit, one changing their mind), one elector
+barred after voting, one added during voting by both parties, both parties sealing before
+the close. The record verifies, and the result equals the weighted votes the test cast.
 
 Both elections spend most of their time waiting for their closing time, so the page runs in
 a thread while the 200-elector election runs.
@@ -42,10 +44,14 @@ ELECTORS = 200
 CATEGORIES = ("members", "affiliated", "supporters")
 LEADERS = ("ashworth", "begum", "carver", "dlamini")
 VOTING_FACTOR, VOTING_MIN, VOTING_MAX = 9, 30, 240
+CEREMONY_FACTOR, CEREMONY_MIN = 8, 60
+"""Seconds from the manifest to the opening: the key ceremony's four deadlines fall in
+them, each long enough for every trustee's process to act on a busy machine."""
 PASSES = {
     "BOARD_PASS": "board secret",
     "ORG_PASS": "organiser secret",
     "REG_PASS": "registrar secret",
+    "ISS_PASS": "issuer secret",
     "T1_PASS": "trustee one",
     "T2_PASS": "trustee two",
     "T3_PASS": "trustee three",
@@ -56,8 +62,10 @@ election_id = "council-2026"
 title = "Council election"
 threshold = 2
 min_category_size = 5
+max_additions = 2
 categories = ["members", "affiliated", "supporters"]
 registrar_key = "{registrar}"
+issuer_key = "{issuer}"
 board_key = "{board}"
 
 [[contests]]
@@ -128,6 +136,7 @@ def test_a_whole_election_through_the_role_commands(tmp_path, page_run):
     sh(
         "verivote board init --dir board --store sqlite:board.db --passphrase-env BOARD_PASS\n"
         "verivote registrar keygen --dir registrar --passphrase-env REG_PASS\n"
+        "verivote issuer keygen --dir issuer --passphrase-env ISS_PASS\n"
         + "".join(
             f"verivote trustee keygen --dir t{i} --name 'Trustee {i}' --passphrase-env T{i}_PASS\n"
             for i in (1, 2, 3)
@@ -135,19 +144,20 @@ def test_a_whole_election_through_the_role_commands(tmp_path, page_run):
     )
     voting = round(VOTING_FACTOR * (time.monotonic() - keygens))
     voting = min(VOTING_MAX, max(VOTING_MIN, voting))
+    lead = max(CEREMONY_MIN, round(CEREMONY_FACTOR * (time.monotonic() - keygens)))
     leaders = ", ".join(f'{{ id = "{c}", name = "{c.title()}" }}' for c in LEADERS)
     (tmp_path / "election.toml").write_text(
         ELECTION.format(
             registrar=(tmp_path / "registrar" / "public.key").read_text().strip(),
+            issuer=(tmp_path / "issuer" / "public.key").read_text().strip(),
             board=(tmp_path / "board" / "public.key").read_text().strip(),
             leaders=leaders,
         )
         + "".join((tmp_path / f"t{i}" / "public.toml").read_text() for i in (1, 2, 3))
     )
-    opened = time.monotonic()
     sh(
         "verivote organiser init election.toml --dir organiser --passphrase-env ORG_PASS "
-        f"--opens now --closes +{voting}s\n"
+        f"--opens +{lead}s --closes +{voting}s\n"
         "verivote board load organiser/election.entry --dir board --passphrase-env BOARD_PASS\n"
     )
     serve = (
@@ -155,6 +165,10 @@ def test_a_whole_election_through_the_role_commands(tmp_path, page_run):
         f"--passphrase-env BOARD_PASS --port {port}"
     )
     with background(serve, tmp_path, env, port):
+        out = sh(
+            f"verivote organiser ceremony --dir organiser --board {url} --passphrase-env ORG_PASS"
+        )
+        assert "key ceremony run" in out
         sh(
             "".join(
                 f"verivote trustee ceremony --dir t{i} --board {url} --passphrase-env T{i}_PASS"
@@ -175,9 +189,18 @@ def test_a_whole_election_through_the_role_commands(tmp_path, page_run):
         sh(
             f"verivote registrar import electors.csv --dir registrar --board {url} "
             "--credentials creds --passphrase-env REG_PASS\n"
-            f"verivote organiser open --dir organiser --board {url} --passphrase-env ORG_PASS\n"
+            f"verivote issuer import registrar/slots.csv --dir issuer --board {url} "
+            "--credentials creds --passphrase-env ISS_PASS\n"
+            f"verivote organiser open --dir organiser --board {url} --passphrase-env ORG_PASS"
+            " --wait\n"
         )
-        assert (tmp_path / "creds" / "E000.credential").stat().st_mode & 0o777 == 0o600
+        opened = time.monotonic()
+        for role in ("registrar", "issuer"):
+            assert (tmp_path / "creds" / f"E000.{role}.credential").stat().st_mode & 0o777 == 0o600
+
+        def cred(eid: str, sep: str = " ") -> str:
+            files = [f"creds/{eid}.{role}.credential" for role in ("registrar", "issuer")]
+            return sep.join(files) if sep != " " else " ".join(f"--credential {f}" for f in files)
 
         choices: dict[str, tuple[str, list[str]]] = {}
         for eid, _, _ in electors:
@@ -192,10 +215,10 @@ def test_a_whole_election_through_the_role_commands(tmp_path, page_run):
         voters = sorted(choices)
         singles, batch = voters[:3], voters[3:]
         (tmp_path / "batch.csv").write_text(
-            "credential,choices\n" + "".join(f'creds/{e}.credential,"{spec(e)}"\n' for e in batch)
+            "credential,choices\n" + "".join(f'{cred(e, "+")},"{spec(e)}"\n' for e in batch)
         )
         single_cmds = "".join(
-            f"verivote vote --board {url} --credential creds/{e}.credential "
+            f"verivote vote --board {url} {cred(e)} "
             + " ".join(f"--choice {part}" for part in spec(e).split())
             + (" --audit" if n == 0 else "")
             + "\n"
@@ -207,7 +230,7 @@ def test_a_whole_election_through_the_role_commands(tmp_path, page_run):
         changer = batch[0]
         choices[changer] = ("dlamini", ["z"])
         sh(
-            f"verivote vote --board {url} --credential creds/{changer}.credential "
+            f"verivote vote --board {url} {cred(changer)} "
             "--choice leader=dlamini --choice council=z\n"
         )
         barred = batch[1]
@@ -221,6 +244,10 @@ def test_a_whole_election_through_the_role_commands(tmp_path, page_run):
         out = sh(
             f"verivote registrar add LATE1 --category supporters --weight 2 --dir registrar "
             f"--board {url} --credentials creds --passphrase-env REG_PASS\n"
+            f"verivote issuer add LATE1 --dir issuer --board {url} --credentials creds "
+            "--passphrase-env ISS_PASS\n"
+            "verivote credential combine creds/LATE1.registrar.credential "
+            "creds/LATE1.issuer.credential --out creds/LATE1.credential\n"
             f"verivote vote --board {url} --credential creds/LATE1.credential "
             "--choice leader=carver --choice council=x,y\n"
         )
@@ -229,6 +256,20 @@ def test_a_whole_election_through_the_role_commands(tmp_path, page_run):
         took = time.monotonic() - opened
         assert took < voting, f"voting hours of {voting} s, but voting ended after {took:.0f} s"
 
+        # no close before both seals: not due (exit 3)
+        code, err = run_failing(
+            f"verivote organiser close --dir organiser --board {url} --passphrase-env ORG_PASS",
+            tmp_path,
+            env,
+        )
+        assert code == 3 and "no seal from the registrar and the issuer" in err
+        out = sh(
+            f"verivote registrar seal --dir registrar --board {url} --passphrase-env REG_PASS\n"
+            f"verivote issuer seal --dir issuer --board {url} --passphrase-env ISS_PASS\n"
+        )
+        assert "registrar seal posted: 3 entries" in out and "issuer seal posted: 2 entries" in out
+        receipts = (tmp_path / "registrar" / "receipts.txt").read_text().split("\n")
+        assert [r.split()[0] for r in receipts if r] == ["roll", "amend", "amend", "seal"]
         sh(
             f"verivote organiser close --dir organiser --board {url} --passphrase-env ORG_PASS "
             "--wait\n"
@@ -274,6 +315,7 @@ def test_a_whole_election_through_the_role_commands(tmp_path, page_run):
     assert contests["leader"] == {c: leader[c] for c in LEADERS}
     assert contests["council"] == {c: council[c] for c in "xyz"}
     assert result.body["trustees"] == [2, 3] and result.body["missing"] == [1]
+    assert result.body["added"] == 1
 
 
 def test_page_has_the_whole_election():
@@ -285,6 +327,11 @@ def test_page_has_the_whole_election():
         "verivote serve",
         "verivote trustee ceremony",
         "verivote registrar import",
+        "verivote issuer keygen",
+        "verivote issuer import",
+        "verivote organiser ceremony",
+        "verivote registrar seal",
+        "verivote issuer seal",
         "verivote organiser open",
         "verivote vote",
         "verivote registrar bar",

@@ -9,8 +9,9 @@ the signed entries to a file instead (for an air-gapped machine: ``--board`` may
 an exported record directory), which ``verivote post FILE --board URL`` posts later.
 
 Exit codes: 0 done (or nothing left to do), 1 the board refused an entry (its check and
-reason are printed), 2 bad input, an unreadable file or state directory, a wrong
-passphrase or an unreachable board, 3 not due yet (the message says what is awaited).
+reason are printed) or an entry the registrar or issuer posted is missing when it seals,
+2 bad input, an unreadable file or state directory, a wrong passphrase or an unreachable
+board, 3 not due yet (the message says what is awaited).
 """
 
 from __future__ import annotations
@@ -186,6 +187,7 @@ def run_role_command(args: argparse.Namespace) -> int:
     """Run a role's command; prints what was done, returns the exit code."""
     from verivote.board.client import PostRejected
     from verivote.errors import VerivoteError
+    from verivote.roles.authored import MissingEntry
     from verivote.roles.organiser import NotDue
 
     name = " ".join(filter(None, [args.command, getattr(args, "action", None)]))
@@ -197,6 +199,9 @@ def run_role_command(args: argparse.Namespace) -> int:
             f"verivote {name}: the board refused the entry: {exc.check}: {exc.reason}",
             file=sys.stderr,
         )
+        return 1
+    except MissingEntry as exc:
+        print(f"verivote {name}: {exc}", file=sys.stderr)
         return 1
     except NotDue as exc:
         print(f"verivote {name}: not yet: {exc}", file=sys.stderr)
