@@ -106,10 +106,10 @@ def test_ceremony_entry_rules():
 
 def test_trustee_entry_before_the_ceremony_entry():
     from verivote.board.log import Board
-    from verivote.demo import START, SimulatedClock
+    from verivote.demo import SimulatedClock
 
     sim = SimulatedElection(4, seed=6)
-    board = Board(SimulatedClock(START), sim.board_signer)
+    board = Board(SimulatedClock(sim.start), sim.board_signer)
     board.append(sim.board.entry(0))
     with pytest.raises(EntryRejected) as info:
         board.post(sim.trustees[0].signer, "trustee", announce(sim, 1))

@@ -156,21 +156,24 @@ class Organiser:
 
     def close(self, board: str, poster: Poster, *, wait: bool = False) -> list[str]:
         """Post the ``close`` entry with the board's counts; with ``wait``, first wait for
-        the closing time. NotDue before the closing time (without ``wait``)."""
-        if wait:
-            _sleep_until(_parse(self.manifest.closes))
+        the closing time. NotDue while a seal (the registrar's or the issuer's) is missing,
+        and before the closing time (without ``wait``)."""
         view = self._view(board)
         st = view.state
         if st.phase != VOTING:
             return [f"nothing to close (phase {st.phase})"]
-        if utc_now() < self.manifest.closes:
-            raise NotDue(f"voting closes at {self.manifest.closes} (UTC); use --wait")
         assert st.seals is not None
         if st.seals.missing():
             raise NotDue(
                 f"no seal from the {' and the '.join(st.seals.missing())} yet "
                 "(verivote registrar seal, verivote issuer seal)"
             )
+        if wait:
+            _sleep_until(_parse(self.manifest.closes))
+            view = self._view(board)
+            st = view.state
+        if utc_now() < self.manifest.closes:
+            raise NotDue(f"voting closes at {self.manifest.closes} (UTC); use --wait")
         body = st.close_counts()
         poster.post(self._sign("close", body))
         return [f"closed: {body['ballots']} ballots, {body['counted']} counted"]
