@@ -204,7 +204,9 @@ class Organiser:
         present = sorted(st.decryptions)
         missing = [t.index for t in m.trustees if t.index not in st.decryptions]
         counts = decryption.combine(m, st.tally, st.decryptions, m.threshold)
-        body = decryption.make_result_body(m, st.tally, counts, present, missing)
+        assert st.roll is not None
+        added = len(st.roll.added)
+        body = decryption.make_result_body(m, st.tally, counts, present, missing, added)
         poster.post(self._sign("result", body))
         return [decryption.render_result(m, body)]
 
