@@ -54,7 +54,7 @@ def serving(board: Board, **options: Any) -> Iterator[str]:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        create_app(board, **options), log_level="warning", lifespan="off", access_log=False
+        create_app(board, **options), log_level="warning", lifespan="on", access_log=False
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
