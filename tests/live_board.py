@@ -47,14 +47,22 @@ def ballot_payload(sim: SimulatedElection, voter: int, n: int | None = None) -> 
 
 
 @contextmanager
-def serving(board: Board, **options: Any) -> Iterator[str]:
-    """Serve ``board`` on 127.0.0.1 at an ephemeral port; yields the base URL."""
+def serving(board: Board, protocol: Any = None, **options: Any) -> Iterator[str]:
+    """Serve ``board`` on 127.0.0.1 at an ephemeral port (with uvicorn's HTTP ``protocol``
+    class if given); yields the base URL."""
+    with serving_app(create_app(board, **options), protocol) as url:
+        yield url
+
+
+@contextmanager
+def serving_app(app: Any, protocol: Any = None) -> Iterator[str]:
+    """Serve the ASGI ``app`` on 127.0.0.1 at an ephemeral port; yields the base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        create_app(board, **options), log_level="warning", lifespan="on", access_log=False
+        app, log_level="warning", lifespan="on", access_log=False, http=protocol or "h11"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -279,6 +280,23 @@ class Board:
                         self._rebuild()
                     raise
             raise AssertionError("not reached")  # pragma: no cover
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group commit: every append in the block goes into one store transaction,
+        committed (durably, with one flush) when the block exits — only then are they
+        stored; until then no other writer can append. An append refused inside the block
+        leaves the others in it alone; if the block raises or the commit fails, nothing
+        of the block is stored and this board forgets it too."""
+        with self._lock:
+            size, published = len(self), len(self.heads)
+            try:
+                with self.store.exclusive():
+                    yield
+            except BaseException:
+                if len(self) != size or len(self.heads) != published:
+                    self._rebuild()
+                raise
 
     def _precheck(self, entry: Entry, checked: BallotCheck | None) -> BallotCheck | None:
         """A ballot's signature and proofs, checked before the store's lock is taken: they

@@ -271,6 +271,7 @@ def create_app(
                 with contextlib.suppress(VerivoteError):
                     await run_in_threadpool(service.publish_due)
 
+        await run_in_threadpool(service.warm)
         task = asyncio.create_task(publish())
         try:
             yield

@@ -50,6 +50,10 @@ def check_line(checker: BallotChecker, index: int, line: bytes) -> BallotResult:
         return BallotResult(index, "", b"", ("ballot.decode", reason))
 
 
+def _ping() -> bool:
+    return _checker is not None
+
+
 def _check(index: int, line: bytes) -> BallotResult:
     assert _checker is not None
     return check_line(_checker, index, line)
@@ -93,6 +97,12 @@ class ProofPool:
     def submit(self, index: int, line: bytes) -> Future[BallotResult]:
         """Check the entry ``line`` (to be entry ``index``) on a worker."""
         return self.executor.submit(_check, index, line)
+
+    def warm(self) -> None:
+        """Start every worker now (each loads the election) rather than on the first
+        ballots."""
+        for future in [self.executor.submit(_ping) for _ in range(self.workers)]:
+            future.result()
 
     def close(self) -> None:
         """Stop the workers (pending checks are cancelled)."""

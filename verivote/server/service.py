@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from verivote.board.log import Board
@@ -15,7 +15,7 @@ from verivote.election.checker import BallotResult
 from verivote.election.entries import Entry, entry_from_dict
 from verivote.election.state import BallotCheck
 from verivote.encoding import dumps
-from verivote.errors import ConflictError, DecodeError, EntryRejected
+from verivote.errors import ConflictError, DecodeError, EntryRejected, StoreError
 from verivote.server.pool import MALFORMED, ProofPool, with_selections
 
 
@@ -29,6 +29,19 @@ class Problem(Exception):
         super().__init__(f"{check}: {reason}")
         self.status, self.check, self.reason = status, check, reason
         self.headers = headers or {}
+
+
+@dataclass(slots=True)
+class _Ticket:
+    """One cast waiting for the group commit."""
+
+    entry: Entry
+    checked: BallotCheck | None
+    index: int = -1
+    fresh: bool = False
+    answer: Cast | None = None
+    problem: Problem | None = None
+    finished: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +80,8 @@ class BoardService:
         self._published = time.monotonic()
         self._pool: ProofPool | None = None
         self._pool_lock = threading.Lock()
+        self._queue: list[_Ticket] = []
+        self._queue_lock = threading.Lock()
 
     # ------------------------------------------------------------------ state
     def _fresh(self) -> None:
@@ -99,8 +114,10 @@ class BoardService:
     def decode(self, obj: dict[str, Any]) -> Entry:
         """The posted object as an entry timed now; Problem 400 if it does not decode."""
         try:
-            dumps(obj["body"])
-            return entry_from_dict({**obj, "time": self.board.clock()})
+            entry = entry_from_dict({**obj, "time": self.board.clock()})
+            # with its canonical line, the entry slices its body bytes out of it instead of
+            # encoding the body again for every look-up
+            return replace(entry, line=dumps(entry.to_dict()))
         except DecodeError as exc:
             raise Problem(400, "request.entry", str(exc)) from None
 
@@ -120,14 +137,20 @@ class BoardService:
     def submit_check(self, entry: Entry) -> Future[BallotResult] | None:
         """Start a ballot's state-free checks on a worker process; None when they run in
         :meth:`cast` instead (no workers, not a ballot, no joint key yet)."""
-        pool = self._proof_pool(entry)
+        pool = self._proof_pool(entry.type)
         if pool is None:
             return None
         return pool.submit(len(self.board), entry.to_line())
 
-    def _proof_pool(self, entry: Entry) -> ProofPool | None:
+    def warm(self) -> None:
+        """Start the proof workers now if ballots can be cast (the joint key is known)."""
+        pool = self._proof_pool("ballot")
+        if pool is not None:
+            pool.warm()
+
+    def _proof_pool(self, entry_type: str) -> ProofPool | None:
         st = self.board.state
-        if self.workers < 1 or entry.type != "ballot" or st.joint_key is None:
+        if self.workers < 1 or entry_type != "ballot" or st.joint_key is None:
             return None
         if st.roll is None or st.manifest is None:
             return None
@@ -143,18 +166,50 @@ class BoardService:
         """Validate and append a public entry, idempotently (an entry already on the board
         gets its original index and a fresh receipt). ``result`` is a worker's check of the
         ballot, if one ran. Raises Problem: 422 with the rule's check, 503 ``board.busy``
-        when the store kept losing races."""
-        checked = self._checked(entry, result)
+        when the store kept losing races or failed.
+
+        Group commit: casts that arrive while another is being committed queue up, and the
+        next thread to take the lock appends every queued one in one store transaction (one
+        flush to disk), then issues their receipts — each only after the commit."""
+        ticket = _Ticket(entry, self._checked(entry, result))
+        with self._queue_lock:
+            self._queue.append(ticket)
         with self.lock:
-            try:
-                index, fresh = self.board.cast(entry, checked, stamp=True)
-            except EntryRejected as exc:
-                raise Problem(422, exc.check, exc.reason) from None
-            except ConflictError as exc:
-                raise Problem(
+            if not ticket.finished:
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                self._commit(batch)
+        if ticket.problem is not None:
+            raise ticket.problem
+        assert ticket.answer is not None
+        return ticket.answer
+
+    def _commit(self, batch: list[_Ticket]) -> None:
+        """Append ``batch`` in one transaction and answer each ticket (under the lock)."""
+        try:
+            with self.board.batch():
+                for ticket in batch:
+                    try:
+                        ticket.index, ticket.fresh = self.board.cast(
+                            ticket.entry, ticket.checked, stamp=True
+                        )
+                    except EntryRejected as exc:
+                        ticket.problem = Problem(422, exc.check, exc.reason)
+            for ticket in batch:
+                if ticket.problem is None:
+                    ticket.answer = self._answer(ticket.index, ticket.fresh)
+        except (ConflictError, StoreError) as exc:
+            for ticket in batch:
+                ticket.problem = Problem(
                     503, "board.busy", f"try again: {exc}", {"Retry-After": "1"}
-                ) from None
-            return self._answer(index, fresh)
+                )
+        finally:
+            for ticket in batch:
+                if ticket.problem is None and ticket.answer is None:
+                    ticket.problem = Problem(
+                        503, "board.busy", "try again: the append failed", {"Retry-After": "1"}
+                    )
+                ticket.finished = True
 
     def _checked(self, entry: Entry, result: BallotResult | None) -> BallotCheck | None:
         """A ballot's state-free checks (signature, encoding, proofs), outside the lock."""
