@@ -323,6 +323,7 @@ class BoardClient:
             stored = entry_from_line(line)
         except (DecodeError, KeyError, TypeError) as exc:
             raise BoardClientError(f"POST /ballots: not a receipt: {exc}") from None
+        retrying(self.manifest, self.backoff)  # needed to check the receipt; safe to repeat
         self.check_issued(receipt, payload, stored, line)
         return receipt
 
