@@ -144,6 +144,9 @@ def main_serve(
     manifest = board.state.manifest
     assert manifest is not None
     _raise_file_limit(opts.max_connections + 256)
+    # The event loop shares the interpreter with the threads that append and sign: hand
+    # the lock over every millisecond rather than every 5, or every socket write waits.
+    sys.setswitchinterval(0.001)
     limit_logging()
     workers = opts.workers if opts.workers >= 0 else (os.cpu_count() or 1)
     app = create_app(
