@@ -44,6 +44,13 @@ def add_board_commands(sub: Any) -> None:
         help="ballots checked or appended at once; more are answered 503 (32)",
     )
     serve.add_argument(
+        "--latency-target",
+        type=float,
+        default=0.25,
+        metavar="S",
+        help="admit no more ballots than the service completes in S seconds (0.25)",
+    )
+    serve.add_argument(
         "--max-connections",
         type=int,
         default=1000,
@@ -87,7 +94,8 @@ def run_board_command(args: argparse.Namespace) -> int:
     if args.command == "serve":
         from verivote.server.serve import ServeOptions, main_serve
 
-        for name in ("max_inflight", "max_connections", "read_timeout", "head_every"):
+        limits = ("max_inflight", "max_connections", "read_timeout", "head_every", "latency_target")
+        for name in limits:
             if getattr(args, name) <= 0:
                 option = "--" + name.replace("_", "-")
                 print(f"verivote serve: {option} must be positive", file=sys.stderr)
@@ -99,6 +107,7 @@ def run_board_command(args: argparse.Namespace) -> int:
             header_timeout=args.read_timeout,
             body_timeout=args.read_timeout,
             head_every=args.head_every,
+            latency_target=args.latency_target,
         )
         return main_serve(args.store, args.election, args.key, args.host, args.port, options)
     if args.command == "receipt":

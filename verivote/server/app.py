@@ -16,10 +16,12 @@ before it stores anything (422 with the rule's check and reason). Posting an ent
 already on the board answers 200 with its original index and a fresh receipt (201 for a
 new one), so a voter may repeat a cast whose answer was lost.
 
-Admission control: at most ``max_inflight`` posts are being checked or appended at once;
-past that a post is answered 503 ``board.busy`` with ``Retry-After`` at once, before any
-proof is checked. A post waits for one of the proof-checking slots, and is dropped
-(nothing checked, nothing stored) if its client has gone away meanwhile. ``/healthz``
+Admission control: at most ``max_inflight`` posts are being checked or appended at once,
+and no more than the service completes in ``latency_target`` seconds at its measured pace
+(:mod:`verivote.server.admission`); past that a post is answered 503 ``board.busy`` with
+``Retry-After`` at once, before it is parsed or any proof is checked. A post waits for one
+of the proof-checking slots, and is dropped (nothing checked, nothing stored) if its client
+has gone away meanwhile. ``/healthz``
 says the process answers; ``/readyz`` says the board is loaded, its store readable and
 the service not saturated (503 otherwise).
 
@@ -50,6 +52,7 @@ from verivote.board.log import Board
 from verivote.election.checker import BallotResult
 from verivote.encoding import dumps, loads
 from verivote.errors import DecodeError, VerivoteError
+from verivote.server.admission import Admission
 from verivote.server.openapi import MAX_DIGITS, PUBLIC_TYPES, schema
 from verivote.server.service import BoardService, Cast, Problem
 
@@ -95,8 +98,8 @@ def _is_json(content_type: str) -> bool:
     return media == JSON
 
 
-def _busy(reason: str) -> Problem:
-    return Problem(503, "board.busy", reason, {"Retry-After": RETRY_AFTER})
+def _busy(reason: str, retry_after: int = 1) -> Problem:
+    return Problem(503, "board.busy", reason, {"Retry-After": str(retry_after)})
 
 
 def create_app(
@@ -109,14 +112,17 @@ def create_app(
     workers: int = 0,
     max_inflight: int = MAX_INFLIGHT,
     body_timeout: float = 10.0,
+    latency_target: float = 0.25,
 ) -> Starlette:
     """The ASGI application serving ``board`` (see the module docstring for the routes;
     ``/openapi.json`` describes them). ``workers`` ≥ 1 checks ballots' proofs on that
     many processes (0: in the server's threads); ``max_inflight`` bounds the posts in
-    progress; ``head_every`` is the head publication period in seconds."""
+    progress, which are further limited to what the service completes in
+    ``latency_target`` seconds (:class:`~verivote.server.admission.Admission`);
+    ``head_every`` is the head publication period in seconds."""
     service = BoardService(board, refresh_every, head_every, workers)
     slots = asyncio.Semaphore(max(1, workers) * 2)
-    inflight = 0
+    admission = Admission(max_inflight, max(1, workers) * 2, latency_target)
 
     async def read_body(request: Request) -> bytes:
         declared = request.headers.get("content-length", "")
@@ -138,9 +144,7 @@ def create_app(
             ) from None
         return b"".join(chunks)
 
-    def parse(raw: bytes, content_type: str) -> dict[str, Any]:
-        if not _is_json(content_type):
-            raise Problem(415, "request.content_type", "the body must be application/json")
+    def parse(raw: bytes) -> dict[str, Any]:
         try:
             obj = loads(raw, canonical=False)
         except DecodeError as exc:
@@ -160,16 +164,21 @@ def create_app(
         return obj
 
     async def post_ballot(request: Request) -> Response:
-        nonlocal inflight
         raw = await read_body(request)
-        obj = parse(raw, request.headers.get("content-type", ""))
-        if inflight >= max_inflight:
-            raise _busy(f"{inflight} ballots are being checked; try again shortly")
-        inflight += 1
+        if not _is_json(request.headers.get("content-type", "")):
+            raise Problem(415, "request.content_type", "the body must be application/json")
+        # refused before any parsing: a crowd past the limit costs as little as possible
+        if not admission.admit():
+            raise _busy(
+                f"{admission.inflight} ballots are being checked; try again shortly",
+                admission.retry_after(),
+            )
+        completed = False
         try:
-            cast = await _cast(request, obj)
+            cast = await _cast(request, parse(raw))
+            completed = True
         finally:
-            inflight -= 1
+            admission.release(completed)
         answer = {
             "index": cast.index,
             "receipt": cast.receipt.to_dict(),
@@ -247,9 +256,9 @@ def create_app(
             raise Problem(503, "board.store", str(exc), {"Retry-After": RETRY_AFTER}) from None
         if board.state.manifest is None:
             raise Problem(503, "board.empty", "the board holds no election yet")
-        if inflight >= max_inflight:
-            raise _busy(f"{inflight} ballots are being checked")
-        return JSONResponse({"status": "ready", "size": size, "inflight": inflight})
+        if admission.saturated():
+            raise _busy(f"{admission.inflight} ballots are being checked")
+        return JSONResponse({"status": "ready", "size": size, "inflight": admission.inflight})
 
     async def on_problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Problem)

@@ -15,6 +15,9 @@ The pool starts when the first ballot arrives after the joint key is on the boar
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
@@ -31,8 +34,17 @@ _checker: BallotChecker | None = None
 MALFORMED = (TypeError, KeyError, IndexError, AttributeError, ValueError, OverflowError)
 
 
+def _watch_parent(parent: int) -> None:
+    """Exit as soon as the serving process is gone (killed, even with SIGKILL), rather
+    than linger as an orphan."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+
+
 def _init(manifest: dict[str, Any], joint_key: bytes) -> None:
     global _checker
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
     m = Manifest.from_dict(manifest)
     _checker = BallotChecker(m, m.group.decode_element(joint_key))
 

@@ -35,6 +35,7 @@ class ServeOptions:
     header_timeout: float = 10.0
     body_timeout: float = 10.0
     head_every: float = 5.0
+    latency_target: float = 0.25
 
 
 def utc_clock() -> str:
@@ -155,6 +156,7 @@ def main_serve(
         max_inflight=opts.max_inflight,
         body_timeout=opts.body_timeout,
         head_every=opts.head_every,
+        latency_target=opts.latency_target,
     )
     config = uvicorn.Config(
         app,

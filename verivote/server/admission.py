@@ -1,0 +1,82 @@
+"""Admission control for casts: how many may be in progress, and how long a refused client
+should wait.
+
+The service measures its own pace — ballots completed in the last :data:`WINDOW` seconds —
+and admits at most as many casts as it completes within ``budget`` seconds (the latency
+target), never fewer than ``floor`` (enough to keep every proof worker busy) and never more
+than ``ceiling``. Past that limit a cast is refused at once (503); its ``Retry-After`` grows
+with the crowd: the ratio of casts refused to casts completed in the window, from 1 to
+:data:`MAX_RETRY_AFTER` seconds, so that a crowd of retrying clients spreads out instead
+of coming back all at once.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from collections.abc import Callable
+
+WINDOW = 2.0
+MAX_RETRY_AFTER = 30
+
+
+class Admission:
+    """In-progress casts against an adaptive limit (see the module docstring). Not
+    thread-safe: use it from the event loop only."""
+
+    def __init__(
+        self,
+        ceiling: int,
+        floor: int,
+        budget: float = 0.25,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if floor < 1 or ceiling < 1:
+            raise ValueError("the limits are positive")
+        self.ceiling = ceiling
+        self.floor = min(floor, ceiling)
+        self.budget = budget
+        self.clock = clock
+        self.inflight = 0
+        self._done: deque[float] = deque()
+        self._refused: deque[float] = deque()
+
+    def _trim(self, now: float) -> None:
+        for times in (self._done, self._refused):
+            while times and times[0] < now - WINDOW:
+                times.popleft()
+
+    def limit(self) -> int:
+        """How many casts may be in progress now."""
+        now = self.clock()
+        self._trim(now)
+        if not self._done:
+            return self.ceiling
+        rate = len(self._done) / WINDOW
+        return max(self.floor, min(self.ceiling, math.floor(rate * self.budget)))
+
+    def admit(self) -> bool:
+        """Take a slot if one is free (True), or count a refusal (False)."""
+        if self.inflight >= self.limit():
+            self._refused.append(self.clock())
+            return False
+        self.inflight += 1
+        return True
+
+    def release(self, completed: bool) -> None:
+        """Give the slot back; ``completed`` when the cast was answered (not dropped)."""
+        self.inflight -= 1
+        if completed:
+            self._done.append(self.clock())
+
+    def retry_after(self) -> int:
+        """Seconds a refused client should wait: casts refused per cast completed lately,
+        between 1 and :data:`MAX_RETRY_AFTER`."""
+        self._trim(self.clock())
+        ratio = len(self._refused) / max(1, len(self._done))
+        return max(1, min(MAX_RETRY_AFTER, math.ceil(ratio)))
+
+    def saturated(self) -> bool:
+        """Whether a cast arriving now would be refused."""
+        return self.inflight >= self.limit()
