@@ -197,8 +197,8 @@ async def client(
             body = None
         elif status == 503:
             level.busy.append(took)
-            after = float(headers.get("retry-after", "1"))
-            await asyncio.sleep(after * rng.uniform(0.5, 1.5))
+            after = float(headers.get("retry-after", "1")) * rng.uniform(0.5, 1.5)
+            await asyncio.sleep(max(0.0, min(after, stop - time.monotonic())))
         else:
             body = None  # refused: not retried
         if headers.get("connection") == "close" and writer is not None:

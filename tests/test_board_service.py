@@ -29,7 +29,7 @@ from verivote.election.entries import entry_from_dict
 from verivote.encoding import dumps
 from verivote.server.admission import Admission
 from verivote.server.app import create_app
-from verivote.server.guard import RateLimit, guarded_protocol
+from verivote.server.guard import RateLimit, guarded_h11, guarded_protocol
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 
@@ -299,6 +299,10 @@ def test_admission_follows_the_measured_pace():
     for _ in range(200):
         gate.admit()
     assert gate.retry_after() == 6  # 203 refused for 40 completed: ceil(5.075)
+    cold = Admission(ceiling=32, floor=4, budget=0.25, clock=lambda: now[0])
+    for _ in range(600):  # a crowd before any pace is known: 32 / 0.25 s x 2 s = 256
+        cold.admit()
+    assert cold.retry_after() == 3  # 568 refused: ceil(568 / 256)
     now[0] += 10  # the pace is forgotten after the window
     assert gate.limit() == 32 and gate.retry_after() == 1
 
@@ -380,9 +384,10 @@ def test_schema_bounds_match_the_server(live_url):
 
 
 # ------------------------------------------------------------------ slow and idle clients
-def test_slow_clients_cannot_take_the_service_down():
+@pytest.mark.parametrize("make", [guarded_protocol, guarded_h11], ids=["default", "h11"])
+def test_slow_clients_cannot_take_the_service_down(make):
     sim = voting_election(voters=6)
-    protocol = guarded_protocol(max_connections=20, header_timeout=0.5)
+    protocol = make(max_connections=20, header_timeout=0.5)
     with serving(sim.board, protocol=protocol, body_timeout=0.5) as url:
         parts = urlsplit(url)
         address = (parts.hostname, parts.port)

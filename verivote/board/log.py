@@ -150,6 +150,11 @@ class Board:
         if entry.type in IDEMPOTENT_TYPES:
             self._posted[posted_key(entry)] = index
 
+    def maybe_posted(self, entry: Entry) -> bool:
+        """Whether ``entry`` may already be on this board's view of the log: a memory
+        look-up, no store access; :meth:`find` confirms. False means it is not there."""
+        return entry.type in IDEMPOTENT_TYPES and posted_key(entry) in self._posted
+
     def find(self, entry: Entry) -> int | None:
         """The index of the ``ballot`` or ``audit`` entry on this board's view of the log
         with ``entry``'s type, body and signature (its time may differ), or None."""

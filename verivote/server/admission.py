@@ -5,9 +5,9 @@ The service measures its own pace — ballots completed in the last :data:`WINDO
 and admits at most as many casts as it completes within ``budget`` seconds (the latency
 target), never fewer than ``floor`` (enough to keep every proof worker busy) and never more
 than ``ceiling``. Past that limit a cast is refused at once (503); its ``Retry-After`` grows
-with the crowd: the ratio of casts refused to casts completed in the window, from 1 to
-:data:`MAX_RETRY_AFTER` seconds, so that a crowd of retrying clients spreads out instead
-of coming back all at once.
+with the crowd — about the time the service needs at its pace to serve the clients it
+refused lately, from 1 to :data:`MAX_RETRY_AFTER` seconds — so that a crowd of retrying
+clients spreads out instead of coming back all at once.
 """
 
 from __future__ import annotations
@@ -71,11 +71,14 @@ class Admission:
             self._done.append(self.clock())
 
     def retry_after(self) -> int:
-        """Seconds a refused client should wait: casts refused per cast completed lately,
+        """Seconds a refused client should wait: about the time the service needs, at its
+        pace, to serve the clients refused lately — casts refused in the window per cast
+        it completes (or, before it has a pace, could complete at its limit) in a window;
         between 1 and :data:`MAX_RETRY_AFTER`."""
+        limit = self.limit()
         self._trim(self.clock())
-        ratio = len(self._refused) / max(1, len(self._done))
-        return max(1, min(MAX_RETRY_AFTER, math.ceil(ratio)))
+        capacity = max(len(self._done), limit / self.budget * WINDOW, 1.0)
+        return max(1, min(MAX_RETRY_AFTER, math.ceil(len(self._refused) / capacity)))
 
     def saturated(self) -> bool:
         """Whether a cast arriving now would be refused."""

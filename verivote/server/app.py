@@ -189,9 +189,10 @@ def create_app(
 
     async def _cast(request: Request, obj: dict[str, Any]) -> Cast:
         entry = service.decode(obj)
-        again = await run_in_threadpool(service.find, entry)
-        if again is not None:
-            return again
+        if board.maybe_posted(entry):  # a repeated post: answer it without checking again
+            again = await run_in_threadpool(service.find, entry)
+            if again is not None:
+                return again
         async with slots:
             if await request.is_disconnected():
                 raise Problem(400, "request.body", "the client went away before its turn")

@@ -1,10 +1,10 @@
 """Slow, idle and too many clients: a connection limit and a header deadline on uvicorn's
 HTTP/1.1 protocol, and logging that cannot flood the disk.
 
-* :func:`guarded_protocol` — uvicorn's h11 protocol, refusing (closing at once) a
-  connection beyond ``max_connections`` open ones, and closing a connection whose request
-  line and headers are not complete ``header_timeout`` seconds after they began (or after
-  the connection opened). The body's deadline is the application's
+* :func:`guarded_protocol` — uvicorn's HTTP/1.1 protocol (httptools or h11), refusing
+  (closing at once) a connection beyond ``max_connections`` open ones, and closing a
+  connection whose request line and headers are not complete ``header_timeout`` seconds
+  after they began (or after the connection opened). The body's deadline is the application's
   (:func:`verivote.server.app.create_app`, ``body_timeout``).
 * :class:`RateLimit` — a logging filter passing at most ``per_second`` records a second
   per logger and message, then one summary of how many it dropped.
@@ -21,8 +21,61 @@ import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 
-def guarded_protocol(max_connections: int, header_timeout: float) -> type[H11Protocol]:
-    """An h11 protocol class for ``uvicorn.Config(http=...)`` with these limits."""
+def guarded_protocol(max_connections: int, header_timeout: float) -> type[asyncio.Protocol]:
+    """A protocol class for ``uvicorn.Config(http=...)`` with these limits: uvicorn's
+    httptools protocol (a compiled parser) when httptools is installed, else its h11
+    protocol."""
+    try:
+        return _guarded_httptools(max_connections, header_timeout)
+    except ImportError:
+        return guarded_h11(max_connections, header_timeout)
+
+
+def _guarded_httptools(max_connections: int, header_timeout: float) -> type[asyncio.Protocol]:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    class GuardedHttpToolsProtocol(HttpToolsProtocol):
+        _deadline: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            if len(self.connections) > max_connections:
+                self.connections.discard(self)
+                transport.abort()
+                return
+            self._arm()
+
+        def _arm(self) -> None:
+            if self._deadline is None:
+                self._deadline = self.loop.call_later(header_timeout, self._expired)
+
+        def _disarm(self) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+
+        def _expired(self) -> None:
+            self._deadline = None
+            if not self.transport.is_closing():
+                self.transport.close()
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            self._arm()  # a request line under way: one deadline for it and its headers
+
+        def on_headers_complete(self) -> None:
+            self._disarm()
+            super().on_headers_complete()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+    return GuardedHttpToolsProtocol
+
+
+def guarded_h11(max_connections: int, header_timeout: float) -> type[H11Protocol]:
+    """uvicorn's h11 protocol with these limits (see the module docstring)."""
 
     class GuardedH11Protocol(H11Protocol):
         _deadline: asyncio.TimerHandle | None = None
