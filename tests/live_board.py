@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 import uvicorn
 
 from verivote.board.log import Board
@@ -97,3 +100,38 @@ def request(
         return answer.status, json.loads(raw)
     except ValueError:
         return answer.status, raw
+
+
+def _pg_dsn() -> tuple[str, str, str]:
+    base = os.environ.get("VERIVOTE_TEST_PG")
+    if not base:
+        pytest.skip("VERIVOTE_TEST_PG is not set: no PostgreSQL server to test against")
+    psycopg = pytest.importorskip("psycopg")
+    from psycopg.conninfo import make_conninfo
+
+    schema = "vv_" + uuid.uuid4().hex[:16]
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    return base, schema, make_conninfo(base, options=f"-c search_path={schema}")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_spec(request: Any, tmp_path: Any) -> Iterator[tuple[str, str, Any]]:
+    """(spec, election option, store factory) for a fresh store: a SQLite file, or a
+    fresh schema of the PostgreSQL database ``VERIVOTE_TEST_PG`` names (dropped after)."""
+    if request.param == "sqlite":
+        from verivote.board.sqlite_store import SQLiteStore
+
+        path = tmp_path / "board.db"
+        yield f"sqlite:{path}", "", lambda: SQLiteStore(path)
+        return
+    from verivote.board.pg_store import PostgresStore
+
+    base, schema, dsn = _pg_dsn()
+    yield f"postgres:{dsn}", "leadership-2026", lambda: PostgresStore(dsn, "leadership-2026")
+    import psycopg
+
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+

@@ -13,6 +13,7 @@ import threading
 import time
 from urllib.parse import urlsplit
 
+import live_board
 import pytest
 from live_board import ballot_payload, request, serving, serving_app, voting_election
 
@@ -24,7 +25,6 @@ from verivote.board.client import (
     retrying,
 )
 from verivote.board.log import Board
-from verivote.board.sqlite_store import SQLiteStore
 from verivote.election.entries import entry_from_dict
 from verivote.encoding import dumps
 from verivote.server.admission import Admission
@@ -32,6 +32,7 @@ from verivote.server.app import create_app
 from verivote.server.guard import RateLimit, guarded_h11, guarded_protocol
 
 JSON_HEADERS = {"Content-Type": "application/json"}
+store_spec = live_board.store_spec  # the fixture: a fresh SQLite or PostgreSQL store
 
 
 def lines(board):
@@ -43,13 +44,14 @@ def post(url, payload, headers=JSON_HEADERS):
 
 
 # ------------------------------------------------------------------ idempotent casts
-def test_a_cast_survives_a_restart_idempotently(tmp_path):
+def test_a_cast_survives_a_restart_idempotently(store_spec):
     """A ballot stored but never acknowledged (the board crashed) is found again after a
-    restart: the re-post gets the original index and stores nothing."""
+    restart, on SQLite and PostgreSQL: the re-post gets the original index and stores
+    nothing."""
     from verivote.demo import SimulatedElection
 
-    db = tmp_path / "board.db"
-    sim = SimulatedElection(6, seed=5, store=SQLiteStore(db))
+    _, _, open_store = store_spec
+    sim = SimulatedElection(6, seed=5, store=open_store())
     sim.run_ceremony()
     sim.publish_roll()
     payload = ballot_payload(sim, 2)
@@ -58,13 +60,15 @@ def test_a_cast_survives_a_restart_idempotently(tmp_path):
     assert fresh
     size = len(sim.board)
     sim.board.store.close()
-    board = Board.open(SQLiteStore(db), sim.clock, sim.board_signer)
+    board = Board.open(open_store(), sim.clock, sim.board_signer)
     again = entry_from_dict({**payload, "time": sim.clock()})
+    assert board.maybe_posted(again)
     assert board.find(again) == index
     assert board.cast(again) == (index, False)
     assert len(board) == size
     # a fresh ballot is still appended after it
     other = entry_from_dict({**ballot_payload(sim, 3), "time": sim.clock()})
+    assert not board.maybe_posted(other)
     assert board.cast(other) == (size, True)
     board.store.close()
 

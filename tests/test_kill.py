@@ -8,17 +8,16 @@ head to the board's latest), and the store replays with every head checking."""
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import live_board
 import pytest
 from live_board import choice
 
@@ -29,6 +28,7 @@ from verivote.board.receipt_check import check_receipt
 from verivote.election.ballot import encrypt_ballot
 from verivote.election.entries import sign_entry
 
+store_spec = live_board.store_spec  # the fixture: a fresh SQLite or PostgreSQL store
 VOTERS = 4
 BALLOTS_EACH = 4
 
@@ -39,38 +39,6 @@ def now_open(monkeypatch):
     the real one)."""
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1, minutes=1)
     monkeypatch.setattr(demo, "START", start)
-
-
-def _pg_dsn():
-    base = os.environ.get("VERIVOTE_TEST_PG")
-    if not base:
-        pytest.skip("VERIVOTE_TEST_PG is not set: no PostgreSQL server to test against")
-    psycopg = pytest.importorskip("psycopg")
-    from psycopg.conninfo import make_conninfo
-
-    schema = "vv_" + uuid.uuid4().hex[:16]
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    return base, schema, make_conninfo(base, options=f"-c search_path={schema}")
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_spec(request, tmp_path):
-    """(spec, election option, store factory) for a fresh store."""
-    if request.param == "sqlite":
-        from verivote.board.sqlite_store import SQLiteStore
-
-        path = tmp_path / "board.db"
-        yield f"sqlite:{path}", "", lambda: SQLiteStore(path)
-        return
-    from verivote.board.pg_store import PostgresStore
-
-    base, schema, dsn = _pg_dsn()
-    yield f"postgres:{dsn}", "leadership-2026", lambda: PostgresStore(dsn, "leadership-2026")
-    import psycopg
-
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def _free_port():
