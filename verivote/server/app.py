@@ -177,6 +177,9 @@ def create_app(
         try:
             cast = await _cast(request, parse(raw))
             completed = True
+        except Problem as exc:
+            completed = exc.status == 422  # checked and refused: served all the same
+            raise
         finally:
             admission.release(completed)
         answer = {
