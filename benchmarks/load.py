@@ -347,6 +347,7 @@ def main() -> None:
                     "errors": level.errors,
                     "server_ms_per_ballot": main_cpu / max(1, accepted) * 1000,
                     "workers_ms_per_ballot": worker_cpu / max(1, accepted) * 1000,
+                    "cores": (main_cpu + worker_cpu) / took,
                 }
                 rows.append(row)
                 print(json.dumps(row), file=sys.stderr)
@@ -363,9 +364,9 @@ def main() -> None:
                     conn.execute(f"DROP SCHEMA {schema} CASCADE")
     print(
         "| clients | accepted/s | p50 ms | p99 ms | 503 p99 ms | answers "
-        "| CPU ms/ballot: server + workers |"
+        "| CPU ms/ballot: server + workers | cores used |"
     )
-    print("|---:|---:|---:|---:|---:|---|---:|")
+    print("|---:|---:|---:|---:|---:|---|---:|---:|")
     for r in rows:
         answers = ", ".join(f"{k}: {v}" for k, v in r["status"].items())
         if r["errors"]:
@@ -373,7 +374,8 @@ def main() -> None:
         print(
             f"| {r['clients']} | {r['accepted_per_s']:.0f} | {r['p50_ms']:.0f} | "
             f"{r['p99_ms']:.0f} | {r['p99_503_ms']:.1f} | {answers} | "
-            f"{r['server_ms_per_ballot']:.1f} + {r['workers_ms_per_ballot']:.1f} |"
+            f"{r['server_ms_per_ballot']:.1f} + {r['workers_ms_per_ballot']:.1f} | "
+            f"{r['cores']:.2f} |"
         )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
