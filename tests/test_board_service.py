@@ -295,9 +295,14 @@ def test_admission_follows_the_measured_pace():
         assert gate.admit()
         now[0] += 0.05
         gate.release(True)
+    assert gate.limit() == 32  # never saturated: the pace is the demand's, not a limit
+    assert all(gate.admit() for _ in range(32))
+    assert not gate.admit()  # saturated: from now on the pace limits
     assert gate.limit() == 5  # 20/s x 0.25 s
-    taken = [gate.admit() for _ in range(8)]
-    assert taken == [True] * 5 + [False] * 3
+    for _ in range(32):
+        gate.release(False)
+    taken = [gate.admit() for _ in range(7)]
+    assert taken == [True] * 5 + [False] * 2
     assert gate.saturated()
     assert gate.retry_after() == 1  # 3 refused for 40 completed
     for _ in range(200):

@@ -1,10 +1,10 @@
 """Admission control for casts: how many may be in progress, and how long a refused client
 should wait.
 
-The service measures its own pace — ballots completed in the last :data:`WINDOW` seconds —
-and admits at most as many casts as it completes within ``budget`` seconds (the latency
-target), never fewer than ``floor`` (enough to keep every proof worker busy) and never more
-than ``ceiling``. Past that limit a cast is refused at once (503); its ``Retry-After`` grows
+At most ``ceiling`` casts are in progress. Once the service is saturated (it refused a cast
+in the last :data:`WINDOW` seconds) it measures its own pace — casts completed in the
+window — and admits at most as many as it completes within ``budget`` seconds (the latency
+target), never fewer than ``floor`` (enough to keep every proof worker busy). Past that limit a cast is refused at once (503); its ``Retry-After`` grows
 with the crowd — about the time the service needs at its pace to serve the clients it
 refused lately, from 1 to :data:`MAX_RETRY_AFTER` seconds — so that a crowd of retrying
 clients spreads out instead of coming back all at once.
@@ -48,10 +48,13 @@ class Admission:
                 times.popleft()
 
     def limit(self) -> int:
-        """How many casts may be in progress now."""
+        """How many casts may be in progress now: the ceiling, unless the service has been
+        saturated lately (it refused a cast in the window) — then what it completes in
+        ``budget`` seconds at its measured pace, at least the floor. (A pace measured
+        while demand was low says nothing of what the service can do.)"""
         now = self.clock()
         self._trim(now)
-        if not self._done:
+        if not self._refused or not self._done:
             return self.ceiling
         rate = len(self._done) / WINDOW
         return max(self.floor, min(self.ceiling, math.floor(rate * self.budget)))

@@ -19,7 +19,8 @@ new one), so a voter may repeat a cast whose answer was lost.
 Admission control: at most ``max_inflight`` posts are being checked or appended at once,
 and no more than the service completes in ``latency_target`` seconds at its measured pace
 (:mod:`verivote.server.admission`); past that a post is answered 503 ``board.busy`` with
-``Retry-After`` at once, before it is parsed or any proof is checked. A post waits for one
+``Retry-After`` at once, before any proof is checked (a repeated post, which costs a
+look-up, is always answered). A post waits for one
 of the proof-checking slots, and is dropped (nothing checked, nothing stored) if its client
 has gone away meanwhile. ``/healthz``
 says the process answers; ``/readyz`` says the board is loaded, its store readable and
@@ -50,6 +51,7 @@ from starlette.routing import Route
 
 from verivote.board.log import Board
 from verivote.election.checker import BallotResult
+from verivote.election.entries import Entry
 from verivote.encoding import dumps, loads
 from verivote.errors import DecodeError, VerivoteError
 from verivote.server.admission import Admission
@@ -167,21 +169,12 @@ def create_app(
         raw = await read_body(request)
         if not _is_json(request.headers.get("content-type", "")):
             raise Problem(415, "request.content_type", "the body must be application/json")
-        # refused before any parsing: a crowd past the limit costs as little as possible
-        if not admission.admit():
-            raise _busy(
-                f"{admission.inflight} ballots are being checked; try again shortly",
-                admission.retry_after(),
-            )
-        completed = False
-        try:
-            cast = await _cast(request, parse(raw))
-            completed = True
-        except Problem as exc:
-            completed = exc.status == 422  # checked and refused: served all the same
-            raise
-        finally:
-            admission.release(completed)
+        entry = service.decode(parse(raw))
+        cast = None
+        if board.maybe_posted(entry):  # a repeated post costs a look-up: always answered
+            cast = await run_in_threadpool(service.find, entry)
+        if cast is None:
+            cast = await admitted(request, entry)
         answer = {
             "index": cast.index,
             "receipt": cast.receipt.to_dict(),
@@ -190,12 +183,25 @@ def create_app(
         content = dumps(answer)[:-1] + b',"entry":' + cast.line + b"}"
         return Response(content, status_code=201 if cast.fresh else 200, media_type=JSON)
 
-    async def _cast(request: Request, obj: dict[str, Any]) -> Cast:
-        entry = service.decode(obj)
-        if board.maybe_posted(entry):  # a repeated post: answer it without checking again
-            again = await run_in_threadpool(service.find, entry)
-            if again is not None:
-                return again
+    async def admitted(request: Request, entry: Entry) -> Cast:
+        """Check and append a new entry if the service admits it now (else 503)."""
+        if not admission.admit():
+            raise _busy(
+                f"{admission.inflight} ballots are being checked; try again shortly",
+                admission.retry_after(),
+            )
+        completed = False
+        try:
+            cast = await _cast(request, entry)
+            completed = True
+        except Problem as exc:
+            completed = exc.status == 422  # checked and refused: served all the same
+            raise
+        finally:
+            admission.release(completed)
+        return cast
+
+    async def _cast(request: Request, entry: Entry) -> Cast:
         async with slots:
             if await request.is_disconnected():
                 raise Problem(400, "request.body", "the client went away before its turn")
