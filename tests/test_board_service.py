@@ -314,6 +314,12 @@ def test_admission_follows_the_measured_pace():
     assert cold.retry_after() == 3  # 568 refused: ceil(568 / 256)
     now[0] += 10  # the pace is forgotten after the window
     assert gate.limit() == 32 and gate.retry_after() == 1
+    slow = Admission(ceiling=32, floor=4, budget=0.25, clock=lambda: now[0])
+    for _ in range(40):  # 20 a second, each answered 0.4 s after it was admitted
+        slow.admit()
+        now[0] += 0.05
+        slow.release(True, 0.4)
+    assert slow.limit() == 5  # slower than the budget: saturated, the pace limits
 
 
 def test_health_and_readiness(live_url):

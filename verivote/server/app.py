@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -190,7 +191,7 @@ def create_app(
                 f"{admission.inflight} ballots are being checked; try again shortly",
                 admission.retry_after(),
             )
-        completed = False
+        completed, start = False, time.monotonic()
         try:
             cast = await _cast(request, entry)
             completed = True
@@ -198,7 +199,7 @@ def create_app(
             completed = exc.status == 422  # checked and refused: served all the same
             raise
         finally:
-            admission.release(completed)
+            admission.release(completed, time.monotonic() - start)
         return cast
 
     async def _cast(request: Request, entry: Entry) -> Cast:
