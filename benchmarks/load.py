@@ -51,10 +51,12 @@ LEADERS = ("ashworth", "begum", "carver", "dlamini")
 # ---------------------------------------------------------------------- the election
 def open_election(spec: str, voters: int, store: Any) -> demo.SimulatedElection:
     """A simulated election in ``store`` whose voting hours started a minute ago."""
-    # The simulated election times its set-up from demo.START; move it so that voting is
-    # open now, on the server's real clock.
-    demo.START = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1, minutes=1)
-    sim = demo.SimulatedElection(max(voters, 60), seed=11, store=store)
+    # The set-up is timed from a start one lead time and a minute ago, so that voting is
+    # open now on the server's real clock, for an hour.
+    start = datetime.now(UTC).replace(microsecond=0) - demo.LEAD - timedelta(minutes=1)
+    sim = demo.SimulatedElection(
+        max(voters, 60), seed=11, store=store, start=start, voting=timedelta(hours=1)
+    )
     sim.run_ceremony()
     sim.publish_roll()
     return sim

@@ -27,6 +27,7 @@ from verivote.board.log import Board
 from verivote.board.receipt_check import check_receipt
 from verivote.election.ballot import encrypt_ballot
 from verivote.election.entries import sign_entry
+from verivote.errors import ReceiptError
 
 store_spec = live_board.store_spec  # the fixture: a fresh SQLite or PostgreSQL store
 VOTERS = 4
@@ -34,11 +35,10 @@ BALLOTS_EACH = 4
 
 
 @pytest.fixture
-def now_open(monkeypatch):
-    """Simulated elections whose voting hours began a minute ago (the server's clock is
-    the real one)."""
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1, minutes=1)
-    monkeypatch.setattr(demo, "START", start)
+def now_open():
+    """The start of a simulated election whose voting hours began a minute ago (the
+    server's clock is the real one)."""
+    return datetime.now(UTC).replace(microsecond=0) - demo.LEAD - timedelta(minutes=1)
 
 
 def _free_port():
@@ -58,7 +58,9 @@ def _start(spec, election, key: Path, port: int, log: Path):
 
 def test_sigkill_mid_stream_loses_no_acknowledged_ballot(now_open, store_spec, tmp_path):
     spec, election, open_store = store_spec
-    sim = demo.SimulatedElection(VOTERS, seed=9, store=open_store())
+    sim = demo.SimulatedElection(
+        VOTERS, seed=9, store=open_store(), start=now_open, voting=timedelta(hours=1)
+    )
     sim.run_ceremony()
     sim.publish_roll()
     sim.board.store.close()
@@ -116,11 +118,19 @@ def test_sigkill_mid_stream_loses_no_acknowledged_ballot(now_open, store_spec, t
         assert not errors, (errors, log.read_text())
         assert kills == 2 and len(receipts) == VOTERS * BALLOTS_EACH
         source = BoardSource(BoardClient(url, timeout=10))
+        last = {}  # each voter's last ballot on the board: the one whose receipt counts
         for payload, receipt in receipts:
-            verdict = check_receipt(receipt, source)  # inclusion and consistency
-            assert verdict.index == receipt.index
+            key = payload["body"]["credential"]
+            last[key] = max(last.get(key, -1), receipt.index)
+        for payload, receipt in receipts:
             line = source.line(receipt.index)
             assert line is not None and payload["sig"].encode() in line
+            if receipt.index == last[payload["body"]["credential"]]:
+                verdict = check_receipt(receipt, source)  # inclusion, consistency, counts
+                assert verdict.index == receipt.index
+            else:  # on the board, and the check says in plain words that it was replaced
+                with pytest.raises(ReceiptError, match="a later ballot with the same"):
+                    check_receipt(receipt, source)
     finally:
         server.terminate()
         server.wait(15)
