@@ -39,6 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--seed", type=int, default=None, help="fix the simulated electorate and votes"
     )
+    demo.add_argument(
+        "--ranked",
+        action="store_true",
+        help="a ranked leadership ballot (alternative vote, mixed and counted in public)",
+    )
     verify = sub.add_parser("verify", help="verify a published record")
     verify.add_argument("record", help="record directory (holding board.jsonl) or board URL")
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -153,6 +158,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.voters < 1:
             print("verivote demo: --voters must be at least 1", file=sys.stderr)
             return 2
+        if args.ranked:
+            from verivote.demo_ranked import main_ranked_demo
+
+            return main_ranked_demo(args.voters, args.group, args.out, args.seed)
         from verivote.demo import main_demo
 
         return main_demo(args.voters, args.group, args.out, args.seed)

@@ -70,7 +70,12 @@ class DemoOutcome:
 
 
 def _manifest(
-    group: str, trustees: list[TrusteeInfo], keys: dict[str, bytes], voters: int, threshold: int
+    group: str,
+    trustees: list[TrusteeInfo],
+    keys: dict[str, bytes],
+    voters: int,
+    threshold: int,
+    contests: tuple[Contest, ...] | None = None,
 ) -> Manifest:
     leader = Contest(
         "leader",
@@ -90,7 +95,7 @@ def _manifest(
         election_id="leadership-2026",
         title="Leadership election 2026",
         group_name=group,
-        contests=(leader, rule),
+        contests=contests or (leader, rule),
         categories=tuple(c for c, _ in CATEGORIES),
         opens=format_time(START + timedelta(days=1)),
         closes=format_time(START + timedelta(days=1, seconds=max(3600, 20 * voters))),
@@ -109,7 +114,8 @@ class SimulatedElection:
     credentials).
 
     Each step posts the entries an honest actor would; tests use the steps one by one and
-    tamper in between.
+    tamper in between. ``contests`` replaces the manifest's contests (the ranked demo,
+    :mod:`verivote.demo_ranked`).
     """
 
     def __init__(
@@ -120,6 +126,7 @@ class SimulatedElection:
         trustees: int = 3,
         threshold: int = 2,
         store: Store | None = None,
+        contests: tuple[Contest, ...] | None = None,
     ) -> None:
         self.rng = random.Random(seed)
         grp = get_group(group)
@@ -134,7 +141,7 @@ class SimulatedElection:
             "registrar": self.registrar.public_key,
             "board": self.board_signer.public_key,
         }
-        self.manifest = _manifest(group, infos, keys, voters, threshold)
+        self.manifest = _manifest(group, infos, keys, voters, threshold, contests)
         self.clock = SimulatedClock(START)
         self.board = Board(self.clock, self.board_signer, store)
         self.voters = voters
