@@ -64,7 +64,7 @@ def rows_digest(rows: Sequence[Sequence[Ciphertext]]) -> str:
     ciphertext row by row)``: the digest a mix names its input by."""
     width = len(rows[0]) if rows else 0
     parts = [len(rows).to_bytes(4, "big"), width.to_bytes(4, "big")]
-    parts += [ct.to_bytes() for row in rows for ct in row]
+    parts += [e.to_bytes() for row in rows for ct in row for e in (ct.alpha, ct.beta)]
     return hashlib.sha256(frame(ROWS_DOMAIN, *parts)).hexdigest()
 
 
