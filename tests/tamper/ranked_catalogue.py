@@ -110,7 +110,7 @@ def mix_drops(f: Forge) -> int:
     return i
 
 
-@ranked_case("mix-duplicates-ballot", ("board", "trustee:1"), "mix.proof", "mix", modp=True)
+@ranked_case("mix-duplicates-ballot", ("board", "trustee:1"), "mix.proof", "mix")
 def mix_duplicates(f: Forge) -> int:
     """The first mixer outputs one row twice in place of another."""
     i, group = _group0(f, "mix")

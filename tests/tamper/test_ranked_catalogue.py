@@ -56,9 +56,10 @@ def test_ranked_tamper_is_caught(group: str, case: Case, ranked_base, tmp_path) 
     assert first.type == case.at, failures
 
 
-@pytest.mark.parametrize("group", ["ed25519", "modp4096"])
-def test_ranked_base_is_valid_and_recounts(group: str, ranked_base, tmp_path) -> None:
-    base = ranked_base(group)
+def test_ranked_base_is_valid_and_recounts(ranked_base, tmp_path) -> None:
+    """ed25519 only: on modp4096 the honest mixes and decryptions are checked by the
+    modp4096 tamper case (the verifier goes through them before the altered share)."""
+    base = ranked_base("ed25519")
     report = verify_record(Forge(base, ()).write(tmp_path))
     assert report.valid, [(f.index, f.type, f.check, f.reason) for f in report.failures]
     assert report.by_type["mix"] == 2 and report.by_type["mix_decryption"] == 2
