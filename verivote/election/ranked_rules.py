@@ -14,8 +14,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from verivote.election.entries import Entry
 from verivote.election.manifest import Manifest
-from verivote.election.mixing import ContestMix, CountedBallot, Groups, contest_mixes
+from verivote.election.mixing import (
+    ContestMix,
+    CountedBallot,
+    Groups,
+    contest_mixes,
+    counted_ballots,
+)
 from verivote.election.ranked_result import (
     Shares,
     check_mix_decryption,
@@ -24,6 +31,8 @@ from verivote.election.ranked_result import (
     display,
     make_ranked_result_body,
 )
+from verivote.election.roll import Roll
+from verivote.election.tally import EncryptedTally, breakdown_groups
 from verivote.errors import EntryRejected
 from verivote.groups.base import Element
 
@@ -118,3 +127,32 @@ class RankedCounting:
     def displays(self) -> list[dict[str, Any]]:
         """Each ranked result in the report's contest shape (:func:`display`)."""
         return [display(self.results[c.id]) for c in self.manifest.contests if c.id in self.results]
+
+
+def start(
+    manifest: Manifest,
+    joint_key: Element,
+    tally: EncryptedTally,
+    roll: Roll,
+    counted: Sequence[int],
+    lookup: Callable[[int], Entry] | None,
+) -> RankedCounting:
+    """The ranked counting of an election whose ``tally`` was just accepted: the groups
+    are the tally's breakdown groups (recomputed by the same rule when no contest is
+    tallied), the counted ballots those at the log indexes ``counted``, re-read with
+    ``lookup`` when first needed (``mix.chain`` if there is no way to re-read them)."""
+    groups = tally.groups or breakdown_groups(
+        dict(tally.ballots), manifest.categories, manifest.min_category_size
+    )
+
+    def ballots() -> list[CountedBallot]:
+        if lookup is None:
+            raise EntryRejected("mix.chain", "the counted ballots cannot be re-read")
+
+        def elector(key: bytes) -> tuple[str, int]:
+            record = roll.records[key]
+            return record.category, record.weight
+
+        return counted_ballots(manifest, counted, lookup, elector)
+
+    return RankedCounting(manifest, joint_key, groups, ballots)

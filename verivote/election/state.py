@@ -30,7 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 from verivote.election import ballot as ballots
-from verivote.election import ceremony, decryption, mixing, ranked_rules, tally
+from verivote.election import ceremony, decryption, ranked_rules, tally
 from verivote.election.checker import BallotChecker, BallotResult, dedup_key
 from verivote.election.entries import Entry
 from verivote.election.manifest import Manifest
@@ -535,21 +535,10 @@ class ElectionState:
 
     # ------------------------------------------------------------------ ranked contests
     def _start_ranked(self) -> None:
-        m, tallied = self._m(), self.tally
-        assert tallied is not None and self.joint_key is not None and self.roll is not None
-        groups = tallied.groups or tally.breakdown_groups(
-            dict(tallied.ballots), m.categories, m.min_category_size
-        )
-        roll, lookup, counted = self.roll, self.lookup, list(self.latest.values())
-
-        def ballots() -> list[mixing.CountedBallot]:
-            if lookup is None:
-                raise EntryRejected("mix.chain", "the counted ballots cannot be re-read")
-            return mixing.counted_ballots(
-                m, counted, lookup, lambda k: (roll.records[k].category, roll.records[k].weight)
-            )
-
-        self.ranked = ranked_rules.RankedCounting(m, self.joint_key, groups, ballots)
+        assert self.tally is not None and self.joint_key is not None and self.roll is not None
+        counted = list(self.latest.values())
+        m, key, roll = self._m(), self.joint_key, self.roll
+        self.ranked = ranked_rules.start(m, key, self.tally, roll, counted, self.lookup)
 
     def _ranked_entry(self, entry: Entry, by_trustee: bool) -> int:
         self._phase(entry, COUNTING)
