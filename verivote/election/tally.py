@@ -1,8 +1,8 @@
 """The homomorphic tally, overall and broken down by elector category.
 
 Every counted ballot holds, for each contest in manifest order (ranked contests apart:
-they are mixed, not tallied, and :attr:`Manifest.tallied` leaves them out), one exponential ElGamal
-ciphertext per candidate encrypting 0 or 1. The ballot's elector belongs to exactly one
+they are mixed, not tallied, and :attr:`Manifest.tallied` leaves them out), one exponential
+ElGamal ciphertext per candidate encrypting 0 or 1. The ballot's elector belongs to exactly one
 category of :attr:`Manifest.categories` and carries an integer weight ``w >= 1``; the ballot
 contributes ``ct ** w`` for each of its ciphertexts. The product of the contributions
 encrypts each candidate's weighted count.
