@@ -94,38 +94,53 @@ def check_mix_decryption(
     ``mix_decryption.proof`` naming the group, row and rank of the first false share."""
     group = manifest.group
     cid = mix.contest.id
-    items: list[tuple[Element, Element, Element, DecryptionProof, bytes]] = []
+    size, scalar_size = group.element_size, group.scalar_size
+    raw: list[bytes] = []  # d, a1, a2 of every share, decoded all at once below
+    responses: list[Scalar] = []
     where: list[str] = []
-    shares: Shares = []
     try:
         expect_keys(body, ("trustee", "contest", "groups"), "mix_decryption")
-        raw = body["groups"]
-        if not isinstance(raw, list) or len(raw) != len(mix.groups):
+        groups = body["groups"]
+        if not isinstance(groups, list) or len(groups) != len(mix.groups):
             raise DecodeError(f"mix_decryption: expected {len(mix.groups)} groups")
-        for gi, ((cats, rows), obj) in enumerate(zip(mix.groups, raw, strict=True)):
+        for (cats, rows), obj in zip(mix.groups, groups, strict=True):
             label = group_label(cats)
             expect_keys(obj, ("categories", "shares"), f"mix_decryption group {label}")
             if obj["categories"] != list(cats) or not isinstance(obj["shares"], list):
                 raise DecodeError(f"mix_decryption: group {obj['categories']!r} where {label}")
             if len(obj["shares"]) != len(rows):
                 raise DecodeError(f"mix_decryption group {label}: expected {len(rows)} rows")
-            group_shares = []
             for ri, (row, srow) in enumerate(zip(rows, obj["shares"], strict=True)):
                 if not isinstance(srow, list) or len(srow) != len(row):
                     raise DecodeError(f"mix_decryption group {label} row {ri}: wrong width")
-                row_shares = []
-                for k, (ct, share) in enumerate(zip(row, srow, strict=True)):
+                for k, share in enumerate(srow):
                     expect_keys(share, ("d", "proof"), "mix_decryption share")
-                    d = group.decode_element(from_hex(share["d"], group.element_size, "share d"))
-                    proof = DecryptionProof.from_dict(group, share["proof"])
-                    ctx = share_context(manifest, cid, gi, trustee, ri, k)
-                    items.append((share_key, ct.alpha, d, proof, ctx))
+                    proof = share["proof"]
+                    expect_keys(proof, ("a1", "a2", "s"), "decryption proof")
+                    raw.append(from_hex(share["d"], size, "share d"))
+                    raw.append(from_hex(proof["a1"], size, "decryption proof a1"))
+                    raw.append(from_hex(proof["a2"], size, "decryption proof a2"))
+                    s = from_hex(proof["s"], scalar_size, "decryption proof s")
+                    responses.append(group.decode_scalar(s))
                     where.append(f"contest {cid}, group {label}, row {ri}, rank {k + 1}")
-                    row_shares.append(d)
-                group_shares.append(row_shares)
-            shares.append(group_shares)
+        elements = group.decode_elements(raw)
     except DecodeError as exc:
         raise EntryRejected("mix_decryption.decode", str(exc)) from None
+    items: list[tuple[Element, Element, Element, DecryptionProof, bytes]] = []
+    shares: Shares = []
+    n = 0
+    for gi, (_cats, rows) in enumerate(mix.groups):
+        group_shares = []
+        for ri, row in enumerate(rows):
+            row_shares = []
+            for k, ct in enumerate(row):
+                d, a1, a2 = elements[3 * n : 3 * n + 3]
+                ctx = share_context(manifest, cid, gi, trustee, ri, k)
+                items.append((share_key, ct.alpha, d, DecryptionProof(a1, a2, responses[n]), ctx))
+                row_shares.append(d)
+                n += 1
+            group_shares.append(row_shares)
+        shares.append(group_shares)
     try:
         check_decryptions(items)
     except InvalidDecryption as exc:
