@@ -6,11 +6,16 @@ ranked by the alternative vote, the rule change tallied): fourteen electors, a r
 revocation of a voter who had voted, one ballot from a faulty device ranking a candidate
 twice; trustees 1 and 2 mix and decrypt. Each case in :data:`RANKED_CASES` changes a copy
 of its entries (the adversary and its keys as in :mod:`tamper.catalogue`).
+
+``cd tests && python -m tamper.ranked_catalogue OUT [GROUP]`` writes these cases as a
+corpus, in the format of :func:`tamper.catalogue.write_corpus`.
 """
 
 from __future__ import annotations
 
 import copy
+import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,7 +26,7 @@ from verivote.election.ranked_result import lot_seed
 from verivote.elgamal import encrypt
 from verivote.encoding import loads
 
-from .catalogue import Case, Mutation
+from .catalogue import Case, Mutation, write_corpus
 from .forge import BaseRecord, Forge, element_times_g, outside_subgroup
 
 RANKINGS: list[list[str]] = [
@@ -326,3 +331,18 @@ def result_first(f: Forge) -> int:
     f.entries[i], f.entries[j] = f.entries[j], f.entries[i]
     f.entries[i]["time"], f.entries[j]["time"] = f.entries[j]["time"], f.entries[i]["time"]
     return i
+
+
+def main(argv: list[str]) -> int:
+    """``python -m tamper.ranked_catalogue OUT [GROUP]``: the ranked corpus."""
+    if not 1 <= len(argv) <= 2:
+        print("usage: python -m tamper.ranked_catalogue OUT [ed25519|modp4096]", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as tmp:
+        base = build_ranked_base(argv[1] if len(argv) == 2 else "ed25519", Path(tmp))
+    write_corpus(Path(argv[0]), base, RANKED_CASES)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
