@@ -106,6 +106,7 @@ def _manifest(
     threshold: int,
     opens: datetime,
     closes: datetime,
+    contests: tuple[Contest, ...] | None = None,
 ) -> Manifest:
     leader = Contest(
         "leader",
@@ -125,7 +126,7 @@ def _manifest(
         election_id=f"leadership-{opens.year}",
         title=f"Leadership election {opens.year}",
         group_name=group,
-        contests=(leader, rule),
+        contests=contests or (leader, rule),
         categories=tuple(c for c, _ in CATEGORIES),
         opens=format_time(opens),
         closes=format_time(closes),
@@ -154,6 +155,8 @@ class SimulatedElection:
     writes it, e.g. :func:`system_clock`), the board runs on it and nothing moves it:
     voting opens at ``start``, and :meth:`close` is refused by the board until ``clock``
     reaches closing time.
+    ``contests`` replaces the manifest's contests (the ranked demo,
+    :mod:`verivote.demo_ranked`).
     """
 
     def __init__(
@@ -168,6 +171,7 @@ class SimulatedElection:
         start: datetime | None = None,
         clock: Callable[[], str] | None = None,
         voting: timedelta | None = None,
+        contests: tuple[Contest, ...] | None = None,
     ) -> None:
         begin = now() if start is None else start
         if begin.tzinfo is None:
@@ -190,7 +194,7 @@ class SimulatedElection:
         }
         self.start = begin
         """When the simulation began (UTC, whole seconds)."""
-        self.manifest = _manifest(group, infos, keys, voters, threshold, opens, closes)
+        self.manifest = _manifest(group, infos, keys, voters, threshold, opens, closes, contests)
         self.clock: Callable[[], str] = SimulatedClock(begin) if clock is None else clock
         self.board = Board(self.clock, self.board_signer, store)
         self.voters = voters
