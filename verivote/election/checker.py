@@ -38,10 +38,14 @@ def identity_alpha(manifest: Manifest, selections: list[list[Ciphertext]]) -> st
     """The reason to refuse a ballot one of whose ciphertexts has α = the identity (it was
     encrypted with nonce 0, so β = g^vote shows the selection in plain sight), or None."""
     for contest, cts in zip(manifest.contests, selections, strict=True):
-        for candidate, ct in zip(contest.candidates, cts, strict=True):
+        for n, ct in enumerate(cts):
             if ct.alpha.is_identity():
+                # a ranked contest's fields are its ranks; any other's, its candidates
+                field = (
+                    f"rank {n + 1}" if contest.ranked else f"candidate {contest.candidates[n].id}"
+                )
                 return (
-                    f"contest {contest.id}, candidate {candidate.id}: alpha is the identity "
+                    f"contest {contest.id}, {field}: alpha is the identity "
                     "(nonce 0): the selection is readable by anyone"
                 )
     return None
