@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 import uvicorn
 
 from verivote.board.log import Board
@@ -47,14 +50,22 @@ def ballot_payload(sim: SimulatedElection, voter: int, n: int | None = None) -> 
 
 
 @contextmanager
-def serving(board: Board, **options: Any) -> Iterator[str]:
-    """Serve ``board`` on 127.0.0.1 at an ephemeral port; yields the base URL."""
+def serving(board: Board, protocol: Any = None, **options: Any) -> Iterator[str]:
+    """Serve ``board`` on 127.0.0.1 at an ephemeral port (with uvicorn's HTTP ``protocol``
+    class if given); yields the base URL."""
+    with serving_app(create_app(board, **options), protocol) as url:
+        yield url
+
+
+@contextmanager
+def serving_app(app: Any, protocol: Any = None) -> Iterator[str]:
+    """Serve the ASGI ``app`` on 127.0.0.1 at an ephemeral port; yields the base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        create_app(board, **options), log_level="warning", lifespan="off", access_log=False
+        app, log_level="warning", lifespan="on", access_log=False, http=protocol or "h11"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -89,3 +100,36 @@ def request(
         return answer.status, json.loads(raw)
     except ValueError:
         return answer.status, raw
+
+
+def _pg_dsn() -> tuple[str, str, str]:
+    base = os.environ.get("VERIVOTE_TEST_PG")
+    if not base:
+        pytest.skip("VERIVOTE_TEST_PG is not set: no PostgreSQL server to test against")
+    psycopg = pytest.importorskip("psycopg")
+    from psycopg.conninfo import make_conninfo
+
+    schema = "vv_" + uuid.uuid4().hex[:16]
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    return base, schema, make_conninfo(base, options=f"-c search_path={schema}")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_spec(request: Any, tmp_path: Any) -> Iterator[tuple[str, str, Any]]:
+    """(spec, election option, store factory) for a fresh store: a SQLite file, or a
+    fresh schema of the PostgreSQL database ``VERIVOTE_TEST_PG`` names (dropped after)."""
+    if request.param == "sqlite":
+        from verivote.board.sqlite_store import SQLiteStore
+
+        path = tmp_path / "board.db"
+        yield f"sqlite:{path}", "", lambda: SQLiteStore(path)
+        return
+    from verivote.board.pg_store import PostgresStore
+
+    base, schema, dsn = _pg_dsn()
+    yield f"postgres:{dsn}", "leadership-2026", lambda: PostgresStore(dsn, "leadership-2026")
+    import psycopg
+
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")

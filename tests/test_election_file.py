@@ -76,7 +76,7 @@ def test_relative_times(tmp_path):
 @pytest.mark.parametrize(
     ("old", "new", "where"),
     [
-        ('kind = "plurality"', 'kind = "ranked"', ":15: contests[0].kind: 'ranked' is not one of"),
+        ('kind = "plurality"', 'kind = "borda"', ":15: contests[0].kind: 'borda' is not one of"),
         ('title = "Leader"', "", ": contests[0].title: missing"),
         ("threshold = 2", "threshold = 3", ":5: threshold: need 1 <= threshold <= trustees"),
         ("threshold = 2", 'threshold = "2"', ":5: threshold: expected an integer"),

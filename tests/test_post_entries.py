@@ -42,7 +42,11 @@ def test_authored_entries_are_posted_and_checked():
         assert (err.value.status, err.value.check) == (422, "amend.signature")
         # the election entry comes with the store, never over HTTP
         status, answer = request(
-            url, "POST", "/entries", b'{"body":{},"sig":"00","type":"election"}'
+            url,
+            "POST",
+            "/entries",
+            b'{"body":{},"sig":"00","type":"election"}',
+            {"Content-Type": "application/json"},
         )
         assert (status, answer["error"]) == (403, "request.type")
         # a lost answer: the retry finds the entry on the board instead of a duplicate error

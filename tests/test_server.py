@@ -48,6 +48,7 @@ def test_ballot_cast_over_http_gives_a_receipt_that_checks(live, tmp_path):
     assert live_check.head.size == len(sim.board) > receipt.head.size
     assert live_check.message.startswith(f"your ballot is on the board at entry {receipt.index}")
     record = tmp_path / "record"
+    sim.board.checkpoint()  # heads are published on a schedule, never by a read
     client.download_record(record)
     assert check_receipt(receipt, RecordSource(record)).index == receipt.index
     text = tmp_path / "receipt.txt"
@@ -149,15 +150,29 @@ def test_invalid_ballots_get_422_naming_the_check(live, what, check):
     assert lines(sim.board) == before
 
 
-def test_a_replayed_ballot_is_refused(live):
+def test_a_repeated_cast_gets_its_original_index_and_a_receipt(live):
     sim, url = live
     client = BoardClient(url)
     payload = ballot_payload(sim, 6)
-    client.post_ballot(payload)
+    first = client.post_ballot(payload)
     before = lines(sim.board)
+    status, answer = request(
+        url, "POST", "/ballots", dumps(payload), {"Content-Type": "application/json"}
+    )
+    assert (status, answer["index"]) == (200, first.index)
+    again = client.post_ballot(payload)  # the client checks the receipt it gets
+    assert (again.index, again.leaf, again.tracking_code) == (
+        first.index,
+        first.leaf,
+        first.tracking_code,
+    )
+    assert lines(sim.board) == before
+    # the same body under another signature is not the same post: refused by its signature
+    sig = bytearray(bytes.fromhex(payload["sig"]))
+    sig[5] ^= 4
     with pytest.raises(PostRejected) as caught:
-        client.post_ballot(payload)
-    assert (caught.value.status, caught.value.check) == (422, "ballot.duplicate")
+        client.post_ballot({**payload, "sig": sig.hex()})
+    assert (caught.value.status, caught.value.check) == (422, "ballot.signature")
     assert lines(sim.board) == before
 
 
@@ -331,8 +346,8 @@ def test_record_directory_missing_is_unreadable(tmp_path, live):
 
 def test_served_record_matches_export(live, tmp_path):
     sim, url = live
+    sim.board.export(tmp_path / "b")  # publishes a head covering the log
     BoardClient(url).download_record(tmp_path / "a")
-    sim.board.export(tmp_path / "b")
     a = (tmp_path / "a" / "board.jsonl").read_bytes()
     b = (tmp_path / "b" / "board.jsonl").read_bytes()
     assert a == b

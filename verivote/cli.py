@@ -115,6 +115,11 @@ def _parser() -> argparse.ArgumentParser:
         "valid record, the verified result.",
         epilog=VERIFY_EPILOG,
     )
+    demo.add_argument(
+        "--ranked",
+        action="store_true",
+        help="a ranked leadership ballot (alternative vote, mixed and counted in public)",
+    )
     verify.add_argument("record", help="record directory (holding board.jsonl) or board URL")
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
     verify.add_argument(
@@ -263,6 +268,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.voters < 1:
             print("verivote demo: --voters must be at least 1", file=sys.stderr)
             return 2
+        if args.ranked:
+            from verivote.demo_ranked import main_ranked_demo
+
+            return main_ranked_demo(args.voters, args.group, args.out, args.seed)
         from verivote.demo import main_demo
 
         return main_demo(args.voters, args.group, args.out, args.seed)

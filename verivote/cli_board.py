@@ -36,6 +36,48 @@ def add_board_commands(sub: Any) -> None:
     serve.add_argument("--election", default="", help="the election's id (needed for postgres)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port to listen on (8080)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=-1,
+        metavar="N",
+        help="processes checking ballots' proofs (default: one per core; 0: in the server)",
+    )
+    serve.add_argument(
+        "--max-inflight",
+        type=int,
+        default=32,
+        metavar="N",
+        help="ballots checked or appended at once; more are answered 503 (32)",
+    )
+    serve.add_argument(
+        "--latency-target",
+        type=float,
+        default=0.25,
+        metavar="S",
+        help="admit no more ballots than the service completes in S seconds (0.25)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="open connections; more are closed at once (1000)",
+    )
+    serve.add_argument(
+        "--read-timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="seconds a client has to send a request's headers, and again its body (10)",
+    )
+    serve.add_argument(
+        "--head-every",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="seconds between published heads while the log grows (5)",
+    )
     receipt = sub.add_parser("receipt", help="check a voter's receipt")
     actions = receipt.add_subparsers(dest="action", required=True)
     check = actions.add_parser("check", help="check a receipt against a record or a board")
@@ -63,10 +105,25 @@ def is_url(text: str) -> bool:
 def run_board_command(args: argparse.Namespace) -> int:
     """Run ``serve``, ``receipt check`` or ``watch``."""
     if args.command == "serve":
-        from verivote.server.serve import main_serve
+        from verivote.server.serve import ServeOptions, main_serve
 
+        limits = ("max_inflight", "max_connections", "read_timeout", "head_every", "latency_target")
+        for name in limits:
+            if getattr(args, name) <= 0:
+                option = "--" + name.replace("_", "-")
+                print(f"verivote serve: {option} must be positive", file=sys.stderr)
+                return 2
+        options = ServeOptions(
+            workers=args.workers,
+            max_inflight=args.max_inflight,
+            max_connections=args.max_connections,
+            header_timeout=args.read_timeout,
+            body_timeout=args.read_timeout,
+            head_every=args.head_every,
+            latency_target=args.latency_target,
+        )
         return main_serve(
-            args.store, args.election, args.key, args.host, args.port, args.passphrase_env
+            args.store, args.election, args.key, args.host, args.port, options, args.passphrase_env
         )
     if args.command == "receipt":
         return check_receipt_command(args.receipt, args.source)

@@ -116,6 +116,7 @@ def _manifest(
     threshold: int,
     opens: datetime,
     closes: datetime,
+    contests: tuple[Contest, ...] | None = None,
 ) -> Manifest:
     leader = Contest(
         "leader",
@@ -135,7 +136,7 @@ def _manifest(
         election_id=f"leadership-{opens.year}",
         title=f"Leadership election {opens.year}",
         group_name=group,
-        contests=(leader, rule),
+        contests=contests or (leader, rule),
         categories=tuple(c for c, _ in CATEGORIES),
         opens=format_time(opens),
         closes=format_time(closes),
@@ -167,6 +168,8 @@ class SimulatedElection:
     voting opens six seconds after ``start`` (the ceremony's deadlines a second apart, which
     :meth:`run_ceremony` waits for), and :meth:`close` is refused by the board until ``clock``
     reaches closing time.
+    ``contests`` replaces the manifest's contests (the ranked demo,
+    :mod:`verivote.demo_ranked`).
     """
 
     def __init__(
@@ -181,6 +184,7 @@ class SimulatedElection:
         start: datetime | None = None,
         clock: Callable[[], str] | None = None,
         voting: timedelta | None = None,
+        contests: tuple[Contest, ...] | None = None,
     ) -> None:
         begin = now() if start is None else start
         if begin.tzinfo is None:
@@ -206,7 +210,7 @@ class SimulatedElection:
         }
         self.start = begin
         """When the simulation began (UTC, whole seconds)."""
-        self.manifest = _manifest(group, infos, keys, voters, threshold, opens, closes)
+        self.manifest = _manifest(group, infos, keys, voters, threshold, opens, closes, contests)
         self.clock: Callable[[], str] = SimulatedClock(begin) if clock is None else clock
         self.board = Board(self.clock, self.board_signer, store)
         self.voters = voters

@@ -363,6 +363,23 @@ def range_commitment_torsion(f: Forge) -> int:
     return at
 
 
+@case("ballot-in-plain-sight", ("board", f"voter:{ABSTAINER}"), "ballot.alpha", "ballot", modp=True)
+def ballot_in_plain_sight(f: Forge) -> int:
+    """The abstainer's device encrypts one selection with nonce 0: alpha is the identity and
+    beta = g^vote shows the vote, though every proof holds (a readable, provable vote for a
+    coercer or a vote buyer)."""
+    b = f.base
+    m, key, voter = b.manifest, b.sim.joint_key, b.sim.credentials[ABSTAINER]
+    votes = votes_from_choices(m, CHOICES[0])
+    nonces = [[b.group.random_scalar() for _ in v] for v in votes]
+    nonces[0][0] = b.group.scalar(0)
+    body = _encrypt_ballot(m, key, voter.public_key, votes, nonces).body
+    at = b.ballots[1][0] + 1
+    time = f.entries[at - 1]["time"]
+    f.entries.insert(at, f.make("ballot", body, time, f.author(f"voter:{ABSTAINER}")))
+    return at
+
+
 def _ballot_contest(f: Forge, voter: int = 1) -> tuple[int, dict[str, Any]]:
     i = f.base.ballots[voter][0]
     return i, f.body(i)["contests"][0]

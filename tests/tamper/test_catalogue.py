@@ -15,6 +15,7 @@ from verivote.verify.record import CHECKS, Report, verify_record
 
 from .catalogue import CASES, Case, write_corpus
 from .forge import BaseRecord, Forge, build_base
+from .ranked_catalogue import RANKED_CASES
 
 GROUPS = ("ed25519", "modp4096")
 
@@ -93,7 +94,7 @@ def test_catalogue_shape():
 
 def test_catalogue_covers_every_entry_check():
     """Each check the verifier lists for an entry type is what catches some case."""
-    expected = {c.expected(group) for c in CASES for group in GROUPS}
+    expected = {c.expected(group) for c in CASES + RANKED_CASES for group in GROUPS}
     missing = {check for checks in CHECKS.values() for check in checks} - expected
     assert not missing, f"no tamper case is caught by {sorted(missing)}"
     for general in ("entry.decode", "entry.order", "entry.time", "record.complete"):

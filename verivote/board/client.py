@@ -8,17 +8,27 @@ with the board's check and reason. A receipt the board returns is checked before
 handed back: its head is signed by the election's board key, its proof leads to that
 head, and it is for the entry that was posted.
 
+:func:`retrying` repeats a call that failed for a passing reason — the board unreachable
+or timed out, or answering 502/503/504 — with bounded exponential back-off and full jitter
+(honouring ``Retry-After``); :meth:`BoardClient.post_ballot` uses it, which is safe because
+the board answers a re-posted entry with its original index and receipt. Other commands
+that post to a board wrap their calls in it the same way.
+
 :class:`BoardSource` lets :func:`~verivote.board.receipt_check.check_receipt` read a live
 board, as :class:`~verivote.board.receipt_check.RecordSource` reads a record directory.
 """
 
 from __future__ import annotations
 
+import http.client
+import random
 import shutil
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -41,13 +51,78 @@ MAX_ANSWER = 64 * 1024 * 1024
 """No JSON answer of a board comes near this; a longer one is refused unread."""
 
 
+TRANSIENT_STATUSES = frozenset({502, 503, 504})
+"""HTTP statuses worth trying again after a pause."""
+
+
 class BoardClientError(VerivoteError):
     """The board's service could not be reached, or answered something unusable;
-    ``status`` is the HTTP status of an error answer (None otherwise)."""
+    ``status`` is the HTTP status of an error answer (None otherwise); ``retry_after`` the
+    seconds its ``Retry-After`` header asked for (None without one)."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, status: int | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
+        self.retry_after = retry_after
+
+    @property
+    def transient(self) -> bool:
+        """Whether trying again later may succeed: no answer at all (unreachable, timed
+        out, connection cut) or a 502, 503 or 504."""
+        return self.status is None or self.status in TRANSIENT_STATUSES
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """How :func:`retrying` waits: at most ``attempts`` calls and ``deadline`` seconds in
+    all; before try ``n`` (from 1) a pause drawn uniformly from
+    ``[0, min(cap, base * 2**n)]`` (full jitter), but never shorter than the board's
+    ``Retry-After``."""
+
+    attempts: int = 6
+    base: float = 0.25
+    cap: float = 8.0
+    deadline: float = 60.0
+
+    def pause(self, attempt: int, retry_after: float | None, draw: float) -> float:
+        """The pause before retry number ``attempt`` (1, 2, …); ``draw`` is in [0, 1)."""
+        pause = float(draw * min(self.cap, self.base * 2.0**attempt))
+        if retry_after is not None:
+            pause = max(pause, min(retry_after, self.cap))
+        return pause
+
+
+NO_RETRY = Backoff(attempts=1)
+
+
+def retrying(
+    call: Callable[[], T],
+    backoff: Backoff = Backoff(),
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    draw: Callable[[], float] = random.random,
+    clock: Callable[[], float] = time.monotonic,
+) -> T:
+    """``call()``, tried again after a pause (see :class:`Backoff`) while it raises a
+    :class:`BoardClientError` that is :attr:`~BoardClientError.transient`. Returns the
+    first result; re-raises the last error when the attempts or the deadline run out, and
+    any other exception (a refusal such as :class:`PostRejected`) at once. Only use it for
+    calls that are safe to repeat (reads, and posting the same signed entry)."""
+    start = clock()
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return call()
+        except BoardClientError as exc:
+            if not exc.transient or attempt >= backoff.attempts:
+                raise
+            pause = backoff.pause(attempt, exc.retry_after, draw())
+            if clock() + pause - start > backoff.deadline:
+                raise
+            sleep(pause)
 
 
 class PostRejected(EntryRejected):
@@ -65,16 +140,24 @@ def _hashes(value: Any, what: str) -> list[bytes]:
     return [from_hex(h, HASH_SIZE, what) for h in value]
 
 
+def _retry_after(value: str | None) -> float | None:
+    if value is None or not value.strip().isdigit() or len(value.strip()) > 6:
+        return None
+    return float(value.strip())
+
+
 class BoardClient:
     """The board at ``url`` (``http://host:port``, the service's root). ``timeout`` is per
-    request, in seconds."""
+    request, in seconds; ``backoff`` is how :meth:`post_ballot` retries (:data:`NO_RETRY`
+    to post once)."""
 
-    def __init__(self, url: str, timeout: float = 30.0) -> None:
+    def __init__(self, url: str, timeout: float = 30.0, backoff: Backoff | None = None) -> None:
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise BoardClientError(f"{url!r} is not an http:// or https:// URL")
         self.url = url.rstrip("/")
         self.timeout = timeout
+        self.backoff = Backoff() if backoff is None else backoff
         self._manifest: tuple[bytes, Manifest] | None = None
 
     # ------------------------------------------------------------------ transport
@@ -95,17 +178,27 @@ class BoardClient:
             if method == "POST" and 400 <= exc.code < 500:
                 raise PostRejected(check, reason, exc.code) from None
             raise BoardClientError(
-                f"{method} {path}: HTTP {exc.code}: {check}: {reason}", exc.code
+                f"{method} {path}: HTTP {exc.code}: {check}: {reason}",
+                exc.code,
+                _retry_after(exc.headers.get("Retry-After")),
             ) from None
         except (urllib.error.URLError, OSError) as exc:
             raise BoardClientError(f"{method} {path}: {self.url} unreachable: {exc}") from None
 
-    def _get(self, path: str) -> bytes:
-        with self._open("GET", path) as answer:
-            body: bytes = answer.read(MAX_ANSWER + 1)
+    def _request(self, method: str, path: str, data: bytes | None = None) -> bytes:
+        """The whole answer to one request (at most :data:`MAX_ANSWER` bytes); a connection
+        cut or timed out while reading is a (transient) BoardClientError too."""
+        try:
+            with self._open(method, path, data) as answer:
+                body: bytes = answer.read(MAX_ANSWER + 1)
+        except (OSError, http.client.HTTPException) as exc:
+            raise BoardClientError(f"{method} {path}: the answer was cut: {exc}") from None
         if len(body) > MAX_ANSWER:
-            raise BoardClientError(f"GET {path}: answer over {MAX_ANSWER} bytes")
+            raise BoardClientError(f"{method} {path}: answer over {MAX_ANSWER} bytes")
         return body
+
+    def _get(self, path: str) -> bytes:
+        return self._request("GET", path)
 
     def _json(self, path: str) -> Any:
         try:
@@ -212,13 +305,17 @@ class BoardClient:
     # ------------------------------------------------------------------ writing
     def post_ballot(self, entry: Entry | Mapping[str, Any]) -> Receipt:
         """Post a signed ``ballot`` (or ``audit``) entry — its ``time`` is ignored, the
-        board sets it — and return the receipt, checked. Raises PostRejected when the
-        board refuses the entry, BoardClientError when its answer is unusable or its
-        receipt does not check."""
+        board sets it — and return the receipt, checked. A post that gets no answer (the
+        board unreachable, a timeout, a cut connection) or a 502/503/504 is repeated as
+        :attr:`backoff` says: the board answers a repeated post with the original index
+        and a fresh receipt, so a ballot is never cast twice nor left without a receipt.
+        Raises PostRejected when the board refuses the entry, BoardClientError when it
+        stays unreachable or busy, or its answer is unusable or its receipt does not
+        check."""
         obj = entry.to_dict() if isinstance(entry, Entry) else dict(entry)
         payload = {"type": obj.get("type"), "body": obj.get("body"), "sig": obj.get("sig")}
-        with self._open("POST", "/ballots", dumps(payload)) as answer:
-            raw = answer.read(MAX_ANSWER)
+        data = dumps(payload)
+        raw = retrying(lambda: self._request("POST", "/ballots", data), self.backoff)
         try:
             answer_obj = loads(raw, canonical=False)
             receipt = Receipt.from_dict(answer_obj["receipt"])
@@ -226,6 +323,7 @@ class BoardClient:
             stored = entry_from_line(line)
         except (DecodeError, KeyError, TypeError) as exc:
             raise BoardClientError(f"POST /ballots: not a receipt: {exc}") from None
+        retrying(self.manifest, self.backoff)  # needed to check the receipt; safe to repeat
         self.check_issued(receipt, payload, stored, line)
         return receipt
 

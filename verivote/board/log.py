@@ -9,7 +9,14 @@ stored, so an invalid entry never reaches the log: the board refuses it with the
 
 Published tree heads (``heads.jsonl`` in the record) are signed after every entry that
 changes the election's phase (manifest, joint key, open, close, tally, result), every
-:data:`CHECKPOINT_EVERY` entries, and on export, so the last one covers the whole log.
+:data:`CHECKPOINT_EVERY` entries, on :meth:`Board.checkpoint` (which the HTTP service calls
+on a schedule) and on export, so the last one covers the whole log. Reading never publishes.
+
+Idempotent posting. The board remembers, for every ``ballot`` and ``audit`` entry, a key of
+what its author signed (type, body, signature — not the board's time). :meth:`Board.cast`
+answers a re-post of an entry already on the log with the original index instead of
+refusing it as a duplicate, so a voter whose cast was stored but never acknowledged (a
+crash, a timeout) can post the same ballot again and obtain its receipt.
 
 Several writers. Each append runs under the store's writer lock (a database lock, valid
 across processes and machines): catch up with what other writers stored, run the
@@ -24,6 +31,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -50,6 +58,13 @@ HEADS_FILE = "heads.jsonl"
 CHECKPOINT_EVERY = 1000
 CHECKPOINT_TYPES = frozenset({"election", "joint_key", "open", "close", "tally", "result"})
 MAX_ATTEMPTS = 3
+IDEMPOTENT_TYPES = frozenset({"ballot", "audit"})
+
+
+def posted_key(entry: Entry) -> int:
+    """The key under which :meth:`Board.cast` finds an entry posted again: a 128-bit hash
+    of its type, signature and body bytes (the board's time left out)."""
+    return dedup_key(entry.type.encode() + b"\0" + entry.signature + entry.body_bytes)
 
 
 class Board:
@@ -72,6 +87,7 @@ class Board:
         self.tree = MerkleTree()
         self.heads: list[TreeHead] = []
         self.state = ElectionState(lookup=self.entry)
+        self._posted: dict[int, int] = {}
         self.refresh()
 
     @classmethod
@@ -129,6 +145,32 @@ class Board:
         except (DecodeError, EntryRejected) as exc:
             raise StoreError(f"stored entry {index} does not replay: {exc}") from None
         self.tree.append(leaf_hash(line))
+        self._remember(entry, index)
+
+    def _remember(self, entry: Entry, index: int) -> None:
+        if entry.type in IDEMPOTENT_TYPES:
+            self._posted[posted_key(entry)] = index
+
+    def maybe_posted(self, entry: Entry) -> bool:
+        """Whether ``entry`` may already be on this board's view of the log: a memory
+        look-up, no store access; :meth:`find` confirms. False means it is not there."""
+        return entry.type in IDEMPOTENT_TYPES and posted_key(entry) in self._posted
+
+    def find(self, entry: Entry) -> int | None:
+        """The index of the ``ballot`` or ``audit`` entry on this board's view of the log
+        with ``entry``'s type, body and signature (its time may differ), or None."""
+        if entry.type not in IDEMPOTENT_TYPES:
+            return None
+        index = self._posted.get(posted_key(entry))
+        if index is None or index >= len(self):
+            return None
+        stored = entry_from_line(self.store.line(index))
+        same = (stored.type, stored.signature, stored.body_bytes) == (
+            entry.type,
+            entry.signature,
+            entry.body_bytes,
+        )
+        return index if same else None
 
     def _trusted(self, index: int, entry: Entry) -> BallotCheck | None:
         """A stored ballot's state-free check on replay: strict decoding (every element
@@ -180,6 +222,7 @@ class Board:
         self.tree = MerkleTree()
         self.heads = []
         self.state = ElectionState(lookup=self.entry)
+        self._posted = {}
         self._catch_up(heads=True)
 
     # ------------------------------------------------------------------ writing
@@ -201,13 +244,39 @@ class Board:
         ``stamp``, an entry timed before the last signed head is refused
         (``log.backdated``): the head proves the entry was not on the log at that time.
         """
+        return self._append(entry, checked, stamp, once=False)[0]
+
+    def cast(
+        self, entry: Entry, checked: BallotCheck | None = None, *, stamp: bool = True
+    ) -> tuple[int, bool]:
+        """Append a ``ballot`` or ``audit`` entry as :meth:`append` does, idempotently:
+        if the same entry (type, body and signature; the time aside) is already on the log
+        — looked up after catching up with every writer, under the store's lock — returns
+        its index and False instead of refusing it as a duplicate; otherwise appends it
+        and returns its index and True. Raises as :meth:`append`."""
+        found = self.find(entry)
+        if found is not None:
+            return found, False
+        return self._append(entry, checked, stamp, once=True)
+
+    def _append(
+        self, entry: Entry, checked: BallotCheck | None, stamp: bool, once: bool
+    ) -> tuple[int, bool]:
         with self._lock:
+            if once:
+                found = self.find(entry)
+                if found is not None:
+                    return found, False
             checked = self._precheck(entry, checked)
             for attempt in range(1, MAX_ATTEMPTS + 1):
                 applied = False
                 try:
                     with self.store.exclusive():
                         self._catch_up(heads=True)
+                        if once:
+                            found = self.find(entry)
+                            if found is not None:
+                                return found, False
                         floor = max(self.state.last_time, self._head_time())
                         if stamp and entry.time < floor:
                             entry = replace(entry, time=floor, line=None)
@@ -223,10 +292,11 @@ class Board:
                         leaf = leaf_hash(line)
                         index = self.store.append(line, leaf, len(self))
                         self.tree.append(leaf)
+                        self._remember(entry, index)
                         if entry.type in CHECKPOINT_TYPES or len(self) % CHECKPOINT_EVERY == 0:
                             self._catch_up(heads=True)
                             self._publish_head()
-                    return index
+                    return index, True
                 except ConflictError:
                     if applied:
                         self._rebuild()
@@ -237,6 +307,23 @@ class Board:
                         self._rebuild()
                     raise
             raise AssertionError("not reached")  # pragma: no cover
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group commit: every append in the block goes into one store transaction,
+        committed (durably, with one flush) when the block exits — only then are they
+        stored; until then no other writer can append. An append refused inside the block
+        leaves the others in it alone; if the block raises or the commit fails, nothing
+        of the block is stored and this board forgets it too."""
+        with self._lock:
+            size, published = len(self), len(self.heads)
+            try:
+                with self.store.exclusive():
+                    yield
+            except BaseException:
+                if len(self) != size or len(self.heads) != published:
+                    self._rebuild()
+                raise
 
     def _precheck(self, entry: Entry, checked: BallotCheck | None) -> BallotCheck | None:
         """A ballot's signature and proofs, checked before the store's lock is taken: they

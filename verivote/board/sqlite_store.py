@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -55,19 +56,43 @@ BEGIN SELECT RAISE(ABORT, 'verivote: published heads are append-only'); END;
 """
 
 
+def _probe(path: Path) -> None:
+    """Refuse, without writing anything, a file that is not a verivote store: not an
+    SQLite database, an empty one, or one without the store's tables (StoreError)."""
+    uri = "file:" + urllib.parse.quote(str(path.resolve())) + "?mode=ro"
+    try:
+        db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot open: {exc}") from None
+    try:
+        rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path}: not a verivote store ({exc})") from None
+    finally:
+        db.close()
+    tables = {row[0] for row in rows}
+    if not tables:
+        raise StoreError(f"{path}: an empty database, not a verivote store")
+    if not {"meta", "entries", "heads"} <= tables:
+        raise StoreError(f"{path}: not a verivote store")
+
+
 class SQLiteStore:
     """A board store in the SQLite file ``path`` (see the module docstring).
 
     The file and its schema are created on first open unless ``create`` is false, when a
-    missing file raises FileNotFoundError. Raises StoreError for a file that is not a
-    verivote store of schema version :data:`SCHEMA_VERSION`. Safe to share between
-    threads (calls are serialised) and between processes on one machine.
+    missing file raises FileNotFoundError and any file that is not already a verivote
+    store is refused (StoreError) before anything is written to it. Raises StoreError for
+    a file that is not a verivote store of schema version :data:`SCHEMA_VERSION`. Safe to
+    share between threads (calls are serialised) and between processes on one machine.
     """
 
     def __init__(self, path: str | Path, *, create: bool = True, timeout: float = 30.0) -> None:
         self.path = Path(path)
-        if not create and not self.path.is_file():
-            raise FileNotFoundError(f"{self.path}: no such store")
+        if not create:
+            if not self.path.is_file():
+                raise FileNotFoundError(f"{self.path}: no such store")
+            _probe(self.path)
         self._lock = threading.RLock()
         self._depth = 0
         self._db = sqlite3.connect(

@@ -9,6 +9,10 @@ A ballot body is ``{"credential": hex, "contests": [{"id", "selections", "proofs
 * ``limit_proof`` — a range proof that the product of the contest's selections encrypts a
   value in ``[0, limit]`` (so over-votes are impossible and under-votes allowed).
 
+A ranked contest (:mod:`verivote.election.ranked`) is ``{"id", "selections", "proofs"}``:
+one ciphertext per rank, encrypting the candidate's position + 1 or 0 for no preference,
+each with a range proof for ``[0, M]`` (``M`` candidates), and no limit proof.
+
 Every proof's context is the ballot context (fingerprint + joint key), the credential, the
 contest's position and, for selections, the candidate's position: a proof cannot be moved
 to another election, credential, contest or candidate. The entry is signed with the
@@ -28,6 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from verivote.election import ranked
 from verivote.election.manifest import Manifest
 from verivote.elgamal import Ciphertext, DeferredCiphertext, encrypt_with_nonce
 from verivote.encoding import dumps, frame, from_hex
@@ -101,6 +106,9 @@ def votes_from_choices(manifest: Manifest, choices: Mapping[str, Sequence[str]])
     out: list[list[int]] = []
     for contest in manifest.contests:
         chosen = list(choices.get(contest.id, ()))
+        if contest.ranked:
+            out.append(ranked.fields_from_choice(contest, chosen))
+            continue
         ids = [c.id for c in contest.candidates]
         for cand in chosen:
             if cand not in ids:
@@ -149,7 +157,12 @@ def _encrypt_ballot(
             ct = encrypt_with_nonce(joint_key, vote, nonce)
             cts.append(ct)
             ctx = selection_context(bctx, credential, ci, ki)
-            proofs.append(prove_range(joint_key, ct, vote, nonce, 1, ctx).to_dict())
+            proofs.append(
+                prove_range(joint_key, ct, vote, nonce, contest.field_bound, ctx).to_dict()
+            )
+        if contest.ranked:
+            contests.append(ranked.contest_body(contest, cts, proofs))
+            continue
         total = Ciphertext.zero(group)
         for ct in cts:
             total = total * ct
@@ -194,14 +207,16 @@ def _decode(
     group = manifest.group
     selections: list[list[T]] = []
     for contest, obj in zip(manifest.contests, contests, strict=True):
-        if not isinstance(obj, dict) or set(obj) != {"id", "selections", "proofs", "limit_proof"}:
+        if contest.ranked:
+            ranked.check_contest_keys(obj)
+        elif not isinstance(obj, dict) or set(obj) != {"id", "selections", "proofs", "limit_proof"}:
             raise DecodeError(
                 "ballot contest: expected exactly id, selections, proofs, limit_proof"
             )
         if obj["id"] != contest.id:
             raise DecodeError(f"ballot: contest {obj['id']!r} where {contest.id!r} was due")
         sels, proofs = obj["selections"], obj["proofs"]
-        n = len(contest.candidates)
+        n = contest.fields
         if not isinstance(sels, list) or not isinstance(proofs, list):
             raise DecodeError(f"ballot contest {contest.id}: selections and proofs are lists")
         if len(sels) != n or len(proofs) != n:
@@ -240,11 +255,14 @@ def _proof_checks(
     for ci, (contest, cts, obj) in enumerate(
         zip(manifest.contests, selections, contests, strict=True)
     ):
+        bound = contest.field_bound
         for ki, ct in enumerate(cts):
-            proof = RangeProof.from_dict(group, obj["proofs"][ki], 1)
-            where = f"contest {contest.id}, candidate {contest.candidates[ki].id}"
+            proof = RangeProof.from_dict(group, obj["proofs"][ki], bound)
+            where = f"contest {contest.id}, " + ranked.field_name(contest, ki)
             ctx = selection_context(ballot_context, credential, ci, ki)
-            checks.append((where, ct, proof, 1, ctx, None))
+            checks.append((where, ct, proof, bound, ctx, None))
+        if contest.ranked:
+            continue
         proof = RangeProof.from_dict(group, obj["limit_proof"], contest.limit)
         total = cts[0]
         for ct in cts[1:]:
@@ -322,17 +340,17 @@ def check_audit(
         if not isinstance(obj, dict) or set(obj) != {"votes", "nonces"}:
             raise DecodeError("audit reveal: expected exactly votes, nonces")
         vs, ns = obj["votes"], obj["nonces"]
-        n = len(contest.candidates)
+        n = contest.fields
         if not isinstance(vs, list) or not isinstance(ns, list) or len(vs) != n or len(ns) != n:
             raise DecodeError(f"audit reveal {contest.id}: {n} votes and {n} nonces")
-        if any(v not in (0, 1) or isinstance(v, bool) for v in vs):
-            raise DecodeError(f"audit reveal {contest.id}: votes are 0 or 1")
+        if any(v not in range(contest.field_bound + 1) or isinstance(v, bool) for v in vs):
+            raise DecodeError(f"audit reveal {contest.id}: votes are 0..{contest.field_bound}")
         for ki, (v, nh, ct) in enumerate(zip(vs, ns, cts, strict=True)):
             nonce = group.decode_scalar(from_hex(nh, group.scalar_size, "audit nonce"))
             if encrypt_with_nonce(joint_key, v, nonce) != ct:
-                cand = contest.candidates[ki].id
+                cand = ranked.field_name(contest, ki)
                 raise ProtocolError(
-                    f"audit: contest {contest.id}, candidate {cand}: "
+                    f"audit: contest {contest.id}, {cand}: "
                     "the revealed vote and nonce do not re-encrypt to the ballot"
                 )
         votes.append(list(vs))

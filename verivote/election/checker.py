@@ -34,6 +34,23 @@ def dedup_key(data: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(data, digest_size=16).digest(), "big")
 
 
+def identity_alpha(manifest: Manifest, selections: list[list[Ciphertext]]) -> str | None:
+    """The reason to refuse a ballot one of whose ciphertexts has α = the identity (it was
+    encrypted with nonce 0, so β = g^vote shows the selection in plain sight), or None."""
+    for contest, cts in zip(manifest.contests, selections, strict=True):
+        for n, ct in enumerate(cts):
+            if ct.alpha.is_identity():
+                # a ranked contest's fields are its ranks; any other's, its candidates
+                field = (
+                    f"rank {n + 1}" if contest.ranked else f"candidate {contest.candidates[n].id}"
+                )
+                return (
+                    f"contest {contest.id}, {field}: alpha is the identity "
+                    "(nonce 0): the selection is readable by anyone"
+                )
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class BallotResult:
     """What the state needs to know about one ballot entry after the state-free checks."""
@@ -92,6 +109,9 @@ class BallotChecker:
             return BallotResult(index, entry.time, credential, ("ballot.decode", str(exc))), []
         except VerificationError as exc:
             return BallotResult(index, entry.time, credential, ("ballot.proof", str(exc))), []
+        plain = identity_alpha(m, selections)
+        if plain is not None:
+            return BallotResult(index, entry.time, credential, ("ballot.alpha", plain)), []
         tracker = dedup_key(ballots.tracking_code(m.fingerprint, entry.body_bytes).encode())
         alphas = tuple(dedup_key(ct.alpha.to_bytes()) for cts in selections for ct in cts)
         return BallotResult(index, entry.time, credential, None, tracker, alphas), selections

@@ -196,7 +196,7 @@ def make_result_body(
         raise ParameterError("counts must be non-negative integers")
     it = iter(counts)
     contests = []
-    for contest, ct in zip(manifest.contests, tally.contests, strict=True):
+    for contest, ct in zip(manifest.tallied, tally.contests, strict=True):
         ids = [c.id for c in contest.candidates]
         overall = {cid: next(it) for cid in ids}
         groups = [

@@ -44,6 +44,9 @@ ENTRY_TYPES = (
     "close",
     "tally",
     "decryption",
+    "mix",
+    "mix_decryption",
+    "ranked_result",
     "result",
 )
 

@@ -9,10 +9,14 @@ Contest kinds:
 
 * ``plurality`` — choose at most ``limit`` (usually 1) candidates;
 * ``approval`` — choose up to ``limit`` of the candidates;
-* ``referendum`` — exactly two options (e.g. yes / no), at most one chosen.
+* ``referendum`` — exactly two options (e.g. yes / no), at most one chosen;
+* ``ranked`` — rank up to ``ranks`` of the candidates; counted in public by ``rule``
+  (a rule of :mod:`verivote.count`) for ``seats`` seats after a verifiable mix
+  (:mod:`verivote.election.ranked`).
 
-Every selection is encrypted as 0 or 1 and the contest's total is proven to lie in
-``[0, limit]``, so under-votes (including blank) are always allowed.
+In the first three kinds every selection is encrypted as 0 or 1 and the contest's total is
+proven to lie in ``[0, limit]``, so under-votes (including blank) are always allowed. A
+ranked contest is not tallied homomorphically (:attr:`Manifest.tallied` leaves it out).
 """
 
 from __future__ import annotations
@@ -23,13 +27,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from verivote.count import RULES
 from verivote.encoding import dumps, frame, from_hex
 from verivote.errors import DecodeError, ParameterError
 from verivote.groups import GROUP_NAMES, Element, Group, get_group
 from verivote.proofs.range import MAX_RANGE
 
 VERSION = "verivote/1"
-KINDS = ("plurality", "approval", "referendum")
+KINDS = ("plurality", "approval", "referendum", "ranked")
+RANKED = "ranked"
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
@@ -109,6 +115,24 @@ class Contest:
     kind: str
     candidates: tuple[Candidate, ...]
     limit: int
+    ranks: int = 0
+    rule: str = ""
+    seats: int = 0
+
+    @property
+    def ranked(self) -> bool:
+        """True for a ranked contest (mixed and counted in public, never tallied)."""
+        return self.kind == RANKED
+
+    @property
+    def fields(self) -> int:
+        """Ciphertexts per ballot: one per rank (ranked) or one per candidate."""
+        return self.ranks if self.ranked else len(self.candidates)
+
+    @property
+    def field_bound(self) -> int:
+        """Each ciphertext is proven to encrypt a value in ``[0, field_bound]``."""
+        return len(self.candidates) if self.ranked else 1
 
     def __post_init__(self) -> None:
         check_id(self.id, "contest id")
@@ -125,9 +149,28 @@ class Contest:
             raise ParameterError(f"contest {self.id}: limit must be in 1..{len(self.candidates)}")
         if self.kind == "referendum" and (len(self.candidates) != 2 or self.limit != 1):
             raise ParameterError(f"contest {self.id}: a referendum has two options and limit 1")
+        if self.ranked:
+            if self.limit != self.ranks or self.rule not in RULES:
+                raise ParameterError(f"contest {self.id}: limit = ranks, rule in {sorted(RULES)}")
+            if not 1 <= self.seats < len(self.candidates) or (
+                self.rule == "av" and self.seats != 1
+            ):
+                raise ParameterError(f"contest {self.id}: seats in 1..candidates-1 (av: 1)")
+        elif (self.ranks, self.rule, self.seats) != (0, "", 0):
+            raise ParameterError(f"contest {self.id}: only a ranked contest has ranks, rule, seats")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
+        if self.ranked:
+            return {
+                "id": self.id,
+                "title": self.title,
+                "kind": self.kind,
+                "candidates": [{"id": c.id, "name": c.name} for c in self.candidates],
+                "ranks": self.ranks,
+                "rule": self.rule,
+                "seats": self.seats,
+            }
         return {
             "id": self.id,
             "title": self.title,
@@ -139,6 +182,8 @@ class Contest:
     @classmethod
     def from_dict(cls, obj: Any) -> Contest:
         """Strict decoding; raises DecodeError."""
+        if isinstance(obj, dict) and obj.get("kind") == RANKED:
+            return _ranked_from_dict(obj)
         o = _keys(obj, {"id", "title", "kind", "candidates", "limit"}, "contest")
         if not isinstance(o["candidates"], list):
             raise DecodeError("contest candidates: expected a list")
@@ -159,6 +204,26 @@ class Contest:
             )
         except ParameterError as exc:
             raise DecodeError(str(exc)) from None
+
+
+def _ranked_from_dict(obj: dict[str, Any]) -> Contest:
+    o = _keys(obj, {"id", "title", "kind", "candidates", "ranks", "rule", "seats"}, "contest")
+    plain = {k: o[k] for k in ("id", "title", "kind", "candidates")}
+    ranks = _int(o["ranks"], "contest ranks", 1, MAX_RANGE)
+    base = Contest.from_dict({**plain, "kind": "approval", "limit": 1})
+    try:
+        return Contest(
+            base.id,
+            base.title,
+            RANKED,
+            base.candidates,
+            ranks,
+            ranks,
+            o["rule"] if isinstance(o["rule"], str) else "",
+            _int(o["seats"], "contest seats", 1, MAX_RANGE),
+        )
+    except ParameterError as exc:
+        raise DecodeError(str(exc)) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +347,11 @@ class Manifest:
     def fingerprint(self) -> bytes:
         """SHA-512 of the framed canonical manifest: the election's identity."""
         return self._fingerprint
+
+    @property
+    def tallied(self) -> tuple[Contest, ...]:
+        """The contests tallied homomorphically (every kind but ``ranked``), in order."""
+        return tuple(c for c in self.contests if not c.ranked)
 
     def contest(self, contest_id: str) -> Contest:
         """The contest with this id; raises KeyError."""

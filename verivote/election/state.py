@@ -20,7 +20,9 @@ The phases, in order (an entry of another phase is rejected as ``entry.order``):
    the issuer (:mod:`~verivote.election.seal`); ``close`` (organiser, at or after
    ``closes``, after both seals) ends it.
 4. Counting — ``tally`` (must equal the recomputed homomorphic tally), one ``decryption``
-   per participating trustee, then ``result``; nothing may follow the result.
+   per participating trustee; for each ranked contest its ``mix``, ``mix_decryption`` and
+   ``ranked_result`` entries (:mod:`verivote.election.ranked_rules`); then ``result``;
+   nothing may follow the result.
 
 Entry times never decrease. Counting rule: for each credential still on the roll at close,
 its last ballot counts; ballots of credentials revoked at any time before close never count.
@@ -33,7 +35,7 @@ from collections.abc import Callable
 from typing import Any
 
 from verivote.election import ballot as ballots
-from verivote.election import ceremony, decryption, keygen, tally
+from verivote.election import ceremony, decryption, keygen, ranked_rules, tally
 from verivote.election.checker import BallotChecker, BallotResult, dedup_key
 from verivote.election.entries import Entry
 from verivote.election.manifest import Manifest
@@ -83,6 +85,7 @@ class ElectionState:
         self.tally: tally.EncryptedTally | None = None
         self.decryptions: dict[int, list[Element]] = {}
         self.result: dict[str, Any] | None = None
+        self.ranked: ranked_rules.RankedCounting | None = None
 
     # ------------------------------------------------------------------ helpers
     def _m(self) -> Manifest:
@@ -514,6 +517,8 @@ class ElectionState:
             self.tally = tally.check_tally(entry.body, self._m(), self.expected_tally())
         except VerivoteError as exc:
             raise _reject("tally.recompute", exc) from None
+        if any(c.ranked for c in self._m().contests):
+            self._start_ranked()
 
     def _decryption(self, entry: Entry) -> None:
         self._phase(entry, COUNTING)
@@ -541,6 +546,8 @@ class ElectionState:
             raise EntryRejected("entry.order", "result before the tally")
         present = sorted(self.decryptions)
         missing = [t.index for t in m.trustees if t.index not in self.decryptions]
+        if self.ranked is not None and self.ranked.pending():
+            raise EntryRejected("entry.order", f"result before ranked {self.ranked.pending()}")
         try:
             counts = decryption.combine(m, self.tally, self.decryptions, m.threshold)
             added = len(self.roll.added) if self.roll is not None else 0
@@ -549,7 +556,43 @@ class ElectionState:
         except VerivoteError as exc:
             raise _reject("result.counts", exc) from None
         self.result = expected
+        if self.ranked is not None:
+            self.result = {**expected, "contests": expected["contests"] + self.ranked.displays()}
         self.phase = DONE
+
+    # ------------------------------------------------------------------ ranked contests
+    def _start_ranked(self) -> None:
+        assert self.tally is not None and self.joint_key is not None and self.roll is not None
+        counted = list(self.latest.values())
+        m, key, roll = self._m(), self.joint_key, self.roll
+        self.ranked = ranked_rules.start(m, key, self.tally, roll, counted, self.lookup)
+
+    def _ranked_entry(self, entry: Entry, by_trustee: bool) -> int:
+        self._phase(entry, COUNTING)
+        if self.ranked is None:
+            raise EntryRejected("entry.order", f"{entry.type} without a tallied ranked contest")
+        if not by_trustee:
+            self._signed(entry, self._m().organiser_key, "the organiser")
+            return 0
+        j = self._trustee_index(entry, "trustee")
+        self._signed(entry, self._m().trustee(j).sign_key, f"trustee {j}")
+        return j
+
+    def _mix(self, entry: Entry) -> None:
+        j = self._ranked_entry(entry, True)
+        assert self.ranked is not None
+        self.ranked.mix(entry.body, j, self.qualified)
+
+    def _mix_decryption(self, entry: Entry) -> None:
+        j = self._ranked_entry(entry, True)
+        assert self.ranked is not None
+        key = ceremony.public_share_key(self.announcements, self.qualified, j)
+        self.ranked.decryption(entry.body, j, self.qualified, key)
+
+    def _ranked_result(self, entry: Entry) -> None:
+        self._ranked_entry(entry, False)
+        assert self.ranked is not None
+        self.ranked.result(entry.body)
 
     def finish(self) -> None:
         """Raise EntryRejected (check ``record.complete``) if the log stops before a result."""

@@ -1,7 +1,8 @@
 """The homomorphic tally, overall and broken down by elector category.
 
-Every counted ballot holds, for each contest in manifest order, one exponential ElGamal
-ciphertext per candidate encrypting 0 or 1. The ballot's elector belongs to exactly one
+Every counted ballot holds, for each contest in manifest order (ranked contests apart:
+they are mixed, not tallied, and :attr:`Manifest.tallied` leaves them out), one exponential
+ElGamal ciphertext per candidate encrypting 0 or 1. The ballot's elector belongs to exactly one
 category of :attr:`Manifest.categories` and carries an integer weight ``w >= 1``; the ballot
 contributes ``ct ** w`` for each of its ciphertexts. The product of the contributions
 encrypts each candidate's weighted count.
@@ -122,11 +123,11 @@ class EncryptedTally:
         if counted != sum(ballots.values()):
             raise DecodeError("tally: counted is not the sum of the ballots per category")
         raw = obj["contests"]
-        if not isinstance(raw, list) or len(raw) != len(manifest.contests):
-            raise DecodeError(f"tally: expected a list of {len(manifest.contests)} contests")
+        if not isinstance(raw, list) or len(raw) != len(manifest.tallied):
+            raise DecodeError(f"tally: expected a list of {len(manifest.tallied)} contests")
         group = manifest.group
         contests = []
-        for contest, co in zip(manifest.contests, raw, strict=True):
+        for contest, co in zip(manifest.tallied, raw, strict=True):
             where = f"tally contest {contest.id}"
             expect_keys(co, ("id", "overall", "groups"), where)
             if co["id"] != contest.id:
@@ -180,7 +181,7 @@ class TallyAccumulator:
     def __init__(self, manifest: Manifest) -> None:
         self.manifest = manifest
         self._group = manifest.group
-        self._sizes = tuple(len(c.candidates) for c in manifest.contests)
+        self._sizes = tuple(len(c.candidates) for c in manifest.tallied)
         zero = Ciphertext.zero(self._group)
         width = sum(self._sizes)
         self._products: dict[str, list[Ciphertext]] = {
@@ -217,12 +218,14 @@ class TallyAccumulator:
             raise ParameterError(f"unknown category {category!r}")
         if not isinstance(weight, int) or isinstance(weight, bool) or weight < 1:
             raise ParameterError(f"weight must be an integer >= 1, got {weight!r}")
+        if len(selections) == len(self.manifest.contests) != len(self._sizes):
+            # a ballot's ranked contests are mixed, never tallied
+            pairs = zip(self.manifest.contests, selections, strict=True)
+            selections = [s for c, s in pairs if not c.ranked]
         if len(selections) != len(self._sizes):
             raise ParameterError(f"expected selections for {len(self._sizes)} contests")
         flat: list[Ciphertext] = []
-        for contest, sels, size in zip(
-            self.manifest.contests, selections, self._sizes, strict=True
-        ):
+        for contest, sels, size in zip(self.manifest.tallied, selections, self._sizes, strict=True):
             if len(sels) != size:
                 raise ParameterError(f"contest {contest.id}: expected {size} ciphertexts")
             for ct in sels:
@@ -294,7 +297,7 @@ class TallyAccumulator:
 
         contests = []
         start = 0
-        for contest, size in zip(m.contests, self._sizes, strict=True):
+        for contest, size in zip(m.tallied, self._sizes, strict=True):
             positions = range(start, start + size)
             overall = tuple(total(m.categories, p) for p in positions)
             parts = tuple(GroupTally(g, tuple(total(g, p) for p in positions)) for g in groups)
@@ -326,7 +329,7 @@ def check_tally(body: Any, manifest: Manifest, expected: EncryptedTally) -> Encr
             )
     if got.counted != expected.counted:
         raise ProtocolError(f"tally: counted {got.counted}, expected {expected.counted}")
-    for contest, g_c, e_c in zip(manifest.contests, got.contests, expected.contests, strict=True):
+    for contest, g_c, e_c in zip(manifest.tallied, got.contests, expected.contests, strict=True):
         got_groups = [g.categories for g in g_c.groups]
         want_groups = [g.categories for g in e_c.groups]
         if got_groups != want_groups:
@@ -352,7 +355,7 @@ def positions(manifest: Manifest, tally: EncryptedTally) -> list[str]:
     """A description of each position of :meth:`EncryptedTally.ciphertexts`, e.g.
     ``"contest leader, group members+affiliated, candidate alice"``, for error messages."""
     out: list[str] = []
-    for contest, ct in zip(manifest.contests, tally.contests, strict=True):
+    for contest, ct in zip(manifest.tallied, tally.contests, strict=True):
         labels = [OVERALL] + [f"group {group_label(g.categories)}" for g in ct.groups]
         for label in labels:
             out.extend(

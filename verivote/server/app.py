@@ -2,31 +2,49 @@
 :class:`~verivote.board.log.Board`, run by ``verivote serve`` with uvicorn.
 
 Voters post ``ballot`` and ``audit`` entries (``POST /ballots``, answered with a receipt);
-the organiser, the trustees and the registrar post their signed entries of every other type
-but ``election`` (``POST /entries``); everyone reads entries, signed tree heads,
+the organiser, the trustees, the registrar and the issuer post their signed entries of every
+other type but ``election`` (``POST /entries``: the rule book checks each, so accepting them
+here gives nobody a power they lack; the manifest is put in the store by ``verivote board
+load`` before the board is served); everyone reads entries, signed tree heads,
 inclusion and consistency proofs and the whole record. Every answer is JSON (or the
 record's own JSON lines); the schema is served at ``/openapi.json``
-(:mod:`verivote.server.openapi`).
+(:mod:`verivote.server.openapi`, built from the same limits this module checks).
 
 Nothing malformed reaches the log. A posted entry is read up to :data:`MAX_BODY` bytes
-(413 beyond), parsed strictly (400 ``request.json`` / ``request.entry``), limited to the
-public types (403 ``request.type``), timed by the board, and appended through
-:meth:`Board.append <verivote.board.log.Board.append>`, which runs every rule of the
-election — signature, credential on the roll, proofs, no replay — before it stores
-anything (422 with the rule's check and reason). Every error answer is
-``{"error": check, "reason": text}``.
+(413 beyond) within ``body_timeout`` seconds (408 beyond), must be declared
+``application/json`` (415), is parsed strictly (400 ``request.json`` /
+``request.entry``), limited to the public types (403 ``request.type``), timed by the
+board, and appended through :meth:`Board.cast <verivote.board.log.Board.cast>`, which
+runs every rule of the election — signature, credential on the roll, proofs, no replay —
+before it stores anything (422 with the rule's check and reason). Posting an entry that is
+already on the board answers 200 with its original index and a fresh receipt (201 for a
+new one), so a voter may repeat a cast whose answer was lost.
 
-The ``election`` entry (the manifest) is put in the store by the board operator
-(``verivote board load``) before the board is served: :func:`create_app` serves an existing
-board. Every entry is signed by its author and checked by the rule book before it is
-stored, so accepting the authored types here gives nobody a power they lack.
+Admission control: at most ``max_inflight`` posts are being checked or appended at once,
+and no more than the service completes in ``latency_target`` seconds at its measured pace
+(:mod:`verivote.server.admission`); past that a post is answered 503 ``board.busy`` with
+``Retry-After`` at once, before any proof is checked (a repeated post, which costs a
+look-up, is always answered). A post waits for one
+of the proof-checking slots, and is dropped (nothing checked, nothing stored) if its client
+has gone away meanwhile. ``/healthz``
+says the process answers; ``/readyz`` says the board is loaded, its store readable and
+the service not saturated (503 otherwise).
+
+Heads are published on a schedule (every ``head_every`` seconds while the log grows) and
+by the board after every entry that changes the election's phase; reads never publish.
+``GET /record`` serves the log as far as the last published head covers it.
+
+Every error answer is ``{"error": check, "reason": text}``. Entries of the other types
+(manifest, ceremony, roll, counting) come from the organiser's own tools on the same board
+or store, never from this API: :func:`create_app` serves an existing board.
 """
 
 from __future__ import annotations
 
-import threading
+import asyncio
+import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from starlette.applications import Starlette
@@ -37,33 +55,44 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from verivote.board.log import Board
-from verivote.board.receipt import Receipt, issue_receipt
-from verivote.election.entries import ENTRY_TYPES, Entry, entry_from_dict
-from verivote.election.state import BallotCheck
+from verivote.election.checker import BallotResult
+from verivote.election.entries import ENTRY_TYPES, Entry
 from verivote.encoding import dumps, loads
-from verivote.errors import ConflictError, DecodeError, EntryRejected, VerivoteError
-from verivote.server.openapi import schema
+from verivote.errors import DecodeError, VerivoteError
+from verivote.server.admission import Admission
+from verivote.server.openapi import MAX_DIGITS, PUBLIC_TYPES, schema
+from verivote.server.service import BoardService, Cast, Problem
 
 MAX_BODY = 256 * 1024
 """Largest accepted POST body (a ballot of the 4096-bit group is well under 100 KiB)."""
 MAX_PAGE = 1000
 """Most entries one ``GET /entries`` returns."""
-PUBLIC_TYPES = ("ballot", "audit")
-AUTHORED_TYPES = tuple(t for t in ENTRY_TYPES if t != "election")
-"""Types ``POST /entries`` accepts (the election entry comes with the store)."""
+MAX_INFLIGHT = 32
+"""Posts checked or appended at once by default; more are answered 503 at once."""
+RETRY_AFTER = "1"
+"""Seconds a client is asked to wait after a 503."""
 JSON = "application/json"
 
-
-class Problem(Exception):
-    """An error answer: HTTP ``status`` with ``{"error": check, "reason": reason}``."""
-
-    def __init__(self, status: int, check: str, reason: str) -> None:
-        super().__init__(f"{check}: {reason}")
-        self.status, self.check, self.reason = status, check, reason
+__all__ = ["MAX_BODY", "MAX_INFLIGHT", "MAX_PAGE", "Problem", "create_app"]
 
 
-def _problem_response(status: int, check: str, reason: str) -> JSONResponse:
-    return JSONResponse({"error": check, "reason": reason}, status_code=status)
+AUTHORED_TYPES = tuple(t for t in ENTRY_TYPES if t != "election")
+"""Types ``POST /entries`` accepts (the election entry comes with the store)."""
+
+
+def _problem_response(
+    status: int, check: str, reason: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        {"error": check, "reason": reason}, status_code=status, headers=dict(headers or {})
+    )
+
+
+def _count(raw: str, name: str, check: str) -> int:
+    """A non-negative integer of at most :data:`MAX_DIGITS` digits (the schema's bound)."""
+    if not raw.isascii() or not raw.isdigit() or len(raw) > MAX_DIGITS:
+        raise Problem(400, check, f"{name} must be a non-negative integer")
+    return int(raw)
 
 
 def _int(request: Request, name: str, default: int | None = None) -> int:
@@ -72,151 +101,63 @@ def _int(request: Request, name: str, default: int | None = None) -> int:
         if default is None:
             raise Problem(400, "request.query", f"the query needs {name}")
         return default
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
-        raise Problem(400, "request.query", f"{name} must be a non-negative integer")
-    return int(raw)
+    return _count(raw, name, "request.query")
 
 
-class BoardService:
-    """The board behind the HTTP routes. One lock orders appends, receipts, heads and
-    proofs (a receipt's head and proof must describe the same tree); a ballot's
-    signature and proofs are checked before the lock is taken. Other writers on the same
-    store (further front ends) are caught up with every ``refresh_every`` seconds."""
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == JSON
 
-    def __init__(self, board: Board, refresh_every: float = 0.5) -> None:
-        self.board = board
-        self.lock = threading.Lock()
-        self.refresh_every = refresh_every
-        self._refreshed = time.monotonic()
 
-    def _fresh(self) -> None:
-        """Catch up with other writers now and then (call under the lock)."""
-        now = time.monotonic()
-        if now - self._refreshed >= self.refresh_every:
-            self.board.refresh()
-            self._refreshed = now
-
-    def size(self) -> int:
-        """The number of entries (caught up)."""
-        with self.lock:
-            self._fresh()
-            return len(self.board)
-
-    def append(self, obj: dict[str, Any]) -> tuple[int, bytes, Receipt | None]:
-        """Time, validate and append an entry; returns its index, line and (for a ballot or
-        an audit) receipt. Raises Problem (400 or 422) for an entry the board refuses."""
-        board = self.board
-        try:
-            dumps(obj["body"])
-            entry = entry_from_dict({**obj, "time": board.clock()})
-        except DecodeError as exc:
-            raise Problem(400, "request.entry", str(exc)) from None
-        checked = self._precheck(entry)
-        with self.lock:
-            try:
-                index = board.append(entry, checked, stamp=True)
-            except EntryRejected as exc:
-                raise Problem(422, exc.check, exc.reason) from None
-            except ConflictError as exc:
-                raise Problem(503, "board.busy", f"try again: {exc}") from None
-            receipt = issue_receipt(board, index) if entry.type in PUBLIC_TYPES else None
-            line = board.entry(index).to_line()
-        return index, line, receipt
-
-    def _precheck(self, entry: Entry) -> BallotCheck | None:
-        """A ballot's state-free checks (signature, encoding, proofs), outside the lock."""
-        st = self.board.state
-        if entry.type != "ballot" or st.joint_key is None or st.roll is None:
-            return None
-        try:
-            return st.checker().check(len(self.board), entry)
-        except (TypeError, KeyError, IndexError, AttributeError, ValueError, OverflowError) as exc:
-            reason = f"malformed entry ({type(exc).__name__}: {exc})"
-            raise Problem(422, "ballot.decode", reason) from None
-
-    def line(self, index: int) -> bytes:
-        """Entry ``index``'s record line; Problem 404 beyond the log."""
-        size = self.size()
-        if index >= size:
-            raise Problem(404, "request.index", f"no entry {index}: the board has {size}")
-        return self.board.store.line(index)
-
-    def page(self, start: int, end: int | None, cap: int) -> bytes:
-        """``{"start", "end", "size", "entries"}`` for at most ``cap`` entries, built from
-        the stored lines without re-encoding them."""
-        size = self.size()
-        if start > size:
-            raise Problem(400, "request.query", f"start {start} is beyond the {size} entries")
-        stop = min(size, start + cap, size if end is None else max(start, end))
-        lines = list(self.board.store.lines(start, stop))
-        return b"".join(
-            [
-                b'{"end":%d,"entries":[' % stop,
-                b",".join(lines),
-                b'],"size":%d,"start":%d}' % (size, start),
-            ]
-        )
-
-    def head(self) -> dict[str, Any]:
-        """A freshly signed head of the whole log."""
-        with self.lock:
-            self._fresh()
-            return self.board.head().to_dict()
-
-    def inclusion(self, index: int, size: int) -> dict[str, Any]:
-        """The inclusion proof of ``index`` in the tree of ``size`` entries."""
-        with self.lock:
-            self._fresh()
-            have = len(self.board)
-            if not index < size <= have:
-                raise Problem(400, "request.query", f"need index < size <= {have}")
-            proof = self.board.tree.inclusion_proof(index, size)
-        return {"index": index, "size": size, "proof": [p.hex() for p in proof]}
-
-    def consistency(self, first: int, second: int) -> dict[str, Any]:
-        """The consistency proof from the tree of ``first`` entries to ``second``."""
-        with self.lock:
-            self._fresh()
-            have = len(self.board)
-            if not first <= second <= have:
-                raise Problem(400, "request.query", f"need first <= second <= {have}")
-            proof = self.board.tree.consistency_proof(first, second)
-        return {"first": first, "second": second, "proof": [p.hex() for p in proof]}
-
-    def checkpoint(self) -> int:
-        """Publish a head of the whole log (if the last one does not cover it); returns
-        its size."""
-        with self.lock:
-            self._fresh()
-            return self.board.checkpoint().size
-
-    def heads(self) -> bytes:
-        """``heads.jsonl``: the published heads, one per line."""
-        return b"".join(h + b"\n" for h in self.board.store.heads())
+def _busy(reason: str, retry_after: int = 1) -> Problem:
+    return Problem(503, "board.busy", reason, {"Retry-After": str(retry_after)})
 
 
 def create_app(
-    board: Board, *, max_body: int = MAX_BODY, max_page: int = MAX_PAGE, refresh_every: float = 0.5
+    board: Board,
+    *,
+    max_body: int = MAX_BODY,
+    max_page: int = MAX_PAGE,
+    refresh_every: float = 0.5,
+    head_every: float = 5.0,
+    workers: int = 0,
+    max_inflight: int = MAX_INFLIGHT,
+    body_timeout: float = 10.0,
+    latency_target: float = 0.25,
 ) -> Starlette:
     """The ASGI application serving ``board`` (see the module docstring for the routes;
-    ``/openapi.json`` describes them)."""
-    service = BoardService(board, refresh_every)
+    ``/openapi.json`` describes them). ``workers`` ≥ 1 checks ballots' proofs on that
+    many processes (0: in the server's threads); ``max_inflight`` bounds the posts in
+    progress, which are further limited to what the service completes in
+    ``latency_target`` seconds (:class:`~verivote.server.admission.Admission`);
+    ``head_every`` is the head publication period in seconds."""
+    service = BoardService(board, refresh_every, head_every, workers)
+    slots = asyncio.Semaphore(max(1, workers) * 2)
+    admission = Admission(max_inflight, max(1, workers) * 2, latency_target)
 
-    async def read_entry(request: Request, allowed: tuple[str, ...]) -> dict[str, Any]:
+    async def read_body(request: Request) -> bytes:
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > max_body:
             raise Problem(413, "request.size", f"the body is over {max_body} bytes")
         chunks, total = [], 0
         try:
-            async for chunk in request.stream():
-                total += len(chunk)
-                if total > max_body:
-                    raise Problem(413, "request.size", f"the body is over {max_body} bytes")
-                chunks.append(chunk)
+            async with asyncio.timeout(body_timeout):
+                async for chunk in request.stream():
+                    total += len(chunk)
+                    if total > max_body:
+                        raise Problem(413, "request.size", f"the body is over {max_body} bytes")
+                    chunks.append(chunk)
         except ClientDisconnect:
             raise Problem(400, "request.body", "the client went away mid-body") from None
+        except TimeoutError:
+            raise Problem(
+                408, "request.timeout", f"the body was not received within {body_timeout:g} s"
+            ) from None
+        return b"".join(chunks)
+
+    def parse(raw: bytes, allowed: tuple[str, ...] = PUBLIC_TYPES) -> dict[str, Any]:
         try:
-            obj = loads(b"".join(chunks), canonical=False)
+            obj = loads(raw, canonical=False)
         except DecodeError as exc:
             raise Problem(400, "request.json", str(exc)) from None
         if not isinstance(obj, dict) or set(obj) != {"type", "body", "sig"}:
@@ -234,18 +175,59 @@ def create_app(
         return obj
 
     async def post_ballot(request: Request) -> Response:
-        obj = await read_entry(request, PUBLIC_TYPES)
-        index, line, receipt = await run_in_threadpool(service.append, obj)
-        assert receipt is not None
-        answer = {"index": index, "receipt": receipt.to_dict(), "text": receipt.to_text()}
-        content = dumps(answer)[:-1] + b',"entry":' + line + b"}"
-        return Response(content, status_code=201, media_type=JSON)
+        raw = await read_body(request)
+        if not _is_json(request.headers.get("content-type", "")):
+            raise Problem(415, "request.content_type", "the body must be application/json")
+        entry = service.decode(parse(raw))
+        cast = None
+        if board.maybe_posted(entry):  # a repeated post costs a look-up: always answered
+            cast = await run_in_threadpool(service.find, entry)
+        if cast is None:
+            cast = await admitted(request, entry)
+        answer = {
+            "index": cast.index,
+            "receipt": cast.receipt.to_dict(),
+            "text": cast.receipt.to_text(),
+        }
+        content = dumps(answer)[:-1] + b',"entry":' + cast.line + b"}"
+        return Response(content, status_code=201 if cast.fresh else 200, media_type=JSON)
 
     async def post_entry(request: Request) -> Response:
-        obj = await read_entry(request, AUTHORED_TYPES)
-        index, line, _ = await run_in_threadpool(service.append, obj)
+        raw = await read_body(request)
+        if not _is_json(request.headers.get("content-type", "")):
+            raise Problem(415, "request.content_type", "the body must be application/json")
+        entry = service.decode(parse(raw, AUTHORED_TYPES))
+        index, line = await run_in_threadpool(service.post, entry)
         content = b'{"entry":%s,"index":%d}' % (line, index)
         return Response(content, status_code=201, media_type=JSON)
+
+    async def admitted(request: Request, entry: Entry) -> Cast:
+        """Check and append a new entry if the service admits it now (else 503)."""
+        if not admission.admit():
+            raise _busy(
+                f"{admission.inflight} ballots are being checked; try again shortly",
+                admission.retry_after(),
+            )
+        completed, start = False, time.monotonic()
+        try:
+            cast = await _cast(request, entry)
+            completed = True
+        except Problem as exc:
+            completed = exc.status == 422  # checked and refused: served all the same
+            raise
+        finally:
+            admission.release(completed, time.monotonic() - start)
+        return cast
+
+    async def _cast(request: Request, entry: Entry) -> Cast:
+        async with slots:
+            if await request.is_disconnected():
+                raise Problem(400, "request.body", "the client went away before its turn")
+            future = service.submit_check(entry)
+            result: BallotResult | None = None
+            if future is not None:
+                result = await asyncio.wrap_future(future)
+            return await run_in_threadpool(service.cast, entry, result)
 
     async def get_entries(request: Request) -> Response:
         start = _int(request, "start", 0)
@@ -255,10 +237,8 @@ def create_app(
         )
 
     async def get_entry(request: Request) -> Response:
-        raw = request.path_params["index"]
-        if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
-            raise Problem(400, "request.index", "the entry number is a non-negative integer")
-        return Response(await run_in_threadpool(service.line, int(raw)), media_type=JSON)
+        index = _count(request.path_params["index"], "the entry number", "request.index")
+        return Response(await run_in_threadpool(service.line, index), media_type=JSON)
 
     async def get_head(request: Request) -> Response:
         return JSONResponse(await run_in_threadpool(service.head))
@@ -278,7 +258,7 @@ def create_app(
         return Response(await run_in_threadpool(service.heads), media_type="application/jsonl")
 
     async def get_record(request: Request) -> Response:
-        size = await run_in_threadpool(service.checkpoint)
+        size = await run_in_threadpool(service.published_size)
 
         def chunk(start: int) -> bytes:
             stop = min(size, start + max_page)
@@ -294,17 +274,51 @@ def create_app(
     async def get_openapi(request: Request) -> Response:
         return JSONResponse(schema(max_body, max_page))
 
+    async def get_healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def get_readyz(request: Request) -> Response:
+        try:
+            size = await run_in_threadpool(service.size)
+        except VerivoteError as exc:
+            raise Problem(503, "board.store", str(exc), {"Retry-After": RETRY_AFTER}) from None
+        if board.state.manifest is None:
+            raise Problem(503, "board.empty", "the board holds no election yet")
+        if admission.saturated():
+            raise _busy(f"{admission.inflight} ballots are being checked")
+        return JSONResponse({"status": "ready", "size": size, "inflight": admission.inflight})
+
     async def on_problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Problem)
-        return _problem_response(exc.status, exc.check, exc.reason)
+        return _problem_response(exc.status, exc.check, exc.reason, exc.headers)
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         check = {404: "request.path", 405: "request.method"}.get(exc.status_code, "request")
-        return _problem_response(exc.status_code, check, str(exc.detail))
+        return _problem_response(exc.status_code, check, str(exc.detail), exc.headers)
 
     async def on_store(request: Request, exc: Exception) -> Response:
-        return _problem_response(503, "board.store", str(exc))
+        return _problem_response(503, "board.store", str(exc), {"Retry-After": RETRY_AFTER})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async def publish() -> None:
+            while True:
+                await asyncio.sleep(max(0.05, head_every / 4))
+                with contextlib.suppress(VerivoteError):
+                    await run_in_threadpool(service.publish_due)
+
+        await run_in_threadpool(service.warm)
+        task = asyncio.create_task(publish())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            with contextlib.suppress(VerivoteError):
+                await run_in_threadpool(service.publish_due, True)
+            service.close()
 
     routes = [
         Route("/ballots", post_ballot, methods=["POST"]),
@@ -318,8 +332,11 @@ def create_app(
         Route("/manifest", get_manifest, methods=["GET"]),
         Route("/record", get_record, methods=["GET"]),
         Route("/openapi.json", get_openapi, methods=["GET"]),
+        Route("/healthz", get_healthz, methods=["GET"]),
+        Route("/readyz", get_readyz, methods=["GET"]),
     ]
     handlers = {Problem: on_problem, HTTPException: on_http, VerivoteError: on_store}
-    app = Starlette(routes=routes, exception_handlers=handlers)
+    app = Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan)
+    app.router.redirect_slashes = False  # no 307 built from the Host header
     app.state.service = service
     return app

@@ -1,5 +1,7 @@
-"""The OpenAPI 3.1 description of the board's HTTP service, written by hand to match
-:mod:`verivote.server.app` (a test compares the two)."""
+"""The OpenAPI 3.1 description of the board's HTTP service. The limits the service
+checks — the integer bound :data:`MAX_DIGITS`, the public entry types, the body and page
+sizes — are defined here and imported by :mod:`verivote.server.app`, so the schema and
+the server cannot drift apart (a test compares the routes, and schemathesis the rest)."""
 
 from __future__ import annotations
 
@@ -8,9 +10,30 @@ from typing import Any
 HEX32 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 HEX64 = {"type": "string", "pattern": "^[0-9a-f]{128}$"}
 TIME = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"}
-COUNT = {"type": "integer", "minimum": 0}
+MAX_DIGITS = 18
+"""Query and path integers have at most this many decimal digits."""
+MAX_COUNT = 10**MAX_DIGITS - 1
+COUNT = {"type": "integer", "minimum": 0, "maximum": MAX_COUNT}
+PUBLIC_TYPES = ("ballot", "audit")
+"""The entry types voters post; the organiser's tools post the others."""
+JSON_VALUE = {
+    "description": "any JSON value without floats (the record has integers only)",
+    "anyOf": [
+        {"type": "string"},
+        {"type": "integer"},
+        {"type": "boolean"},
+        {"type": "null"},
+        {"type": "array", "items": {"$ref": "#/components/schemas/JsonValue"}},
+        {
+            "type": "object",
+            "additionalProperties": {"$ref": "#/components/schemas/JsonValue"},
+        },
+    ],
+}
+BODY = {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/JsonValue"}}
 
 SCHEMAS: dict[str, Any] = {
+    "JsonValue": JSON_VALUE,
     "Error": {
         "type": "object",
         "required": ["error", "reason"],
@@ -20,7 +43,8 @@ SCHEMAS: dict[str, Any] = {
                 "description": "the check that failed: a rule of the election "
                 "(ballot.proof, ballot.duplicate…) or of the request (request.json, "
                 "request.entry, request.type, request.size, request.query, "
-                "request.index, request.path, request.method)",
+                "request.index, request.path, request.method, request.content_type, "
+                "request.timeout, board.busy, board.store)",
             },
             "reason": {"type": "string"},
         },
@@ -30,8 +54,8 @@ SCHEMAS: dict[str, Any] = {
         "additionalProperties": False,
         "required": ["type", "body", "sig"],
         "properties": {
-            "type": {"type": "string", "enum": ["ballot", "audit"]},
-            "body": {"type": "object"},
+            "type": {"type": "string", "enum": list(PUBLIC_TYPES)},
+            "body": BODY,
             "sig": HEX64,
         },
         "description": "A signed entry without its time: the board sets the time.",
@@ -43,7 +67,7 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "type": {"type": "string"},
             "time": TIME,
-            "body": {"type": "object"},
+            "body": BODY,
             "sig": HEX64,
         },
         "description": "One record line, exactly as stored (canonical JSON).",
@@ -98,11 +122,19 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
-def _error(description: str) -> dict[str, Any]:
-    return {
+def _error(description: str, retry: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
         "description": description,
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
     }
+    if retry:
+        out["headers"] = {
+            "Retry-After": {
+                "description": "seconds to wait before trying again",
+                "schema": {"type": "integer", "minimum": 0},
+            }
+        }
+    return out
 
 
 def _ok(description: str, ref: str, media: str = "application/json") -> dict[str, Any]:
@@ -120,6 +152,7 @@ def _get(summary: str, ok: dict[str, Any], *errors: tuple[str, str], params: Any
     responses: dict[str, Any] = {"200": ok}
     for code, text in errors:
         responses[code] = _error(text)
+    responses["503"] = _error("the board's store is failing or holds no election yet", True)
     op: dict[str, Any] = {"summary": summary, "responses": responses}
     if params:
         op["parameters"] = list(params)
@@ -166,6 +199,26 @@ def _post_entry(max_body: int) -> dict[str, Any]:
 def schema(max_body: int, max_page: int) -> dict[str, Any]:
     """The OpenAPI 3.1 document for a service with these limits."""
     jsonl = {"description": "JSON lines", "content": {"application/jsonl": {}}}
+
+    def cast_answer(description: str) -> dict[str, Any]:
+        return {
+            "description": description,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["index", "entry", "receipt", "text"],
+                        "properties": {
+                            "index": COUNT,
+                            "entry": {"$ref": "#/components/schemas/Entry"},
+                            "receipt": {"$ref": "#/components/schemas/Receipt"},
+                            "text": {"type": "string", "pattern": "^vvr1:"},
+                        },
+                    }
+                }
+            },
+        }
+
     bad_query = ("400", "a missing or malformed query parameter, or one out of range")
     paths: dict[str, Any] = {
         "/ballots": {
@@ -180,28 +233,22 @@ def schema(max_body: int, max_page: int) -> dict[str, Any]:
                     },
                 },
                 "responses": {
-                    "201": {
-                        "description": "appended; the receipt in JSON and text form",
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["index", "entry", "receipt", "text"],
-                                    "properties": {
-                                        "index": COUNT,
-                                        "entry": {"$ref": "#/components/schemas/Entry"},
-                                        "receipt": {"$ref": "#/components/schemas/Receipt"},
-                                        "text": {"type": "string", "pattern": "^vvr1:"},
-                                    },
-                                }
-                            }
-                        },
-                    },
+                    "201": cast_answer("appended; the receipt in JSON and text form"),
+                    "200": cast_answer(
+                        "the same entry was already on the board (posted before): its "
+                        "original index, and a receipt under a fresh head"
+                    ),
                     "400": _error("not JSON, or not an entry of the right shape"),
                     "403": _error("an entry type that only the organiser's tools post"),
+                    "408": _error("the body did not arrive in time"),
                     "413": _error(f"a body over {max_body} bytes"),
+                    "415": _error("a body not declared application/json"),
                     "422": _error("the election's rules refuse the entry (error = the check)"),
-                    "503": _error("the board's store is busy or failing; try again"),
+                    "503": _error(
+                        "too many ballots in progress, or the store is busy or failing; "
+                        "try again after Retry-After seconds",
+                        True,
+                    ),
                 },
             }
         },
@@ -240,7 +287,10 @@ def schema(max_body: int, max_page: int) -> dict[str, Any]:
             ("404", "no such entry"),
             params=[{"name": "index", "in": "path", "required": True, "schema": COUNT}],
         ),
-        "/head": _get("A freshly signed tree head of the whole log", _ok("head", "TreeHead")),
+        "/head": _get(
+            "A freshly signed tree head of the whole log (not published)",
+            _ok("head", "TreeHead"),
+        ),
         "/heads": _get("The published tree heads (heads.jsonl)", jsonl),
         "/proof/inclusion": _get(
             "Inclusion proof of entry index in the tree of size entries (RFC 9162)",
@@ -256,10 +306,15 @@ def schema(max_body: int, max_page: int) -> dict[str, Any]:
         ),
         "/manifest": _get("The election entry (entry 0)", _ok("entry 0", "Entry")),
         "/record": _get(
-            "The record's board.jsonl, as far as a head published now covers it",
+            "The record's board.jsonl, as far as the last published head covers it",
             jsonl,
         ),
         "/openapi.json": _get("This document", {"description": "OpenAPI 3.1"}),
+        "/healthz": _get("Liveness: the service answers", {"description": "alive"}),
+        "/readyz": _get(
+            "Readiness: the board is loaded, its store readable, the service not saturated",
+            {"description": "ready"},
+        ),
     }
     return {
         "openapi": "3.1.0",

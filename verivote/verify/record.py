@@ -137,6 +137,30 @@ CHECKS: dict[str, tuple[str, ...]] = {
     "close": ("close.signature", "close.time", "close.seals", "close.counts"),
     "tally": ("tally.signature", "tally.recompute"),
     "decryption": ("decryption.signature", "decryption.trustee", "decryption.proof"),
+    "mix": (
+        "mix.signature",
+        "mix.trustee",
+        "mix.decode",
+        "mix.groups",
+        "mix.chain",
+        "mix.shape",
+        "mix.proof",
+    ),
+    "mix_decryption": (
+        "mix_decryption.signature",
+        "mix_decryption.trustee",
+        "mix_decryption.decode",
+        "mix_decryption.proof",
+    ),
+    "ranked_result": (
+        "ranked_result.signature",
+        "ranked_result.decode",
+        "ranked_result.trustees",
+        "ranked_result.seed",
+        "ranked_result.ballots",
+        "ranked_result.invalid",
+        "ranked_result.count",
+    ),
     "result": ("result.signature", "result.counts"),
 }
 """The checks each entry type goes through (besides entry.decode, entry.order and
