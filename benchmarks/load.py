@@ -43,7 +43,7 @@ from verivote.election.ballot import encrypt_ballot
 from verivote.election.entries import sign_entry
 from verivote.election.manifest import Manifest
 from verivote.encoding import dumps
-from verivote.signatures import Signer
+from verivote.signatures import ScalarSigner
 
 LEADERS = ("ashworth", "begum", "carver", "dlamini")
 
@@ -68,7 +68,7 @@ def _encrypt(args: tuple[dict[str, Any], bytes, list[tuple[bytes, int]]]) -> lis
     key = manifest.group.decode_element(key_bytes)
     out = []
     for seed, n in jobs:
-        voter = Signer(seed)
+        voter = ScalarSigner(seed)
         choice = {"leader": [LEADERS[n % 4]], "rule-change": ["yes" if n % 2 else "no"]}
         body = encrypt_ballot(manifest, key, voter, choice).body
         entry = sign_entry(voter, manifest.fingerprint, "ballot", body, "x")
@@ -78,7 +78,7 @@ def _encrypt(args: tuple[dict[str, Any], bytes, list[tuple[bytes, int]]]) -> lis
 
 def make_ballots(sim: demo.SimulatedElection, count: int, procs: int) -> list[bytes]:
     """``count`` posted-ballot bodies, encrypted on ``procs`` processes."""
-    seeds = [c.seed for c in sim.credentials]
+    seeds = [c.scalar for c in sim.credentials]
     jobs = [(seeds[n % len(seeds)], n) for n in range(count)]
     chunks = [jobs[i :: procs * 4] for i in range(procs * 4)]
     args = [(sim.manifest.to_dict(), sim.joint_key.to_bytes(), c) for c in chunks]

@@ -55,7 +55,9 @@ def main() -> int:
     t = time.perf_counter()
     encrypted = st.expected_tally()
     sim.board.post(sim.organiser, "tally", encrypted.to_dict())
-    shares = {i: ceremony.combined_secret_share(sim.received[i]) for i in (1, 2)}
+    shares = {
+        i: ceremony.combined_secret_share(sim.received[i], qualified=st.qualified) for i in (1, 2)
+    }
     for i in (1, 2):
         body = decryption.make_decryption(m, encrypted, i, shares[i])
         sim.board.post(sim.trustees[i - 1].signer, "decryption", body)
@@ -88,7 +90,8 @@ def main() -> int:
     sim.board.post(sim.organiser, "ranked_result", result)
     rows.append(("ranked result: board recomputes", time.perf_counter() - t, ""))
     counts = decryption.combine(m, encrypted, st.decryptions, m.threshold)
-    body = decryption.make_result_body(m, encrypted, counts, [1, 2], [3])
+    added = st.close_counts()["added"]
+    body = decryption.make_result_body(m, encrypted, counts, [1, 2], [3], added)
     sim.board.post(sim.organiser, "result", body)
     with tempfile.TemporaryDirectory() as tmp:
         sim.board.export(Path(tmp))
