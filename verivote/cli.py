@@ -150,7 +150,8 @@ def _parser() -> argparse.ArgumentParser:
     add_board_commands(sub)
     add_count_command(sub)  # count: verivote/cli_count.py
 
-    # board, organiser, trustee, registrar, vote, post: the roles (verivote/cli_roles.py)
+    # board, organiser, trustee, registrar, issuer, credential, vote, post: the roles
+    # (verivote/cli_roles.py)
     add_role_commands(sub)
     return parser
 
