@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests.test_election_file import GOOD, read
-from verivote.cli_roles import _ask
+from verivote.cli_vote import _ask
 from verivote.errors import ParameterError
 from verivote.roles.voter import Election
 
