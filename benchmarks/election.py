@@ -369,7 +369,9 @@ def verify(directory: Path, jobs: int) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ballots", type=int, default=100_000, help="default 100,000")
-    parser.add_argument("--group", choices=("ed25519", "modp4096"), default="ed25519")
+    parser.add_argument(
+        "--group", choices=("ed25519", "ristretto255", "modp4096"), default="ed25519"
+    )
     parser.add_argument("--dir", type=Path, help="record directory (cached between runs)")
     parser.add_argument(
         "--gen-jobs", type=int, default=os.cpu_count() or 1, help="generating processes"

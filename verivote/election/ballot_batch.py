@@ -4,20 +4,29 @@
 :func:`~verivote.election.ballot.check_ballot` gives for it alone — the credential and the
 ciphertexts, or the same exception with the same message — but checks the range proofs of
 all the ballots with one :class:`~verivote.proofs.range_multi.MultiRangeBatch` (one
-multi-scalar multiplication, bisected only when it fails). Groups without ``multi_exp``
-(``ed25519``, ``modp4096``) are checked one ballot at a time with ``check_ballot``.
+multi-scalar multiplication, bisected only when it fails). ``modp4096`` also checks the
+ballots' elements' subgroup membership in one batch (``validate_batch``). Groups without
+``multi_exp`` (``ed25519``) are checked one ballot at a time with ``check_ballot``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from verivote.election.ballot import check_ballot, decode_ballot, limit_context, selection_context
+from verivote.election import ranked
+from verivote.election.ballot import (
+    check_ballot,
+    decode_ballot,
+    decode_ballot_deferred,
+    limit_context,
+    selection_context,
+)
 from verivote.election.manifest import Manifest
-from verivote.elgamal import Ciphertext
+from verivote.elgamal import Ciphertext, DeferredCiphertext
 from verivote.errors import DecodeError, InvalidProof, ParameterError, VerivoteError
 from verivote.groups.base import Element, Group
+from verivote.groups.unchecked import UncheckedElement
 from verivote.proofs.range import RangeProof
 from verivote.proofs.range_committed import CommittedRangeProof
 from verivote.proofs.range_multi import MultiRangeBatch
@@ -33,13 +42,28 @@ MALFORMED = (TypeError, KeyError, IndexError, AttributeError, ValueError, Overfl
 Check = tuple[
     str, Ciphertext, RangeProof, int, bytes, list[Element] | None, tuple[Element, ...] | None
 ]
+Parsed = tuple[RangeProof, tuple[Element, ...] | None]
 
 
-def _proof(group: Group, obj: Any, limit: int, committed: bool) -> tuple[RangeProof, Any]:
+def _proof(group: Group, obj: Any, limit: int, committed: bool) -> Parsed:
     if committed:
         cproof = CommittedRangeProof.from_dict(group, obj, limit)
         return cproof.proof, cproof.a
     return RangeProof.from_dict(group, obj, limit), None
+
+
+def _parse(manifest: Manifest, contests: list[dict[str, Any]], committed: bool) -> list[Parsed]:
+    """A ballot's range proofs decoded, in ``check_ballot``'s order (per contest: one per
+    field, then the limit proof unless the contest is ranked). Raises DecodeError."""
+    group = manifest.group
+    out: list[Parsed] = []
+    for contest, obj in zip(manifest.contests, contests, strict=True):
+        bound = contest.field_bound
+        for ki in range(contest.fields):
+            out.append(_proof(group, obj["proofs"][ki], bound, committed))
+        if not contest.ranked:
+            out.append(_proof(group, obj["limit_proof"], contest.limit, committed))
+    return out
 
 
 def _checks(
@@ -47,21 +71,21 @@ def _checks(
     ballot_context: bytes,
     credential: bytes,
     selections: list[list[Ciphertext]],
-    contests: list[dict[str, Any]],
-    committed: bool,
+    proofs: list[Parsed],
 ) -> list[Check]:
     """The proofs of one ballot, in ``check_ballot``'s order and with its names."""
-    group = manifest.group
     out: list[Check] = []
-    for ci, (contest, cts, obj) in enumerate(
-        zip(manifest.contests, selections, contests, strict=True)
-    ):
+    parsed = iter(proofs)
+    for ci, (contest, cts) in enumerate(zip(manifest.contests, selections, strict=True)):
+        bound = contest.field_bound
         for ki, ct in enumerate(cts):
-            proof, a = _proof(group, obj["proofs"][ki], 1, committed)
-            where = f"contest {contest.id}, candidate {contest.candidates[ki].id}"
+            proof, a = next(parsed)
+            where = f"contest {contest.id}, " + ranked.field_name(contest, ki)
             ctx = selection_context(ballot_context, credential, ci, ki)
-            out.append((where, ct, proof, 1, ctx, None, a))
-        proof, a_limit = _proof(group, obj["limit_proof"], contest.limit, committed)
+            out.append((where, ct, proof, bound, ctx, None, a))
+        if contest.ranked:
+            continue
+        proof, a_limit = next(parsed)
         total = cts[0]
         for ct in cts[1:]:
             total = total * ct
@@ -80,6 +104,34 @@ def _checks(
     return out
 
 
+def _one(manifest: Manifest, joint_key: Element, ballot_context: bytes, body: Any) -> Outcome:
+    try:
+        return check_ballot(manifest, joint_key, ballot_context, body)
+    except (VerivoteError, *MALFORMED) as exc:
+        return exc
+
+
+def _unvalidated(
+    selections: list[list[DeferredCiphertext]], proofs: list[Parsed]
+) -> list[UncheckedElement]:
+    out = [e for cts in selections for ct in cts for e in (ct.alpha, ct.beta)]
+    out.extend(
+        b for proof, _ in proofs for b in proof.commitments if isinstance(b, UncheckedElement)
+    )
+    return out
+
+
+def _failing(validate: Callable[[list[UncheckedElement]], bool], sets: list[Any]) -> list[Any]:
+    """The entries ``(key, elements)`` of ``sets`` whose elements fail the batched subgroup
+    test: all at once, then halves of a failing set (bisection)."""
+    if not sets or validate([e for _, elements in sets for e in elements]):
+        return []
+    if len(sets) == 1:
+        return sets
+    mid = len(sets) // 2
+    return _failing(validate, sets[:mid]) + _failing(validate, sets[mid:])
+
+
 def check_ballots(
     manifest: Manifest,
     joint_key: Element,
@@ -92,44 +144,81 @@ def check_ballots(
     :func:`~verivote.election.ballot.check_ballot` does; return one outcome per body, in
     order. Never raises for a bad ballot: its error is its outcome.
 
+    A ballot that fails anywhere in the batched path (decoding, the subgroup test, a
+    challenge, the batched equation) is checked again alone with ``check_ballot``, and that
+    is its outcome: the same exception type and message as checking it alone, by
+    construction. In a group with ``validate_batch`` (modp4096) the ballots' elements are
+    decoded with range checks only and their subgroup membership is established for the
+    whole batch at once (Jacobi symbols and one weighted product raised to ``q``), bisected
+    by ballot when it fails.
+
     ``committed``: every range proof is in commitment form (its ``a_j`` published, see
     :mod:`verivote.proofs.range_committed`), a ballot format the record does not use yet;
-    needs a group with ``multi_exp``."""
+    needs a group with ``multi_exp``; its failures are named by the batch itself."""
     group = manifest.group
     if committed and not callable(getattr(group, "multi_exp", None)):
         raise ParameterError(f"commitment-form ballots need multi_exp, which {group.name} lacks")
     if not callable(getattr(group, "multi_exp", None)):
-        outcomes: list[Outcome] = []
-        for body in bodies:
-            try:
-                outcomes.append(check_ballot(manifest, joint_key, ballot_context, body))
-            except (VerivoteError, *MALFORMED) as exc:
-                outcomes.append(exc)
-        return outcomes
-    batch = MultiRangeBatch(joint_key)
+        return [_one(manifest, joint_key, ballot_context, body) for body in bodies]
+    validate: Callable[[list[UncheckedElement]], bool] | None = getattr(
+        group, "validate_batch", None
+    )
     results: list[Outcome | None] = [None] * len(bodies)
-    decoded: dict[int, tuple[bytes, list[list[Ciphertext]]]] = {}
+    retry: set[int] = set()
+    parsed: dict[int, tuple[bytes, list[list[Ciphertext]], list[Parsed]]] = {}
+    deferred: dict[int, tuple[bytes, list[list[DeferredCiphertext]], list[Parsed]]] = {}
     for i, body in enumerate(bodies):
         try:
-            credential, selections, contests = decode_ballot(manifest, body)
+            if validate is not None:
+                credential, lazy, contests = decode_ballot_deferred(manifest, body)
+                deferred[i] = (credential, lazy, _parse(manifest, contests, committed))
+            else:
+                credential, selections, contests = decode_ballot(manifest, body)
+                parsed[i] = (credential, selections, _parse(manifest, contests, committed))
+        except (DecodeError, *MALFORMED) as exc:
+            if committed:
+                results[i] = exc
+            else:
+                retry.add(i)
+    if validate is not None:
+        sets = [(i, _unvalidated(lazy, proofs)) for i, (_, lazy, proofs) in deferred.items()]
+        bad = {i for i, _ in _failing(validate, sets)}
+        for i, (credential, lazy, proofs) in deferred.items():
+            if i in bad:
+                if committed:
+                    results[i] = DecodeError("modp4096: element is not in the order-q subgroup")
+                else:
+                    retry.add(i)
+                continue
+            # every alpha, beta and b_j was validated by validate_batch: checked() is free
+            parsed[i] = (credential, [[ct.checked() for ct in cts] for cts in lazy], proofs)
+    batch = MultiRangeBatch(joint_key)
+    for i, (credential, selections, proofs) in parsed.items():
+        try:
             for where, ct, proof, limit, ctx, parts, a in _checks(
-                manifest, ballot_context, credential, selections, contests, committed
+                manifest, ballot_context, credential, selections, proofs
             ):
                 try:
                     batch.add(i, where, ct, proof, limit, ctx, parts, a)
                 except InvalidProof as exc:
                     raise InvalidProof(f"{where}: {exc}") from None
         except (DecodeError, InvalidProof, *MALFORMED) as exc:
-            results[i] = exc
             batch.discard(i)
-            continue
-        decoded[i] = (credential, selections)
+            if committed:
+                results[i] = exc
+            else:
+                retry.add(i)
     for failure in batch.verify():
         assert isinstance(failure.key, int)
-        results[failure.key] = InvalidProof(f"{failure.where}: {failure.error}")
-    for i, value in decoded.items():
+        if committed:
+            results[failure.key] = InvalidProof(f"{failure.where}: {failure.error}")
+        else:
+            retry.add(failure.key)
+    for i in retry:
+        results[i] = _one(manifest, joint_key, ballot_context, bodies[i])
+    for i, (credential, selections, _) in parsed.items():
         if results[i] is None:
-            results[i] = value
+            results[i] = (credential, selections)
     done = [r for r in results if r is not None]
     assert len(done) == len(bodies)
     return done

@@ -23,8 +23,8 @@ from typing import Any
 import gmpy2
 from gmpy2 import mpz, powmod, powmod_sec
 
-from verivote.errors import InvalidElement
-from verivote.groups.base import Element, Group
+from verivote.errors import InvalidElement, ParameterError
+from verivote.groups.base import Element, Group, Scalar, SecretScalar
 from verivote.groups.unchecked import UncheckedElement
 
 P = int(
@@ -166,6 +166,68 @@ class Modp4096Group(Group):
                     total = total * running % _P
             result = result * total % _P
         return result
+
+    def multi_exp(self, elements: Sequence[Element], scalars: Sequence[Scalar | int]) -> Element:
+        """The product of ``elements[i] ** scalars[i]`` (the identity for none), as one
+        bucket multi-exponentiation (:meth:`_multi_pow`; bases with a fixed-base table, and
+        products of fewer than six terms, by table or ``powmod`` one at a time). For PUBLIC
+        exponents only: its memory accesses and running time depend on the exponents'
+        digits, so a :class:`~verivote.groups.base.SecretScalar` is refused
+        (ParameterError); secret exponents go through ``powmod_sec``.
+
+        Integers are reduced modulo ``q``. The elements must be validated ones
+        (:class:`~verivote.groups.base.Element`): nothing here checks subgroup membership.
+        Raises ParameterError for mismatched lengths or operands of another group."""
+        if len(elements) != len(scalars):
+            raise ParameterError("multi_exp: as many scalars as elements are needed")
+        values: list[Any] = []
+        exponents: list[int] = []
+        tabled = _ONE
+        for e, k in zip(elements, scalars, strict=True):
+            if e.group is not self:
+                raise ParameterError("multi_exp: element of a different group")
+            if isinstance(k, SecretScalar):
+                raise ParameterError("multi_exp: public exponents only (a SecretScalar given)")
+            if isinstance(k, Scalar):
+                if k.group is not self:
+                    raise ParameterError("multi_exp: scalar of a different group")
+                value = k.value
+            else:
+                value = k % Q
+            if not value or e.value == 1:
+                continue
+            if e.value == self._g or e.value in self._tables:
+                tabled = tabled * self._pow(e.value, value) % _P  # 32 multiplications
+            else:
+                values.append(e.value)
+                exponents.append(value)
+        rest = self._multi_pow(values, exponents) if values else _ONE
+        return Element(self, tabled * rest % _P)
+
+    def validate_batch(self, elements: Sequence[UncheckedElement]) -> bool:
+        """Establish the subgroup membership of many range-checked elements at once (those
+        of :meth:`decode_element_deferred`): each must have Jacobi symbol ``(x/p) = 1``, and
+        ``(Π x_i^ρ_i)^q = 1`` must hold for fresh odd 128-bit weights ``ρ_i`` from the OS.
+        On success every element is marked validated (its ``checked()`` is then free) and
+        True is returned; otherwise False, and none is marked. A set containing an element
+        outside the order-``q`` subgroup passes with probability at most ``2^-127``
+        (docs/crypto.md, "Batched subgroup checks"). Cost per element: a Jacobi symbol and a
+        share of one multi-exponentiation by 128-bit weights; one ``x^q`` in all."""
+        pending = [e for e in elements if not e.validated]
+        if not pending:
+            return True
+        for e in pending:
+            if e.group is not self:
+                raise ParameterError("validate_batch: element of a different group")
+            if gmpy2.jacobi(e.value, _P) != 1:
+                return False
+        weights = [secrets.randbits(128) | 1 for _ in pending]
+        combined = self._multi_pow([e.value for e in pending], weights)
+        if powmod(combined, Q, _P) != 1:
+            return False
+        for e in pending:
+            e.validated = True
+        return True
 
     def _pow_secret(self, a: Any, k: int) -> Any:
         # GMP's mpz_powm_sec: no table look-up or branch depends on k. It needs k > 0;

@@ -2,7 +2,8 @@
 
 :class:`~verivote.proofs.range.RangeBatch` batches the proofs of one ballot. This module
 batches across ballots, for a group with a multi-scalar multiplication
-(``group.multi_exp``, e.g. ``ristretto255`` on its compiled backend). Each proof
+(``group.multi_exp``: ``ristretto255`` on its compiled backend, ``modp4096`` with its
+bucket multi-exponentiation). Each proof
 contributes, as in ``RangeBatch``:
 
 * at :meth:`MultiRangeBatch.add`: its shape and its challenge, checked at once. The
@@ -24,8 +25,12 @@ until single items remain, and each remaining item's proofs are verified one by 
 :func:`~verivote.proofs.range.verify_range`, so the failure is named exactly as the
 one-ballot verifier names it. One false item among ``n`` costs about ``2n`` more terms.
 
-The group's ``multi_exp`` must validate its points (raise InvalidElement on a
-non-canonical encoding): ``ristretto255`` does, and has no subgroup to check.
+Every point given must be a validated :class:`~verivote.groups.base.Element` (commitments
+still unchecked are validated by :func:`_validated`, free when already established):
+``ristretto255``'s decoding admits only group elements; on ``modp4096``, whose
+``multi_exp`` validates nothing, the caller
+(:func:`~verivote.election.ballot_batch.check_ballots`) establishes every element's
+subgroup membership first with one batched test (``validate_batch``).
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from verivote.groups.unchecked import UncheckedElement
 
 PREFIX = b"verivote/v1"
 _LEN = struct.Struct(">I")
+_COUNT = _LEN.pack(4)
 _GROUP_DIGESTS: dict[str, bytes] = {}
 
 
@@ -52,13 +53,11 @@ class Transcript:
         self._put(context)
 
     def _put(self, data: bytes) -> None:
-        self._hash.update(_LEN.pack(len(data)))
-        self._hash.update(data)
+        self._hash.update(_LEN.pack(len(data)) + data)
 
     def bytes(self, label: bytes, data: bytes) -> Transcript:
         """Append a labelled byte string."""
-        self._put(label)
-        self._put(data)
+        self._hash.update(_LEN.pack(len(label)) + label + _LEN.pack(len(data)) + data)
         return self
 
     def integer(self, label: builtins.bytes, value: int) -> Transcript:
@@ -75,10 +74,13 @@ class Transcript:
         elements: Sequence[Element | UncheckedElement],
     ) -> Transcript:
         """Append a labelled sequence of elements, count first."""
-        self._put(label)
-        self._put(len(elements).to_bytes(4, "big"))
+        pack = _LEN.pack
+        parts = [pack(len(label)), label, _COUNT, len(elements).to_bytes(4, "big")]
         for element in elements:
-            self._put(element.to_bytes())
+            data = element.to_bytes()
+            parts.append(pack(len(data)))
+            parts.append(data)
+        self._hash.update(b"".join(parts))  # the same bytes as one _put per field
         return self
 
     def scalar(self, label: builtins.bytes, scalar: Scalar) -> Transcript:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from verivote.verify.record import RECORD_FILE, Report, checks_summary
+from verivote.verify.report import failure_place
 
 MAX_FAILURES = 200
 MAX_AMENDMENTS = 500
@@ -199,12 +200,8 @@ def _failures(report: Report) -> str:
         return ""
     items = []
     for f in report.failures[:MAX_FAILURES]:
-        if f.type == "head":
-            where = f"Signed tree head {f.index}"
-        elif f.type in ("log", "-"):
-            where = "The record as a whole"
-        else:
-            where = f"Entry {f.index} ({f.type})"
+        where = failure_place(f)
+        where = where[0].upper() + where[1:]
         items.append(
             f"<li><strong>{escape(where)}</strong> failed the check "
             f"<code>{escape(f.check)}</code>: {escape(f.reason)}</li>"

@@ -58,9 +58,11 @@ class BallotRunner(Protocol):
 
 
 def check_batch(checker: BallotChecker, batch: Batch, added: RollRows) -> Outcome:
-    """Check and tally one batch on ``checker``; its partial tally is taken and reset."""
+    """Check and tally one batch on ``checker``, the proofs of all its ballots together
+    (:meth:`~verivote.election.checker.BallotChecker.check_many`: the same results as one
+    by one); its partial tally is taken and reset."""
     checker.add_credentials(added)
-    results = [checker.check_and_tally(index, line) for index, line in batch]
+    results = checker.check_many(batch)
     return results, checker.take_partial()
 
 

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from verivote.verify.record import Report, checks_summary
+from verivote.verify.record import Failure, Report, checks_summary
 
 MAX_LISTED = 50
+
+
+def failure_place(failure: Failure) -> str:
+    """Where a failure is, in words: ``head N``, ``the record`` (a check of the whole log
+    or of its end) or ``entry N (TYPE)``."""
+    if failure.type == "head":
+        return f"head {failure.index}"
+    if failure.type in ("log", "-"):
+        return "the record"
+    return f"entry {failure.index} ({failure.type})"
 
 
 def render(report: Report) -> str:
@@ -30,13 +40,7 @@ def render(report: Report) -> str:
         return "\n".join(lines)
     lines.append(f"verdict      INVALID: {len(report.failures):,} failure(s)")
     for f in report.failures[:MAX_LISTED]:
-        if f.type == "head":
-            where = f"head {f.index}"
-        elif f.type in ("log", "-"):
-            where = "the record"
-        else:
-            where = f"entry {f.index} ({f.type})"
-        lines.append(f"  {where} failed {f.check}: {f.reason}")
+        lines.append(f"  {failure_place(f)} failed {f.check}: {f.reason}")
     if len(report.failures) > MAX_LISTED:
         rest = report.failures[MAX_LISTED:]
         by_check: dict[str, int] = {}
