@@ -94,8 +94,7 @@ def count_ranked(sim: SimulatedElection, present: list[int]) -> dict[str, dict[s
     encrypted = st.expected_tally()
     sim.board.post(sim.organiser, "tally", encrypted.to_dict())
     shares = {
-        i: ceremony.combined_secret_share(sim.received[i], qualified=st.qualified)
-        for i in present
+        i: ceremony.combined_secret_share(sim.received[i], qualified=st.qualified) for i in present
     }
     for i in present:
         body = decryption.make_decryption(m, encrypted, i, shares[i])
