@@ -315,14 +315,20 @@ class BoardClient:
         obj = entry.to_dict() if isinstance(entry, Entry) else dict(entry)
         payload = {"type": obj.get("type"), "body": obj.get("body"), "sig": obj.get("sig")}
         data = dumps(payload)
-        raw = retrying(lambda: self._request("POST", "/ballots", data), self.backoff)
-        try:
-            answer_obj = loads(raw, canonical=False)
-            receipt = Receipt.from_dict(answer_obj["receipt"])
-            line = dumps(answer_obj["entry"])
-            stored = entry_from_line(line)
-        except (DecodeError, KeyError, TypeError) as exc:
-            raise BoardClientError(f"POST /ballots: not a receipt: {exc}") from None
+
+        def attempt() -> tuple[Receipt, bytes, Entry]:
+            raw = self._request("POST", "/ballots", data)
+            try:
+                answer_obj = loads(raw, canonical=False)
+                receipt = Receipt.from_dict(answer_obj["receipt"])
+                line = dumps(answer_obj["entry"])
+                return receipt, line, entry_from_line(line)
+            except (DecodeError, KeyError, TypeError) as exc:
+                # an answer cut short (the board died mid-write) is no answer: repeating
+                # the same signed post is safe, it gets the original index back
+                raise BoardClientError(f"POST /ballots: not a receipt: {exc}") from None
+
+        receipt, line, stored = retrying(attempt, self.backoff)
         retrying(self.manifest, self.backoff)  # needed to check the receipt; safe to repeat
         self.check_issued(receipt, payload, stored, line)
         return receipt
