@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING
 
 from verivote.board.heads import TreeHead
 from verivote.board.merkle import leaf_hash, verify_consistency, verify_inclusion
-from verivote.board.receipt import Receipt, ballot_tracking_code
-from verivote.board.receipt_check import ReceiptCheck, ReceiptSource, _manifest
+from verivote.board.receipt import Receipt, ballot_tracking_code, issue_receipt
+from verivote.board.receipt_check import ReceiptCheck, ReceiptSource, _manifest, signed_heads
 from verivote.election.entries import Entry, entry_from_line
 from verivote.encoding import frame
 from verivote.errors import (
@@ -32,7 +32,6 @@ from verivote.errors import (
     InvalidConsistency,
     InvalidInclusion,
     ReceiptError,
-    VerificationError,
 )
 
 if TYPE_CHECKING:
@@ -53,22 +52,7 @@ def issue_author_receipt(board: Board, index: int, head: TreeHead | None = None)
     """The receipt for the entry at ``index``, under ``head`` (a freshly signed head by
     default). Call it while nothing is appended to the board. Raises ValueError if the
     board is empty or the head does not cover the entry."""
-    manifest = board.state.manifest
-    if manifest is None:
-        raise ValueError("the board is empty")
-    head = board.head() if head is None else head
-    if not 0 <= index < head.size:
-        raise ValueError(f"entry {index} is not covered by a head of size {head.size}")
-    entry = board.entry(index)
-    return Receipt(
-        manifest.election_id,
-        manifest.fingerprint,
-        entry_code(manifest.fingerprint, entry),
-        index,
-        head,
-        tuple(board.tree.inclusion_proof(index, head.size)),
-        leaf_hash(entry.to_line()),
-    )
+    return issue_receipt(board, index, head, code=entry_code)
 
 
 def check_author_receipt(receipt: Receipt, source: ReceiptSource) -> ReceiptCheck:
@@ -80,22 +64,7 @@ def check_author_receipt(receipt: Receipt, source: ReceiptSource) -> ReceiptChec
     fp = manifest.fingerprint
     if manifest.election_id != receipt.election_id or fp != receipt.fingerprint:
         raise ReceiptError("election", "this receipt is for another election")
-    try:
-        receipt.head.verify(manifest.board_key, fp)
-    except VerificationError:
-        raise ReceiptError(
-            "signature", "the receipt's tree head is not signed by this election's board"
-        ) from None
-    receipt.check_self()
-    latest = source.latest_head()
-    try:
-        if latest.election_id != manifest.election_id:
-            raise VerificationError("another election")
-        latest.verify(manifest.board_key, fp)
-    except VerificationError:
-        raise ReceiptError(
-            "board", "the board's latest tree head is not signed by this election's board"
-        ) from None
+    latest = signed_heads(receipt, source, manifest)
     n = receipt.index
     line = source.line(n) if n < latest.size else None
     if line is None or leaf_hash(line) != receipt.leaf:

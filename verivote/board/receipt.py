@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -232,10 +233,17 @@ def ballot_tracking_code(fingerprint: bytes, entry: Entry) -> str:
     raise ValueError(f"a {entry.type} entry has no tracking code")
 
 
-def issue_receipt(board: Board, index: int, head: TreeHead | None = None) -> Receipt:
+def issue_receipt(
+    board: Board,
+    index: int,
+    head: TreeHead | None = None,
+    code: Callable[[bytes, Entry], str] | None = None,
+) -> Receipt:
     """The receipt for the ballot (or audit) at ``index``, under ``head`` (a freshly signed
-    head from ``board.head()`` by default). Call it while nothing is appended to this
-    board. Raises ValueError if the entry is not a ballot or the head does not cover it."""
+    head from ``board.head()`` by default); ``code`` names the entry in the receipt (the
+    ballot's tracking code by default; an author's receipt passes its entry code). Call it
+    while nothing is appended to this board. Raises ValueError if the entry is not a ballot
+    (with the default code) or the head does not cover it."""
     manifest = board.state.manifest
     if manifest is None:
         raise ValueError("the board is empty")
@@ -246,7 +254,7 @@ def issue_receipt(board: Board, index: int, head: TreeHead | None = None) -> Rec
     return Receipt(
         manifest.election_id,
         manifest.fingerprint,
-        ballot_tracking_code(manifest.fingerprint, entry),
+        (code or ballot_tracking_code)(manifest.fingerprint, entry),
         index,
         head,
         tuple(board.tree.inclusion_proof(index, head.size)),

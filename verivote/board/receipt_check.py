@@ -134,20 +134,11 @@ def _manifest(line: bytes | None) -> Manifest:
     return manifest
 
 
-def check_receipt(receipt: Receipt, source: ReceiptSource) -> ReceiptCheck:
-    """Check ``receipt`` against the board ``source`` shows; returns where the ballot is.
-
-    Raises :class:`~verivote.errors.ReceiptError` saying in plain words what is wrong
-    (see the module docstring for the order of the checks)."""
-    manifest = _manifest(source.line(0))
+def signed_heads(receipt: Receipt, source: ReceiptSource, manifest: Manifest) -> TreeHead:
+    """The receipt's own head and the board's latest head must both be signed by this
+    election's board, and the receipt must be consistent in itself; returns the latest head.
+    Raises ReceiptError ``signature``, ``receipt`` or ``board``."""
     fp = manifest.fingerprint
-    if manifest.election_id != receipt.election_id or fp != receipt.fingerprint:
-        raise ReceiptError(
-            "election",
-            f"this receipt is for another election: it names {receipt.election_id!r} "
-            f"(fingerprint {_short(receipt.fingerprint)}), the board holds "
-            f"{manifest.election_id!r} (fingerprint {_short(fp)})",
-        )
     try:
         receipt.head.verify(manifest.board_key, fp)
     except VerificationError:
@@ -164,6 +155,24 @@ def check_receipt(receipt: Receipt, source: ReceiptSource) -> ReceiptCheck:
         raise ReceiptError(
             "board", "the board's latest tree head is not signed by this election's board"
         ) from None
+    return latest
+
+
+def check_receipt(receipt: Receipt, source: ReceiptSource) -> ReceiptCheck:
+    """Check ``receipt`` against the board ``source`` shows; returns where the ballot is.
+
+    Raises :class:`~verivote.errors.ReceiptError` saying in plain words what is wrong
+    (see the module docstring for the order of the checks)."""
+    manifest = _manifest(source.line(0))
+    fp = manifest.fingerprint
+    if manifest.election_id != receipt.election_id or fp != receipt.fingerprint:
+        raise ReceiptError(
+            "election",
+            f"this receipt is for another election: it names {receipt.election_id!r} "
+            f"(fingerprint {_short(receipt.fingerprint)}), the board holds "
+            f"{manifest.election_id!r} (fingerprint {_short(fp)})",
+        )
+    latest = signed_heads(receipt, source, manifest)
     n = receipt.index
     line = source.line(n) if n < latest.size else None
     if line is None:
