@@ -26,7 +26,7 @@ from verivote.cli import main
 from verivote.demo import SimulatedClock, SimulatedElection
 from verivote.election.ballot import encrypt_ballot
 from verivote.errors import ConflictError, EntryRejected, StoreError
-from verivote.signatures import Signer
+from verivote.signatures import ScalarSigner, Signer
 from verivote.verify.record import verify_record
 
 PG_ENV = "VERIVOTE_TEST_PG"
@@ -342,8 +342,9 @@ def test_conflict_rebuilds_and_retries(backend, races):
     same_board(board, Board.open(backend.open(), sim.clock, sim.board_signer))
 
 
-def _front_end(dsn: str, board_seed: bytes, seeds: list[bytes], now: str) -> list[int]:
-    """One front-end process: its own connection, its own board, ballots for ``seeds``."""
+def _front_end(dsn: str, board_seed: bytes, scalars: list[bytes], now: str) -> list[int]:
+    """One front-end process: its own connection, its own board, ballots for the split
+    credentials whose secret scalars are ``scalars``."""
     from verivote.board.pg_store import PostgresStore
 
     store = PostgresStore(dsn, ELECTION)
@@ -353,8 +354,8 @@ def _front_end(dsn: str, board_seed: bytes, seeds: list[bytes], now: str) -> lis
         m, key = board.state.manifest, board.state.joint_key
         assert m is not None and key is not None
         out = []
-        for seed in seeds:
-            signer = Signer(seed)
+        for scalar in scalars:
+            signer = ScalarSigner(scalar)
             out.append(board.post(signer, "ballot", encrypt_ballot(m, key, signer, LEADER).body))
         return out
     finally:
@@ -371,7 +372,7 @@ def test_front_end_processes_share_a_postgres_board(pg_dsn, tmp_path):
         (
             pg_dsn,
             sim.board_signer.seed,
-            [c.seed for c in sim.credentials[p::processes]],
+            [c.scalar for c in sim.credentials[p::processes]],
             sim.clock.now.isoformat(),
         )
         for p in range(processes)
