@@ -22,15 +22,19 @@ import hashlib
 from typing import TYPE_CHECKING
 
 from verivote.board.heads import TreeHead
-from verivote.board.merkle import leaf_hash, verify_consistency, verify_inclusion
+from verivote.board.merkle import leaf_hash
 from verivote.board.receipt import Receipt, ballot_tracking_code, issue_receipt
-from verivote.board.receipt_check import ReceiptCheck, ReceiptSource, _manifest, signed_heads
+from verivote.board.receipt_check import (
+    ReceiptCheck,
+    ReceiptSource,
+    _manifest,
+    signed_heads,
+    still_there,
+)
 from verivote.election.entries import Entry, entry_from_line
 from verivote.encoding import frame
 from verivote.errors import (
     DecodeError,
-    InvalidConsistency,
-    InvalidInclusion,
     ReceiptError,
 )
 
@@ -77,25 +81,5 @@ def check_author_receipt(receipt: Receipt, source: ReceiptSource) -> ReceiptChec
         code = ""
     if code != receipt.tracking_code:
         raise ReceiptError("receipt", f"the receipt is damaged: its code is not that of entry {n}")
-    old = receipt.head
-    try:
-        if latest.size < old.size:
-            raise InvalidConsistency("shorter")
-        verify_consistency(
-            old.size, latest.size, old.root, latest.root, source.consistency(old.size, latest.size)
-        )
-    except InvalidConsistency:
-        raise ReceiptError(
-            "rewritten",
-            f"the board rewrote its history after your receipt: its head of size "
-            f"{latest.size} does not extend the head of size {old.size} in your receipt",
-        ) from None
-    try:
-        verify_inclusion(
-            receipt.leaf, n, latest.size, source.inclusion(n, latest.size), latest.root
-        )
-    except InvalidInclusion:
-        raise ReceiptError(
-            "missing", "your entry is missing: the board's latest head does not include it"
-        ) from None
+    still_there(receipt, source, latest, "entry")
     return ReceiptCheck(n, latest)

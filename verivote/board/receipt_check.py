@@ -158,6 +158,40 @@ def signed_heads(receipt: Receipt, source: ReceiptSource, manifest: Manifest) ->
     return latest
 
 
+def still_there(receipt: Receipt, source: ReceiptSource, latest: TreeHead, what: str) -> None:
+    """The board's ``latest`` head must extend the receipt's head (consistency proof) and
+    include the receipt's entry at its index (inclusion proof). ``what`` names the entry in
+    the messages ("ballot", "entry"). Raises ReceiptError ``rewritten`` or ``missing``."""
+    old, n = receipt.head, receipt.index
+    if latest.size < old.size:
+        raise ReceiptError(
+            "rewritten",
+            f"the board rewrote its history after your receipt: its latest signed head "
+            f"covers {latest.size} entries, fewer than the {old.size} of your receipt's head",
+        )
+    try:
+        verify_consistency(
+            old.size, latest.size, old.root, latest.root, source.consistency(old.size, latest.size)
+        )
+    except InvalidConsistency:
+        raise ReceiptError(
+            "rewritten",
+            f"the board rewrote its history after your receipt: its head of size "
+            f"{latest.size} signed at {latest.time} does not extend the head of size "
+            f"{old.size} signed at {old.time} in your receipt",
+        ) from None
+    try:
+        verify_inclusion(
+            receipt.leaf, n, latest.size, source.inclusion(n, latest.size), latest.root
+        )
+    except InvalidInclusion:
+        raise ReceiptError(
+            "missing",
+            f"your {what} is missing: the board's head of size {latest.size} does not "
+            f"include it as entry {n}",
+        ) from None
+
+
 def check_receipt(receipt: Receipt, source: ReceiptSource) -> ReceiptCheck:
     """Check ``receipt`` against the board ``source`` shows; returns where the ballot is.
 
@@ -191,34 +225,7 @@ def check_receipt(receipt: Receipt, source: ReceiptSource) -> ReceiptCheck:
         raise ReceiptError(
             "receipt", f"the receipt is damaged: its tracking code is not that of entry {n}"
         )
-    old = receipt.head
-    if latest.size < old.size:
-        raise ReceiptError(
-            "rewritten",
-            f"the board rewrote its history after your receipt: its latest signed head "
-            f"covers {latest.size} entries, fewer than the {old.size} of your receipt's head",
-        )
-    try:
-        verify_consistency(
-            old.size, latest.size, old.root, latest.root, source.consistency(old.size, latest.size)
-        )
-    except InvalidConsistency:
-        raise ReceiptError(
-            "rewritten",
-            f"the board rewrote its history after your receipt: its head of size "
-            f"{latest.size} signed at {latest.time} does not extend the head of size "
-            f"{old.size} signed at {old.time} in your receipt",
-        ) from None
-    try:
-        verify_inclusion(
-            receipt.leaf, n, latest.size, source.inclusion(n, latest.size), latest.root
-        )
-    except InvalidInclusion:
-        raise ReceiptError(
-            "missing",
-            f"your ballot is missing: the board's head of size {latest.size} does not "
-            f"include it as entry {n}",
-        ) from None
+    still_there(receipt, source, latest, "ballot")
     return _standing(manifest, receipt, source, entry_from_line(line), latest)
 
 
