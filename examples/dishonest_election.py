@@ -207,9 +207,11 @@ def run_election(
         verivote_cmd(f"trustee keygen --dir trustee{i} --name '{name}' --passphrase-env T{i}_PASS")
     keygens = time.monotonic() - started
     # The key ceremony's deadlines and the voting hours are real time: size them from how
-    # long the keys took, so that a busy machine gets more.
-    lead = max(14, round(3.5 * keygens))
-    voting = max(8, round(keygens * (1 + 0.03 * electors)))
+    # long the keys took, so that a busy machine gets more. The ceremony starts once the
+    # board is served (about as long again) and its four deadlines are spread evenly up to
+    # the opening; each step must leave the three trustees time to act.
+    lead = max(14, round(4.5 * keygens + 2))
+    voting = max(8, round(keygens * (1 + 0.025 * electors)))
     text = ELECTION_FILE.format(
         eid=ELECTION_ID,
         registrar=Path("registrar/public.key").read_text().strip(),

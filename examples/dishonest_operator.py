@@ -400,12 +400,19 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse(argv)
+def selection(args: argparse.Namespace) -> tuple[bool, list[str]]:
+    """Whether to check the honest board, and the scenarios to run: those named; with
+    ``--all`` or no option at all, the honest run and every scenario."""
     chosen = [n for n in SCENARIOS if getattr(args, n.replace("-", "_"))]
-    run_honest = args.honest or args.all or not (chosen or args.honest)
     if args.all or not (chosen or args.honest):
-        chosen = list(SCENARIOS)
+        return True, list(SCENARIOS)
+    return args.honest, chosen
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the election and the chosen scenarios; the exit status (module docstring)."""
+    args = parse(argv)
+    run_honest, chosen = selection(args)
     if args.electors < 12:
         print("dishonest_operator: --electors must be at least 12", file=sys.stderr)
         return 2
