@@ -189,13 +189,19 @@ class Election:
         return ops.board_key(self.dir / "operator" / "board.key", PASSPHRASES["OPERATOR_PASS"])
 
 
+class CeremonyLate(CommandFailed):
+    """A trustee missed a deadline of the key ceremony (the machine was too busy for the
+    timetable): the election must start again with more time."""
+
+
 def run_election(
-    workdir: Path, electors: int, seed: int, fork: bool, servers: list[Server]
+    workdir: Path, electors: int, seed: int, fork: bool, servers: list[Server], slack: float = 5
 ) -> Election:
     """The honest election, from the keys to the published result, in ``workdir``; with
     ``fork``, the operator also runs a doctored board from the close on
     (:func:`fork_board`). The servers started are added to ``servers`` and left running
-    for the observers. Raises CommandFailed when a command fails."""
+    for the observers. ``slack`` scales the key ceremony's timetable. Raises CeremonyLate
+    when a trustee misses a deadline, CommandFailed when another command fails."""
     rng = random.Random(seed)
     os.environ.update(PASSPHRASES)
     os.chdir(workdir)
@@ -210,7 +216,7 @@ def run_election(
     # long the keys took, so that a busy machine gets more. The ceremony starts once the
     # board is served (about as long again) and its four deadlines are spread evenly up to
     # the opening; each step must leave the three trustees time to act.
-    lead = max(14, round(4.5 * keygens + 2))
+    lead = max(16, round(slack * keygens + 2))
     voting = max(8, round(keygens * (1 + 0.025 * electors)))
     text = ELECTION_FILE.format(
         eid=ELECTION_ID,
@@ -239,9 +245,12 @@ def run_election(
     )
     for _ in range(3):
         for i in (1, 2, 3):
-            verivote_cmd(
-                f"trustee ceremony --dir trustee{i} --board {url} --passphrase-env T{i}_PASS"
-            )
+            trustee = f"--dir trustee{i} --board {url} --passphrase-env T{i}_PASS"
+            try:
+                verivote_cmd(f"trustee ceremony {trustee}")
+            except CommandFailed as exc:
+                late = ".time:" in str(exc)
+                raise (CeremonyLate if late else CommandFailed)(str(exc)) from None
     # The roll: the registrar's halves, then the issuer's; then the organiser opens.
     members = {f"M{n:03d}": Member(f"M{n:03d}", BRANCHES[n % 3]) for n in range(electors)}
     Path("electors.csv").write_text(
