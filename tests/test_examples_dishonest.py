@@ -69,7 +69,11 @@ def test_the_example_says_who_caught_what_in_plain_words(run):
     assert "failed ballot.signature: ballot signed by its credential" in out
     assert "failed ballot.credential: credential is not on the roll" in out
     assert "failed seal.counts: the registrar sealed 2 entries" in out
-    assert re.search(r"M\d{3}: your ballot is missing: entry \d+ is not your ballot", out)
+    assert re.search(
+        r"receipt check receipts/M\d{3}\.receipt record-changes-votes\n"
+        r"\s+your ballot is missing: entry \d+ is not your ballot \[missing\]",
+        out,
+    )
     # the dropped ballots leave a record that verifies: only receipts and heads show it
     drops = out[out.index("== drops-ballots") : out.index("== split-view")]
     assert "VALID: every check passed" in drops
