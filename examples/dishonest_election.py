@@ -232,12 +232,14 @@ def run_election(
         "organiser init election.toml --dir organiser --passphrase-env ORGANISER_PASS "
         f"--opens +{lead}s --closes +{voting}s"
     )
+    opens = time.monotonic() + lead
     verivote_cmd(
         "board load organiser/election.entry --dir operator --passphrase-env OPERATOR_PASS"
     )
     servers.append(Server(workdir, "board.db", "honest"))
     url = servers[0].url
-    step(f"the board is served at {url}; voting opens in {lead} s, for {voting} s")
+    wait = round(opens - time.monotonic())
+    step(f"the board is served at {url}; voting opens in {wait} s, for {voting} s")
 
     # The key ceremony: each trustee does what is due, until nothing is awaited.
     verivote_cmd(

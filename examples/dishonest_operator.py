@@ -441,7 +441,7 @@ def main(argv: list[str] | None = None) -> int:
             outcome["honest"] = honest(election)
         for name in chosen:
             outcome[name] = RUNS[name](election)
-    except CommandFailed as exc:
+    except (CommandFailed, verivote.VerivoteError) as exc:  # e.g. a ballot cast too late
         print(f"dishonest_operator: the election could not run: {exc}", file=sys.stderr)
         return 2
     finally:
