@@ -240,7 +240,7 @@ def changes_votes(election: Election) -> list[Catch]:
 def adds_votes(election: Election) -> list[Catch]:
     """The operator casts five ballots for its favourite under credentials it made itself,
     slipped in among the members' ballots with plausible times. Caught because no such
-    credential is on the roll; members who voted after them find the history rewritten."""
+    credential is on the roll; and the members' receipts no longer match the log."""
     say("== adds-votes: the operator adds 5 ballots for people not on the roll")
     log = ops.read_record(election.record)
     ballots = log.indexes("ballot")
@@ -265,14 +265,15 @@ def adds_votes(election: Election) -> list[Catch]:
 
 def removes_members(election: Election) -> list[Catch]:
     """The operator takes five members of the target branch off the roll it publishes, so
-    that their ballots do not count. The roll part is the registrar's signed entry, and
-    the registrar's seal covers it."""
+    that their ballots do not count. The roll part is signed by the registrar and the
+    issuer's part by the issuer: a changed part fails its signature."""
     say("== removes-members: the operator quietly takes 5 members off the roll")
     victims = {m.credential_key for m in target_voters(election)[:5]}
 
     def remove(lines: list[ops.Line]) -> list[ops.Line]:
-        # the registrar's roll part and the issuer's part list the halves slot by slot: the
-        # operator drops the victims' slots from both, so that the rest still pair up
+        # the registrar's roll part and the issuer's part (one each for a roll this size)
+        # list the halves slot by slot: the operator drops the victims' slots from both, so
+        # that the rest still pair up
         slots = {n for n, key in enumerate(election.slots) if key in victims}
         for n, (place, line) in enumerate(lines):
             entry = json.loads(line)
