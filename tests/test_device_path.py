@@ -100,8 +100,10 @@ def test_edwards_blinded_fallback_agrees(monkeypatch):
     blinded; they must give the same points."""
     point = edwards_ct.mul_base(12345)
     want = [(edwards_ct.mul_base(k), edwards_ct.mul(k, point)) for k in EDGES]
+    sums = [edwards_ct.combination([edwards_ct.BASE, point], [k, 7]) for k in EDGES]
     monkeypatch.setattr(edwards_ct, "ZERO_WRITES_IDENTITY", False)
     assert [(edwards_ct.mul_base(k), edwards_ct.mul(k, point)) for k in EDGES] == want
+    assert [edwards_ct.combination([edwards_ct.BASE, point], [k, 7]) for k in EDGES] == sums
     assert edwards_ct.mul(0, point) == edwards_ct.IDENTITY
     assert edwards_ct.mul(5, edwards_ct.IDENTITY) == edwards_ct.IDENTITY
 

@@ -34,48 +34,83 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 
-from nacl._sodium import ffi, lib
+from nacl.exceptions import CryptoError
 
 L = 2**252 + 27742317777372353535851937790883648493
 IDENTITY = bytes([1]) + bytes(31)
 """The RFC 8032 encoding of the neutral element."""
 BASE = bytes.fromhex("5866666666666666666666666666666666666666666666666666666666666666")
 """edwards25519's base point: the generator of both ``ed25519`` and ``ristretto255``."""
+_REFUSED = bytes(32)  # not a point: what a refused call gives through the public bindings
 
-_new = ffi.new
-_buffer = ffi.buffer
-_c_mul = lib.crypto_scalarmult_ed25519_noclamp
-_c_mul_base = lib.crypto_scalarmult_ed25519_base_noclamp
-_c_add = lib.crypto_core_ed25519_add
-_c_sub = lib.crypto_core_ed25519_sub
+try:
+    from nacl._sodium import ffi, lib
+except ImportError:  # a PyNaCl without its private module: its public bindings
+    from nacl import bindings
 
+    def _raw_mul_base(k: int) -> bytes:
+        try:
+            return bindings.crypto_scalarmult_ed25519_base_noclamp(k.to_bytes(32, "little"))
+        except CryptoError:  # the bindings drop the output of a refused call
+            return _REFUSED
 
-def _raw_mul_base(k: int) -> bytes:
-    out = _new("unsigned char[32]")
-    _c_mul_base(out, k.to_bytes(32, "little"))  # -1 for an identity result: output kept
-    return bytes(_buffer(out))
+    def _raw_mul(k: int, point: bytes) -> bytes:
+        try:
+            return bindings.crypto_scalarmult_ed25519_noclamp(k.to_bytes(32, "little"), point)
+        except CryptoError:
+            return _REFUSED
 
+    def _add_or_none(a: bytes, b: bytes) -> bytes | None:
+        try:
+            return bindings.crypto_core_ed25519_add(a, b)
+        except CryptoError:
+            return None
 
-def _raw_mul(k: int, point: bytes) -> bytes:
-    out = _new("unsigned char[32]")
-    _c_mul(out, k.to_bytes(32, "little"), point)
-    return bytes(_buffer(out))
+    def _sub_or_none(a: bytes, b: bytes) -> bytes | None:
+        try:
+            return bindings.crypto_core_ed25519_sub(a, b)
+        except CryptoError:
+            return None
+
+else:
+    _new, _buffer = ffi.new, ffi.buffer
+    _c_mul = lib.crypto_scalarmult_ed25519_noclamp
+    _c_mul_base = lib.crypto_scalarmult_ed25519_base_noclamp
+    _c_add, _c_sub = lib.crypto_core_ed25519_add, lib.crypto_core_ed25519_sub
+
+    def _raw_mul_base(k: int) -> bytes:
+        out = _new("unsigned char[32]")
+        _c_mul_base(out, k.to_bytes(32, "little"))  # -1 for an identity result: output kept
+        return bytes(_buffer(out))
+
+    def _raw_mul(k: int, point: bytes) -> bytes:
+        out = _new("unsigned char[32]")
+        _c_mul(out, k.to_bytes(32, "little"), point)
+        return bytes(_buffer(out))
+
+    def _add_or_none(a: bytes, b: bytes) -> bytes | None:
+        out = _new("unsigned char[32]")
+        return None if _c_add(out, a, b) != 0 else bytes(_buffer(out))
+
+    def _sub_or_none(a: bytes, b: bytes) -> bytes | None:
+        out = _new("unsigned char[32]")
+        return None if _c_sub(out, a, b) != 0 else bytes(_buffer(out))
 
 
 def add(a: bytes, b: bytes) -> bytes:
     """``a + b`` (constant time). Raises ValueError if libsodium refuses an operand, which
     happens only for an input that is not a point: never for outputs of this module."""
-    out = _new("unsigned char[32]")
-    if _c_add(out, a, b) != 0:
+    out = _add_or_none(a, b)
+    if out is None:
         raise ValueError("edwards25519: libsodium refused a point")
-    return bytes(_buffer(out))
+    return out
 
 
 def _sub(a: bytes, b: bytes) -> bytes:
-    out = _new("unsigned char[32]")
-    if _c_sub(out, a, b) != 0:  # pragma: no cover - outputs of this module are points
+    out = _sub_or_none(a, b)
+    if out is None:  # pragma: no cover - outputs of this module are points
         raise ValueError("edwards25519: libsodium refused a point")
-    return bytes(_buffer(out))
+    return out
 
 
 def _check_zero_writes_identity() -> bool:
@@ -112,8 +147,20 @@ def combination(points: Sequence[bytes], scalars: Sequence[int]) -> bytes:
     multiplication per term (the base point by libsodium's fixed-base method) and a
     constant-time addition between terms. Every partial sum stays inside this function;
     only the sum is returned. Branches depend on the public points only."""
-    acc = IDENTITY
-    for i, (point, k) in enumerate(zip(points, scalars, strict=True)):
-        term = mul_base(k) if point == BASE else mul(k, point)
-        acc = term if i == 0 else add(acc, term)
+    if len(points) != len(scalars):
+        raise ValueError("edwards25519: as many scalars as points are needed")
+    if not ZERO_WRITES_IDENTITY:
+        terms = [
+            mul_base(k) if p == BASE else mul(k, p) for p, k in zip(points, scalars, strict=True)
+        ]
+    else:  # mul and mul_base inlined: this is every encryption's and proof's inner loop
+        terms = [
+            _raw_mul_base(k) if p == BASE else (IDENTITY if p == IDENTITY else _raw_mul(k, p))
+            for p, k in zip(points, scalars, strict=True)
+        ]
+    if not terms:
+        return IDENTITY
+    acc = terms[0]
+    for term in terms[1:]:
+        acc = add(acc, term)
     return acc

@@ -88,12 +88,13 @@ class Ristretto255Group(Group):
         return self.backend.scalarmult(k, a)
 
     def _pow_secret(self, a: bytes, k: int) -> bytes:
-        point = self._edwards(a)
+        point = self._edwards_points.get(a) or self._edwards(a)
         product = edwards_ct.mul_base(k) if point == edwards_ct.BASE else edwards_ct.mul(k, point)
         return self.backend.from_edwards(product)
 
     def _secret_product(self, values: list[bytes], exponents: list[int]) -> bytes:
-        points = [self._edwards(v) for v in values]
+        known = self._edwards_points.get
+        points = [known(v) or self._edwards(v) for v in values]
         return self.backend.from_edwards(edwards_ct.combination(points, exponents))
 
     def _encode(self, a: bytes) -> bytes:
