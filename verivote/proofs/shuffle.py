@@ -214,8 +214,9 @@ def _prove_shuffle(
 
     # Commitment chain: ĉ_0 = h, ĉ_i = g^{r̂_i} · ĉ_{i-1}^{u'_i}, computed in closed form
     # ĉ_i = g^{R_i} · h^{U_i} with R_i = r̂_i + u'_i·R_{i-1}, U_i = u'_i·U_{i-1} (R_0 = 0,
-    # U_0 = 1): powers of the two fixed bases g and h instead of a chain of variable ones
-    # (with a fixed-base table for h on modp4096, about 7× cheaper).
+    # U_0 = 1): powers of the two fixed bases g and h instead of a chain of variable ones.
+    # The exponents are secrets, so these powers never use a fixed-base table; h's table
+    # (modp4096) serves the checker's public exponents when it runs in the same process.
     if n >= 20:
         group.precompute(h)
     r_hat = draw(n)
