@@ -59,6 +59,9 @@ class Ristretto255Group(Group):
     def __init__(self, backend: Backend | None = None) -> None:
         self.backend = backend if backend is not None else default_backend()
         self._edwards_points: dict[bytes, bytes] = {BASE: edwards_ct.BASE}
+        # Pippenger's method makes a term much cheaper than a scalar multiplication only in
+        # the compiled backend.
+        self.fast_multi_pow = self.backend.name == "native"
 
     def _edwards(self, a: bytes) -> bytes:
         """The prime-order edwards25519 point of the PUBLIC element ``a``'s class (cached:
@@ -86,6 +89,12 @@ class Ristretto255Group(Group):
         if k == 0 or a == IDENTITY:
             return IDENTITY
         return self.backend.scalarmult(k, a)
+
+    def _multi_pow(self, values: list[bytes], exponents: list[int]) -> bytes:
+        # product_of_powers: public exponents only (checkers); secrets use secret_product.
+        points = [v for v, k in zip(values, exponents, strict=True) if k and v != IDENTITY]
+        ks = [k for v, k in zip(values, exponents, strict=True) if k and v != IDENTITY]
+        return self.backend.msm(ks, points) if points else IDENTITY
 
     def _pow_secret(self, a: bytes, k: int) -> bytes:
         point = self._edwards_points.get(a) or self._edwards(a)
