@@ -137,17 +137,21 @@ def _prove_range(
     group = public_key.group
     g = group.generator
     commitments: list[Element | UncheckedElement] = []
-    shifted = ct.beta
+    # Every branch, real or simulated, is computed the same way, from g and h alone:
+    # with α = g^r and β/g^j = g^(m-j)·h^r, a simulated branch's
+    #   a_j = g^s_j · α^-c_j = g^e_j   and   b_j = h^s_j · (β/g^j)^-c_j = h^e_j · g^d_j
+    # where e_j = s_j - c_j·r and d_j = -c_j·(m - j); the real branch has e_j = w and
+    # d_j = 0 (m = j). So which branch is real (the vote) shows in no group operation:
+    # each is one constant-time power of g and one product of secret powers of h and g.
+    r = nonce.value
     for j in range(limit + 1):
-        if j == value:
-            commitments += [g**w, public_key**w]
-        else:
-            c_j, s_j = sims[j]
-            commitments += [
-                g**s_j * ct.alpha ** (-c_j),
-                public_key**s_j * shifted ** (-c_j),
-            ]
-        shifted = shifted / g
+        c_j, s_j = sims[j]
+        e = w.value if j == value else s_j.value - c_j.value * r
+        d = -c_j.value * (value - j)
+        commitments += [
+            group.secret_product([g], [e]),
+            group.secret_product([public_key, g], [e, d]),
+        ]
     challenge = _transcript(public_key, ct, limit, context).elements(b"ab", commitments).challenge()
     challenges = [sims[j][0] for j in range(limit + 1)]
     responses = [sims[j][1] for j in range(limit + 1)]
