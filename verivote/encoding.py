@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import struct
+import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -80,12 +81,56 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+class _Unsure(Exception):
+    """Raised inside the fast canonical parse when the text may not be canonical: the
+    exact path (:func:`_loads_exact`) then decides, with its own error."""
+
+
+class _SortedKeys:
+    """The fast parse's object hook: each object's keys must be in the order they were
+    written, which must be increasing code-point order (the order ``dumps`` sorts them
+    into); anything else goes to the exact path. Counts the keys it sees."""
+
+    __slots__ = ("keys",)
+
+    def __init__(self) -> None:
+        self.keys = 0
+
+    def see(self, obj: dict[str, Any]) -> dict[str, Any]:
+        n = len(obj)
+        self.keys += n
+        if n > 1:
+            keys = list(obj)
+            if keys != sorted(keys):
+                raise _Unsure
+        return obj
+
+
+class _FastDecoders(threading.local):
+    """One fast decoder and its key counter per thread (the counter is the decoder's
+    state during one parse)."""
+
+    def __init__(self) -> None:
+        self.counter = _SortedKeys()
+        self.decoder = json.JSONDecoder(
+            parse_float=_unsure, parse_constant=_unsure, object_hook=self.counter.see
+        )
+
+
+def _unsure(text: str) -> Any:
+    raise _Unsure
+
+
 _ENCODER = json.JSONEncoder(
     ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")
 )
 _DECODER = json.JSONDecoder(
     parse_float=_reject_float, parse_constant=_reject_constant, object_pairs_hook=_pairs
 )
+_NOT_IN_FAST_PATH = (b" ", b"\\", b"\n", b"\r", b"\t")
+_NEGATIVE_ZERO = (b":-0", b",-0", b"[-0")
+_UNSURE: Any = object()
+_FAST = _FastDecoders()
 
 
 def dumps(obj: Any) -> bytes:
@@ -118,7 +163,59 @@ def loads(data: bytes | str, *, canonical: bool = True) -> Any:
 
     Raises :class:`DecodeError` for malformed text, duplicate keys, floats, NaN, integers too
     large to parse, and non-canonical spellings.
+
+    Canonical bytes are checked without encoding the value again when that is provably the
+    same test (:func:`_canonical_fast`); every other input, and every input that fails,
+    goes through the exact re-encoding comparison, so the result and each error message
+    are those of re-encoding in all cases.
     """
+    if canonical and isinstance(data, bytes | bytearray):
+        obj = _canonical_fast(data)
+        if obj is not _UNSURE:
+            return obj
+    return _loads_exact(data, canonical)
+
+
+def _canonical_fast(data: bytes | bytearray) -> Any:
+    """The value of ``data`` if it is certainly canonical JSON, else :data:`_UNSURE`.
+
+    Why this accepts only canonical text (and so may skip re-encoding it):
+
+    * no space, tab, newline, carriage return or backslash occurs anywhere: so there is no
+      white space between tokens, and every string holds raw characters only (no escape),
+      which ``dumps`` writes raw too (the decoder refuses raw control characters, and valid
+      UTF-8 holds no lone surrogate);
+    * with no backslash no string contains ``"``, so every key is followed by ``":`` and
+      ``data.count(b'":')`` is at least the number of keys written; the decoded objects
+      hold exactly that many keys only if no key was written twice in one object (and no
+      string value starts with ``:``, a false alarm that costs only time);
+    * the object hook requires each object's keys in increasing code-point order, the
+      order ``dumps`` sorts them into;
+    * numbers must be integers (a float or NaN sends the text to the exact path), which
+      JSON's grammar spells without ``+`` or leading zeros, and the one integer spelt
+      differently by Python, ``-0``, is looked for where a number can start (at the
+      beginning, after ``[``, ``:`` or ``,``; inside strings it is a false alarm);
+    * valid UTF-8 is the encoding of its own decoding, byte for byte."""
+    for byte in _NOT_IN_FAST_PATH:
+        if byte in data:
+            return _UNSURE
+    if data.startswith(b"-0"):
+        return _UNSURE
+    for spelling in _NEGATIVE_ZERO:
+        if spelling in data:
+            return _UNSURE
+    fast = _FAST
+    counter = fast.counter
+    counter.keys = 0
+    try:
+        obj = fast.decoder.decode(data.decode("utf-8"))
+    except (_Unsure, ValueError, RecursionError):
+        return _UNSURE
+    return obj if counter.keys == data.count(b'":') else _UNSURE
+
+
+def _loads_exact(data: bytes | str, canonical: bool) -> Any:
+    """:func:`loads` by decoding and, with ``canonical``, re-encoding and comparing."""
     try:
         text = data.decode("utf-8") if isinstance(data, bytes | bytearray) else data
         obj = _DECODER.decode(text)
