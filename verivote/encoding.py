@@ -27,7 +27,8 @@ _LEN = struct.Struct(">I")
 
 def frame(*parts: bytes) -> bytes:
     """Concatenate ``parts``, each preceded by its length as 4 big-endian bytes."""
-    return b"".join(_LEN.pack(len(p)) + p for p in parts)
+    pack = _LEN.pack
+    return b"".join([pack(len(p)) + p for p in parts])
 
 
 def frame_all(parts: Iterable[bytes]) -> bytes:
