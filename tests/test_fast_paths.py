@@ -6,6 +6,8 @@
   the same inputs with the same message.
 * ``check_time`` reads ASCII times with ``datetime.fromisoformat``;
   ``manifest._check_time_exact`` is the definition (a pattern, then ``strptime``).
+* ``scalar_list`` decodes the usual lowercase, reduced hex inline instead of through
+  ``from_hex`` and ``decode_scalar``, which still give every error.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from hypothesis import strategies as st
 from verivote import encoding
 from verivote.election.manifest import _check_time_exact, check_time
 from verivote.errors import DecodeError
+from verivote.groups import get_group
+from verivote.groups.base import Scalar
+from verivote.proofs.codec import scalar_list
 
 VECTORS = load_vectors_from_file("encoding.json")["vectors"]
 
@@ -255,3 +260,65 @@ def test_check_time_agrees_on_every_field(year, month, day, hour, minute, second
 @given(st.text(st.sampled_from("0123456789-T:Z \n\u0663"), max_size=22))
 def test_check_time_agrees_on_arbitrary_text(value):
     assert outcome(check_time, value, "t") == outcome(_check_time_exact, value, "t")
+
+
+# --- scalar_list ------------------------------------------------------------------------
+def scalar_list_by_definition(group, obj, what, length=None):
+    if not isinstance(obj, list):
+        raise DecodeError(f"{what}: expected a list")
+    if length is not None and len(obj) != length:
+        raise DecodeError(f"{what}: expected {length} scalars, got {len(obj)}")
+    return [group.decode_scalar(encoding.from_hex(x, group.scalar_size, what)) for x in obj]
+
+
+def scalar_outcome(fn, group, obj):
+    result = outcome(fn, group, obj, "proof c")
+    if result[0] == "ok":
+        assert all(type(s) is Scalar and s.group is group for s in result[1])
+        return ("ok", [s.value for s in result[1]])
+    return result
+
+
+@pytest.mark.parametrize("name", ["ristretto255", "modp4096"])
+def test_scalar_list_edge_cases_agree(name):
+    group = get_group(name)
+    size = group.scalar_size
+    q = group.order
+    edge = [
+        [],
+        [format(0, f"0{2 * size}x"), format(q - 1, f"0{2 * size}x")],
+        [format(q, f"0{2 * size}x")],  # not reduced
+        ["ff" * size],
+        ["AB" * size],  # upper case
+        ["0" * (2 * size - 2) + " 1"],  # white space
+        ["00" * (size - 1)],  # short
+        ["00" * (size + 1)],  # long
+        ["zz" * size],
+        [None],
+        [1],
+        [["00" * size]],
+        "00" * size,
+        None,
+    ]
+    for obj in edge:
+        assert scalar_outcome(scalar_list, group, obj) == scalar_outcome(
+            scalar_list_by_definition, group, obj
+        )
+
+
+hex_items = st.one_of(
+    st.binary(min_size=32, max_size=32).map(bytes.hex),
+    st.binary(min_size=31, max_size=33).map(bytes.hex),
+    st.binary(min_size=32, max_size=32).map(lambda b: b.hex().upper()),
+    st.text(st.sampled_from("0123456789abcdefABCDEF \n"), min_size=62, max_size=66),
+    st.integers(),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(hex_items, max_size=4))
+def test_scalar_list_agrees_on_random_input(obj):
+    group = get_group("ristretto255")
+    assert scalar_outcome(scalar_list, group, obj) == scalar_outcome(
+        scalar_list_by_definition, group, obj
+    )
