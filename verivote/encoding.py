@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import struct
-import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -87,35 +86,24 @@ class _Unsure(Exception):
     exact path (:func:`_loads_exact`) then decides, with its own error."""
 
 
-class _SortedKeys:
-    """The fast parse's object hook: each object's keys must be in the order they were
-    written, which must be increasing code-point order (the order ``dumps`` sorts them
-    into); anything else goes to the exact path. Counts the keys it sees."""
-
-    __slots__ = ("keys",)
-
-    def __init__(self) -> None:
-        self.keys = 0
-
-    def see(self, obj: dict[str, Any]) -> dict[str, Any]:
-        n = len(obj)
-        self.keys += n
-        if n > 1:
-            keys = list(obj)
-            if keys != sorted(keys):
-                raise _Unsure
-        return obj
+def _sorted_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """The fast parse's object hook: an object's keys, in the order written, must be
+    distinct and in increasing code-point order (the order ``dumps`` sorts them into);
+    anything else goes to the exact path."""
+    out = dict(pairs)
+    if len(pairs) > 1:
+        keys = list(out)
+        if len(keys) != len(pairs) or keys != sorted(keys):
+            raise _Unsure
+    return out
 
 
-class _FastDecoders(threading.local):
-    """One fast decoder and its key counter per thread (the counter is the decoder's
-    state during one parse)."""
-
-    def __init__(self) -> None:
-        self.counter = _SortedKeys()
-        self.decoder = json.JSONDecoder(
-            parse_float=_unsure, parse_constant=_unsure, object_hook=self.counter.see
-        )
+def _canonical_int(text: str) -> int:
+    """The fast parse's integers: ``-0`` is the one spelling JSON's grammar allows that
+    differs from the integer's own (``0``)."""
+    if text == "-0":
+        raise _Unsure
+    return int(text)
 
 
 def _unsure(text: str) -> Any:
@@ -128,10 +116,14 @@ _ENCODER = json.JSONEncoder(
 _DECODER = json.JSONDecoder(
     parse_float=_reject_float, parse_constant=_reject_constant, object_pairs_hook=_pairs
 )
+_FAST_DECODER = json.JSONDecoder(
+    parse_float=_unsure,
+    parse_constant=_unsure,
+    parse_int=_canonical_int,
+    object_pairs_hook=_sorted_pairs,
+)
 _NOT_IN_FAST_PATH = (b" ", b"\\", b"\n", b"\r", b"\t")
-_NEGATIVE_ZERO = (b":-0", b",-0", b"[-0")
 _UNSURE: Any = object()
-_FAST = _FastDecoders()
 
 
 def dumps(obj: Any) -> bytes:
@@ -186,33 +178,20 @@ def _canonical_fast(data: bytes | bytearray) -> Any:
       white space between tokens, and every string holds raw characters only (no escape),
       which ``dumps`` writes raw too (the decoder refuses raw control characters, and valid
       UTF-8 holds no lone surrogate);
-    * with no backslash no string contains ``"``, so every key is followed by ``":`` and
-      ``data.count(b'":')`` is at least the number of keys written; the decoded objects
-      hold exactly that many keys only if no key was written twice in one object (and no
-      string value starts with ``:``, a false alarm that costs only time);
-    * the object hook requires each object's keys in increasing code-point order, the
-      order ``dumps`` sorts them into;
+    * the object hook requires each object's keys distinct and in increasing code-point
+      order, the order ``dumps`` sorts them into;
     * numbers must be integers (a float or NaN sends the text to the exact path), which
-      JSON's grammar spells without ``+`` or leading zeros, and the one integer spelt
-      differently by Python, ``-0``, is looked for where a number can start (at the
-      beginning, after ``[``, ``:`` or ``,``; inside strings it is a false alarm);
+      JSON's grammar spells without ``+`` or leading zeros, and the integer hook refuses
+      ``-0``, the one integer whose spelling differs from Python's;
+    * ``true``, ``false`` and ``null`` have one spelling each;
     * valid UTF-8 is the encoding of its own decoding, byte for byte."""
     for byte in _NOT_IN_FAST_PATH:
         if byte in data:
             return _UNSURE
-    if data.startswith(b"-0"):
-        return _UNSURE
-    for spelling in _NEGATIVE_ZERO:
-        if spelling in data:
-            return _UNSURE
-    fast = _FAST
-    counter = fast.counter
-    counter.keys = 0
     try:
-        obj = fast.decoder.decode(data.decode("utf-8"))
+        return _FAST_DECODER.decode(data.decode("utf-8"))
     except (_Unsure, ValueError, RecursionError):
         return _UNSURE
-    return obj if counter.keys == data.count(b'":') else _UNSURE
 
 
 def _loads_exact(data: bytes | str, canonical: bool) -> Any:
