@@ -173,9 +173,7 @@ class Group(ABC):
         exponentiates every ciphertext component and compares or exponentiates every
         commitment. Raises InvalidElement for a bad encoding. (This default validates in
         full; each concrete group defers.)"""
-        from verivote.groups.unchecked import UncheckedElement
-
-        return UncheckedElement(self, self._decode(data), validated=True)
+        return _unchecked.UncheckedElement(self, self._decode(data), validated=True)
 
     pow_validates = False
     """True when exponentiating a non-subgroup element raises InvalidElement."""
@@ -500,3 +498,8 @@ class SecretScalar(Scalar):
 
     def __reduce__(self) -> Any:
         raise TypeError("a secret scalar is never pickled")
+
+
+# At the end: unchecked.py builds on Element, so it is imported once they exist (not in
+# each call of decode_element_deferred, which runs for every point of every ballot).
+from verivote.groups import unchecked as _unchecked  # noqa: E402
