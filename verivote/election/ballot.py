@@ -9,6 +9,10 @@ A ballot body is ``{"credential": hex, "contests": [{"id", "selections", "proofs
 * ``limit_proof`` — a range proof that the product of the contest's selections encrypts a
   value in ``[0, limit]`` (so over-votes are impossible and under-votes allowed).
 
+Every range proof is in commitment form, ``{"a", "b", "c", "s"}``
+(:mod:`verivote.proofs.range`), so that a verifier can check the proofs of many ballots as
+one random linear combination (:mod:`verivote.election.ballot_batch`).
+
 A ranked contest (:mod:`verivote.election.ranked`) is ``{"id", "selections", "proofs"}``:
 one ciphertext per rank, encrypting the candidate's position + 1 or 0 for no preference,
 each with a range proof for ``[0, M]`` (``M`` candidates), and no limit proof.

@@ -3,8 +3,7 @@
 :class:`~verivote.proofs.range.RangeBatch` batches the proofs of one ballot. This module
 batches across ballots, for a group with a multi-scalar multiplication
 (``group.multi_exp``: ``ristretto255`` on its compiled backend, ``modp4096`` with its
-bucket multi-exponentiation). Each proof
-contributes, as in ``RangeBatch``:
+bucket multi-exponentiation). Each proof contributes:
 
 * at :meth:`MultiRangeBatch.add`: its size and its challenge, hashed from the published
   ``a_j, b_j`` (no exponentiation), checked at once; a failure raises
