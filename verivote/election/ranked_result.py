@@ -17,8 +17,15 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from verivote.count import RULES, SCALE, InvalidRanking, check_ranking, profile_from_fields
-from verivote.election.manifest import Manifest
+from verivote.count import (
+    RULES,
+    SCALE,
+    CountReport,
+    InvalidRanking,
+    check_ranking,
+    profile_from_fields,
+)
+from verivote.election.manifest import Contest, Manifest
 from verivote.election.mixing import ContestMix
 from verivote.election.ranked import field_value
 from verivote.election.tally import group_label
@@ -183,12 +190,18 @@ def decrypt_rows(
     return out
 
 
-def _count(mix: ContestMix, ballots: Sequence[Sequence[int]], seed: bytes) -> dict[str, Any]:
-    contest = mix.contest
+def count_report(contest: Contest, ballots: Sequence[Sequence[int]], seed: bytes) -> CountReport:
+    """The count of ``contest``'s decrypted ballots (field values, one row per ballot)
+    under its rule, with lots drawn from ``seed``; invalid rankings are reported, not
+    counted."""
     ids = [c.id for c in contest.candidates]
     decoded = [[field_value(v) for v in row] for row in ballots]
     profile = profile_from_fields(ids, decoded, seats=contest.seats)
-    return RULES[contest.rule](profile, contest.seats, seed).to_dict()
+    return RULES[contest.rule](profile, contest.seats, seed)
+
+
+def _count(mix: ContestMix, ballots: Sequence[Sequence[int]], seed: bytes) -> dict[str, Any]:
+    return count_report(mix.contest, ballots, seed).to_dict()
 
 
 def make_ranked_result_body(
