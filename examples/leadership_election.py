@@ -26,22 +26,31 @@ the recount; 1 otherwise.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import os
 import random
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from _commands import (
+    Failed,
+    Shell,
+    ceremony_and_roll,
+    keys_toml,
+    make_keys,
+    open_election,
+    say,
+    seconds_per_operation,
+    serve_board,
+    step,
+    trustees_toml,
+    write_csv,
+)
 
 import verivote
 from verivote.count import RULES, profile_from_fields
@@ -59,144 +68,7 @@ LEANING = {
     "registered": (0.22, 0.44, 0.14, 0.20),
 }
 SHARE = {"members": 0.6, "affiliated": 0.15, "registered": 0.25}
-PASSPHRASES = {
-    "BOARD_PASS": "board operator passphrase",
-    "ORGANISER_PASS": "organiser passphrase",
-    "T1_PASS": "first trustee passphrase",
-    "T2_PASS": "second trustee passphrase",
-    "T3_PASS": "third trustee passphrase",
-    "REGISTRAR_PASS": "registrar passphrase",
-    "ISSUER_PASS": "issuer passphrase",
-}
 BAR_REASONS = ("member-of-another-party", "not-on-electoral-register", "abusive-conduct")
-
-
-class Failed(Exception):
-    """A step did not do what it should; the message says which."""
-
-
-T0 = time.monotonic()
-
-
-def say(text: str = "") -> None:
-    print(text, flush=True)
-
-
-def step(text: str) -> None:
-    """A numbered step of the story, with the seconds since the start."""
-    say(f"\n[{time.monotonic() - T0:5.1f} s] {text}")
-
-
-class Shell:
-    """Runs ``verivote`` commands in the election's directory, each in its own process."""
-
-    def __init__(self, work: Path) -> None:
-        self.work = work
-        self.env = {**os.environ, **PASSPHRASES}
-        self.started: list[subprocess.Popen[bytes]] = []
-
-    def argv(self, args: Sequence[str]) -> list[str]:
-        return [sys.executable, "-m", "verivote", *args]
-
-    def run(self, who: str, args: Sequence[str], *, expect: int = 0, show: int = 3) -> str:
-        """Run ``verivote ARGS`` as ``who``; print the command and the first ``show``
-        lines it printed; Failed unless it exits with ``expect``."""
-        say(f"  [{who}] $ verivote {' '.join(args)}")
-        done = subprocess.run(
-            self.argv(args), cwd=self.work, env=self.env, capture_output=True, text=True
-        )
-        if done.returncode != expect:
-            raise Failed(
-                f"verivote {' '.join(args[:2])} exited {done.returncode} (expected {expect}): "
-                f"{(done.stderr or done.stdout).strip()}"
-            )
-        out = done.stdout.strip().splitlines() or done.stderr.strip().splitlines()
-        for line in out[:show]:
-            say(f"      {line}")
-        if len(out) > show > 0:
-            say(f"      … ({len(out) - show} more lines)")
-        return done.stdout
-
-    def start(self, jobs: Sequence[tuple[str, Sequence[str]]]) -> list[Any]:
-        """Start several people's commands at the same time, each in its own process."""
-        procs = []
-        for who, args in jobs:
-            say(f"  [{who}] $ verivote {' '.join(args)} &")
-            proc = subprocess.Popen(
-                self.argv(args),
-                cwd=self.work,
-                env=self.env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            procs.append((who, args, proc))
-        return procs
-
-    def finish(self, procs: list[Any], show: int = 1) -> list[str]:
-        """Wait for commands started with :meth:`start`; Failed if one failed."""
-        outs = []
-        for who, args, proc in procs:
-            stdout, stderr = proc.communicate()
-            if proc.returncode != 0:
-                raise Failed(f"[{who}] verivote {' '.join(args[:2])}: {(stderr or stdout).strip()}")
-            for line in stdout.strip().splitlines()[:show]:
-                say(f"      [{who}] {line}")
-            outs.append(stdout)
-        return outs
-
-    def together(self, jobs: Sequence[tuple[str, Sequence[str]]], show: int = 1) -> list[str]:
-        """Run several people's commands at the same time and wait for them all."""
-        return self.finish(self.start(jobs), show)
-
-    def serve(self, port: int) -> subprocess.Popen[bytes]:
-        """Start the board's HTTP service in the background; wait until it answers."""
-        args = [
-            "serve", "--store", "sqlite:board.db", "--key", "board/board.key",
-            "--passphrase-env", "BOARD_PASS", "--port", str(port), "--head-every", "1",
-        ]  # fmt: skip
-        say(f"  [board operator] $ verivote {' '.join(args)} &")
-        log = (self.work / "serve.log").open("wb")
-        proc = subprocess.Popen(
-            self.argv(args),
-            cwd=self.work,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.started.append(proc)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/head", timeout=2):
-                    return proc
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise Failed("the board did not start: " + _tail(self.work / "serve.log"))
-                time.sleep(0.2)
-
-    def stop(self) -> None:
-        for proc in self.started:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
-
-
-def _tail(path: Path) -> str:
-    try:
-        return " | ".join(path.read_text(errors="replace").strip().splitlines()[-3:])
-    except OSError:
-        return "(no log)"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # --------------------------------------------------------------------------- the electorate
@@ -221,26 +93,16 @@ def ranking(category: str, rng: random.Random) -> list[str]:
     return out
 
 
-def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(header)
-        w.writerows(rows)
-
-
 def election_file(work: Path, additions: int) -> str:
-    keys = {r: (work / r / "public.key").read_text().strip() for r in ("registrar", "issuer")}
+    """The organiser's election file: one ranked contest, counted by the alternative vote."""
     candidates = ",\n".join(f'  {{ id = "{c}", name = "{n}" }}' for c, n in CANDIDATES)
-    text = f"""election_id = "leadership-2026"
+    return f"""election_id = "leadership-2026"
 title = "Party leadership election 2026"
 threshold = 2
 min_category_size = 10
 max_additions = {additions}
 categories = ["members", "affiliated", "registered"]
-registrar_key = "{keys["registrar"]}"
-issuer_key = "{keys["issuer"]}"
-board_key = "{(work / "board" / "public.key").read_text().strip()}"
-
+{keys_toml(work)}
 [[contests]]
 id = "leader"
 title = "Leader of the party"
@@ -250,19 +112,7 @@ candidates = [
 {candidates},
 ]
 
-"""
-    return text + "".join((work / f"trustee{i}" / "public.toml").read_text() for i in (1, 2, 3))
-
-
-def seconds_per_operation() -> float:
-    """This machine's time for one group exponentiation now (the unit of a ballot's cost)."""
-    group = verivote.get_group()
-    x = group.random_scalar()
-    g = group.generator
-    start = time.perf_counter()
-    for _ in range(40):
-        g = g**x
-    return (time.perf_counter() - start) / 40
+{trustees_toml(work)}"""
 
 
 # --------------------------------------------------------------------------- the story
@@ -277,21 +127,7 @@ def run(args: argparse.Namespace, sh: Shell) -> int:
     say(f"== A party leadership election: {n} electors, {late} late registrations ==")
     say(f"   (everything happens in {work})")
     step("1. Everyone makes their keys, each in their own state directory")
-    sh.together(
-        [
-            ("board operator", ["board", "init", "--dir", "board", "--store", "sqlite:board.db",
-                                "--passphrase-env", "BOARD_PASS"]),
-            ("trustee 1", ["trustee", "keygen", "--dir", "trustee1", "--name", "Ada Okafor",
-                           "--passphrase-env", "T1_PASS"]),
-            ("trustee 2", ["trustee", "keygen", "--dir", "trustee2", "--name", "Bo Lindqvist",
-                           "--passphrase-env", "T2_PASS"]),
-            ("trustee 3", ["trustee", "keygen", "--dir", "trustee3", "--name", "Chen Wei",
-                           "--passphrase-env", "T3_PASS"]),
-            ("registrar", ["registrar", "keygen", "--dir", "registrar",
-                           "--passphrase-env", "REGISTRAR_PASS"]),
-            ("issuer", ["issuer", "keygen", "--dir", "issuer", "--passphrase-env", "ISSUER_PASS"]),
-        ]
-    )  # fmt: skip
+    make_keys(sh)
 
     step("2. The organiser writes the election file: a ranked contest counted by AV")
     (work / "election.toml").write_text(election_file(work, late))
@@ -304,64 +140,39 @@ def run(args: argparse.Namespace, sh: Shell) -> int:
     say(f"   one group operation takes {unit * 1000:.2f} ms here: voting lasts {window} s")
     sh.run(
         "organiser",
-        ["organiser", "init", "election.toml", "--dir", "organiser",
-         "--passphrase-env", "ORGANISER_PASS", "--opens", "+35s", "--closes", f"+{window}s"],
-    )  # fmt: skip
+        [
+            "organiser",
+            "init",
+            "election.toml",
+            "--dir",
+            "organiser",
+            "--passphrase-env",
+            "ORGANISER_PASS",
+            "--opens",
+            "+35s",
+            "--closes",
+            f"+{window}s",
+        ],
+    )
 
     step("3. The board operator loads the election and serves the board")
-    sh.run(
-        "board operator",
-        ["board", "load", "organiser/election.entry", "--dir", "board",
-         "--passphrase-env", "BOARD_PASS"],
-    )  # fmt: skip
-    port = args.port or free_port()
-    url = f"http://127.0.0.1:{port}"
-    sh.serve(port)
-    say(f"   the board is at {url}")
+    url = serve_board(sh, args.port)
 
     step("4. Key ceremony (three trustees, any two can decrypt) and the roll, at once")
     people = electorate(n, rng)
-    write_csv(work / "electors.csv", ["elector_id", "category", "weight", "email"],
-              [(eid, cat, 1, f"{eid.lower()}@example.org") for eid, cat in people])  # fmt: skip
-    # the trustees start first and watch the board, so each acts as soon as it may
-    trustees = sh.start(
-        [
-            (f"trustee {i}", ["trustee", "ceremony", "--dir", f"trustee{i}", "--board", url,
-                              "--passphrase-env", f"T{i}_PASS", "--wait", "120"])
-            for i in (1, 2, 3)
-        ]
-    )  # fmt: skip
-    time.sleep(2)
-    sh.run(
-        "organiser",
-        ["organiser", "ceremony", "--dir", "organiser", "--board", url,
-         "--passphrase-env", "ORGANISER_PASS", "--ceremony-minutes", "0.27"],
-    )  # fmt: skip
-    roll_job = subprocess.Popen(
-        [sys.executable, "-c", _ROLL_SCRIPT, url],
-        cwd=work,
-        env=sh.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    write_csv(
+        work / "electors.csv",
+        ["elector_id", "category", "weight", "email"],
+        [(eid, cat, 1, f"{eid.lower()}@example.org") for eid, cat in people],
     )
-    say("  [registrar] $ verivote registrar import electors.csv … --credentials credentials")
-    say("  [issuer] $ verivote issuer import registrar/slots.csv … --credentials credentials")
-    sh.finish(trustees, show=2)
-    out, err = roll_job.communicate()
-    if roll_job.returncode:
-        raise Failed(f"the roll was not published: {err.strip()}")
-    for line in out.strip().splitlines():
-        say(f"      {line}")
-    sh.run(
-        "organiser",
-        ["organiser", "open", "--dir", "organiser", "--board", url,
-         "--passphrase-env", "ORGANISER_PASS", "--wait"],
-    )  # fmt: skip
+    ceremony_and_roll(sh, url, "electors.csv")
+    open_election(sh, url)
     board = verivote.ElectionClient(url)
     roll = board.roll()
-    say(f"   on the board: {len(roll)} credentials; by category "
-        f"{dict(Counter(r.category for r in roll.records.values()))}")  # fmt: skip
+    say(
+        f"   on the board: {len(roll)} credentials; by category "
+        f"{dict(Counter(r.category for r in roll.records.values()))}"
+    )
 
     step("5. Voting: the electors' machines encrypt and cast their rankings")
     cast: dict[str, tuple[str, list[str]]] = {}
@@ -377,36 +188,91 @@ def run(args: argparse.Namespace, sh: Shell) -> int:
     step("6. The registrar bars registered supporters, each with a public reason")
     for eid, _ in barred:
         reason = rng.choice(BAR_REASONS)
-        sh.run("registrar", ["registrar", "bar", eid, "--reason", reason, "--dir", "registrar",
-                             "--board", url, "--passphrase-env", "REGISTRAR_PASS"], show=1)  # fmt: skip
+        sh.run(
+            "registrar",
+            [
+                "registrar",
+                "bar",
+                eid,
+                "--reason",
+                reason,
+                "--dir",
+                "registrar",
+                "--board",
+                url,
+                "--passphrase-env",
+                "REGISTRAR_PASS",
+            ],
+            show=1,
+        )
         cast.pop(eid, None)
     again = barred[0][0]
     say(f"   {again} is barred and tries to vote: the board must refuse it")
     sh.run(
         "elector " + again,
-        ["vote", "--board", url, "--credential", f"credentials/{again}.registrar.credential",
-         "--credential", f"credentials/{again}.issuer.credential", "--choice", "leader=begum"],
+        [
+            "vote",
+            "--board",
+            url,
+            "--credential",
+            f"credentials/{again}.registrar.credential",
+            "--credential",
+            f"credentials/{again}.issuer.credential",
+            "--choice",
+            "leader=begum",
+        ],
         expect=1,
-    )  # fmt: skip
+    )
     say("      refused (exit 1): the credential is revoked")
 
     step(f"7. The registration rush: {late} supporters register near the deadline")
     late_people = [(f"L{i:04d}", "registered") for i in range(1, late + 1)]
     for eid, cat in late_people:
-        sh.run("registrar", ["registrar", "add", eid, "--category", cat, "--dir", "registrar",
-                             "--board", url, "--credentials", "credentials",
-                             "--passphrase-env", "REGISTRAR_PASS"], show=1)  # fmt: skip
-        sh.run("issuer", ["issuer", "add", eid, "--dir", "issuer", "--board", url,
-                          "--credentials", "credentials", "--passphrase-env", "ISSUER_PASS"],
-               show=1)  # fmt: skip
+        sh.run(
+            "registrar",
+            [
+                "registrar",
+                "add",
+                eid,
+                "--category",
+                cat,
+                "--dir",
+                "registrar",
+                "--board",
+                url,
+                "--credentials",
+                "credentials",
+                "--passphrase-env",
+                "REGISTRAR_PASS",
+            ],
+            show=1,
+        )
+        sh.run(
+            "issuer",
+            [
+                "issuer",
+                "add",
+                eid,
+                "--dir",
+                "issuer",
+                "--board",
+                url,
+                "--credentials",
+                "credentials",
+                "--passphrase-env",
+                "ISSUER_PASS",
+            ],
+            show=1,
+        )
         cast[eid] = (cat, ranking(cat, rng))
     _vote_batches(sh, url, work, [(e, cast[e][1]) for e, _ in late_people], 1)
 
     step("8. Before the close the registrar and the issuer seal what they posted")
-    for who, role, env in (("registrar", "registrar", "REGISTRAR_PASS"),
-                           ("issuer", "issuer", "ISSUER_PASS")):
-        sh.run(who, [role, "seal", "--dir", role, "--board", url, "--passphrase-env", env],
-               show=1)  # fmt: skip
+    for who, role, env in (
+        ("registrar", "registrar", "REGISTRAR_PASS"),
+        ("issuer", "issuer", "ISSUER_PASS"),
+    ):
+        sh.run(who, [role, "seal", "--dir", role, "--board", url, "--passphrase-env", env], show=1)
     left = _closes_in(board)
     say(f"   voting took {time.monotonic() - started:.0f} s so far; the close is in {left:.0f} s")
 
@@ -417,48 +283,72 @@ def run(args: argparse.Namespace, sh: Shell) -> int:
 
     step("10. Trustees 1 and 3 mix the ranked ballots in turn, then decrypt (2 is away)")
     for i in (1, 3):
-        sh.run(f"trustee {i}", ["trustee", "mix", "--dir", f"trustee{i}", "--board", url,
-                                "--passphrase-env", f"T{i}_PASS"])  # fmt: skip
+        sh.run(
+            f"trustee {i}",
+            [
+                "trustee",
+                "mix",
+                "--dir",
+                f"trustee{i}",
+                "--board",
+                url,
+                "--passphrase-env",
+                f"T{i}_PASS",
+            ],
+        )
     for i in (1, 3):
-        sh.run(f"trustee {i}", ["trustee", "decrypt", "--dir", f"trustee{i}", "--board", url,
-                                "--passphrase-env", f"T{i}_PASS"])  # fmt: skip
+        sh.run(
+            f"trustee {i}",
+            [
+                "trustee",
+                "decrypt",
+                "--dir",
+                f"trustee{i}",
+                "--board",
+                url,
+                "--passphrase-env",
+                f"T{i}_PASS",
+            ],
+        )
 
     step("11. The organiser publishes the count, round by round")
     sh.run("organiser", ["organiser", "result", *org], show=0)
     published = _show_result(board)
 
     step("12. Anyone exports the record and verifies it")
-    sh.run("observer", ["export", "--store", "sqlite:board.db", "--election", "leadership-2026",
-                        "--out", "record"], show=1)  # fmt: skip
-    verdict = json.loads(sh.run("observer", ["verify", "record", "--jobs", str(args.jobs),
-                                             "--html", "report.html", "--json"], show=0))  # fmt: skip
+    sh.run(
+        "observer",
+        [
+            "export",
+            "--store",
+            "sqlite:board.db",
+            "--election",
+            "leadership-2026",
+            "--out",
+            "record",
+        ],
+        show=1,
+    )
+    verdict = json.loads(
+        sh.run(
+            "observer",
+            ["verify", "record", "--jobs", str(args.jobs), "--html", "report.html", "--json"],
+            show=0,
+        )
+    )
     valid = verdict.get("valid") is True
-    say(f"   verify: {'VALID' if valid else 'INVALID'}; the HTML report is "
-        f"{work / 'report.html'}")  # fmt: skip
+    say(f"   verify: {'VALID' if valid else 'INVALID'}; the HTML report is {work / 'report.html'}")
     a_voter = first[0][0]
-    sh.run(f"elector {a_voter}", ["receipt", "check", f"credentials/{a_voter}.receipt", "record"],
-           show=2)  # fmt: skip
+    sh.run(
+        f"elector {a_voter}",
+        ["receipt", "check", f"credentials/{a_voter}.receipt", "record"],
+        show=2,
+    )
 
     step("13. An independent recount of the rankings this script cast")
     ok = _recount(cast, published) and valid
     say(f"\ndone in {time.monotonic() - started:.0f} s: " + ("SUCCESS" if ok else "FAILURE"))
     return 0 if ok else 1
-
-
-_ROLL_SCRIPT = """
-import subprocess, sys
-url = sys.argv[1]
-def run(args):
-    done = subprocess.run([sys.executable, "-m", "verivote", *args], capture_output=True,
-                          text=True)
-    if done.returncode:
-        sys.exit(done.stderr.strip())
-    print(done.stdout.strip().splitlines()[0])
-run(["registrar", "import", "electors.csv", "--dir", "registrar", "--board", url,
-     "--credentials", "credentials", "--passphrase-env", "REGISTRAR_PASS"])
-run(["issuer", "import", "registrar/slots.csv", "--dir", "issuer", "--board", url,
-     "--credentials", "credentials", "--passphrase-env", "ISSUER_PASS"])
-"""
 
 
 def _vote_batches(
@@ -470,10 +360,17 @@ def _vote_batches(
     for j in range(jobs):
         part = ballots[j::jobs]
         name = f"batch-{len(list(work.glob('batch-*.csv')))}.csv"
-        write_csv(work / name, ["credential", "choices"], [
-            (f"credentials/{e}.registrar.credential+credentials/{e}.issuer.credential",
-             "leader=" + ",".join(r)) for e, r in part
-        ])  # fmt: skip
+        write_csv(
+            work / name,
+            ["credential", "choices"],
+            [
+                (
+                    f"credentials/{e}.registrar.credential+credentials/{e}.issuer.credential",
+                    "leader=" + ",".join(r),
+                )
+                for e, r in part
+            ],
+        )
         runs.append((f"voters {j + 1}/{jobs}", ["vote", "--board", url, "--batch", name]))
     if runs:
         sh.together(runs)
@@ -490,8 +387,11 @@ def _rounds(count: dict[str, Any]) -> list[str]:
     names = dict(CANDIDATES)
     lines = []
     for stage in count["stages"]:
-        what = "first preferences" if stage["candidate"] is None else (
-            f"{names.get(stage['candidate'], stage['candidate'])} excluded")  # fmt: skip
+        what = (
+            "first preferences"
+            if stage["candidate"] is None
+            else (f"{names.get(stage['candidate'], stage['candidate'])} excluded")
+        )
         votes = "  ".join(
             f"{names.get(c, c).split()[-1]} {float(v):.0f}" for c, v in stage["votes"].items()
         )
@@ -525,10 +425,15 @@ def _recount(cast: dict[str, tuple[str, list[str]]], published: dict[str, Any]) 
     mine = recount.names(recount.elected)
     theirs = published["overall"]["elected"]
     same = recount.to_dict() == published["overall"]
-    say(f"   recount of the {len(rows)} rankings cast and counted: elected {mine}; "
-        f"published: {theirs}")  # fmt: skip
-    say("   every round of the published count equals the recount" if same else
-        "   THE PUBLISHED COUNT DIFFERS FROM THE RECOUNT")  # fmt: skip
+    say(
+        f"   recount of the {len(rows)} rankings cast and counted: elected {mine}; "
+        f"published: {theirs}"
+    )
+    say(
+        "   every round of the published count equals the recount"
+        if same
+        else "   THE PUBLISHED COUNT DIFFERS FROM THE RECOUNT"
+    )
     return same and mine == theirs
 
 
