@@ -179,9 +179,11 @@ def seconds_per_operation() -> float:
     return (time.perf_counter() - start) / 40
 
 
-def make_keys(sh: Shell) -> None:
+def make_keys(sh: Shell) -> float:
     """The board operator, three trustees, the registrar and the issuer make their keys,
-    each in their own state directory (at the same time)."""
+    each in their own state directory (at the same time). Returns the seconds it took:
+    a measure of how busy this machine is, to time the election by."""
+    start = time.monotonic()
     sh.together(
         [
             (
@@ -243,6 +245,7 @@ def make_keys(sh: Shell) -> None:
             ("issuer", ["issuer", "keygen", "--dir", "issuer", "--passphrase-env", "ISSUER_PASS"]),
         ]
     )
+    return time.monotonic() - start
 
 
 def keys_toml(work: Path) -> str:
@@ -363,6 +366,13 @@ def ceremony_and_roll(sh: Shell, url: str, electors: str) -> None:
     )
     sh.finish(issued)
     sh.finish(trustees, show=2)
+
+
+def opening_delay(keys_seconds: float) -> int:
+    """Seconds from the organiser's signature to the opening: the board must be loaded and
+    served and the key ceremony (four deadlines) held, each step a few commands; scaled
+    by how long the keys took here."""
+    return int(max(20.0, 3 * keys_seconds))
 
 
 def open_election(sh: Shell, url: str) -> None:

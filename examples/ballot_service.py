@@ -43,6 +43,7 @@ from _commands import (
     keys_toml,
     make_keys,
     open_election,
+    opening_delay,
     say,
     seconds_per_operation,
     serve_board,
@@ -179,18 +180,16 @@ CHOICES = [
 def end_to_end(sh: Shell, electors: int) -> int:
     work = sh.work
     step("1. The board, the trustees, the registrar and the issuer make their keys")
-    make_keys(sh)
+    busy = make_keys(sh)
     (work / "election.toml").write_text(
         ELECTION.format(keys=keys_toml(work), trustees=trustees_toml(work))
     )
     unit = seconds_per_operation()
     window = int(10 + 1.5 * unit * (300 * electors + 6000 * 6))
     step(f"2. The organiser signs the election (voting lasts {window} s); the board is served")
-    sh.run(
-        "organiser",
-        ["organiser", "init", "election.toml", "--dir", "organiser",
-         "--passphrase-env", "ORGANISER_PASS", "--opens", "+40s", "--closes", f"+{window}s"],
-    )  # fmt: skip
+    times = ["--opens", f"+{opening_delay(busy)}s", "--closes", f"+{window}s"]
+    init = ["organiser", "init", "election.toml", "--dir", "organiser"]
+    sh.run("organiser", [*init, "--passphrase-env", "ORGANISER_PASS", *times])
     board_url = serve_board(sh)
     step("3. Key ceremony and the roll")
     ids = [f"N{i:03d}" for i in range(1, electors + 1)]

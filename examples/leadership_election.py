@@ -44,6 +44,7 @@ from _commands import (
     keys_toml,
     make_keys,
     open_election,
+    opening_delay,
     say,
     seconds_per_operation,
     serve_board,
@@ -127,7 +128,7 @@ def run(args: argparse.Namespace, sh: Shell) -> int:
     say(f"== A party leadership election: {n} electors, {late} late registrations ==")
     say(f"   (everything happens in {work})")
     step("1. Everyone makes their keys, each in their own state directory")
-    make_keys(sh)
+    busy = make_keys(sh)
 
     step("2. The organiser writes the election file: a ranked contest counted by AV")
     (work / "election.toml").write_text(election_file(work, late))
@@ -149,7 +150,7 @@ def run(args: argparse.Namespace, sh: Shell) -> int:
             "--passphrase-env",
             "ORGANISER_PASS",
             "--opens",
-            "+35s",
+            f"+{opening_delay(busy)}s",
             "--closes",
             f"+{window}s",
         ],

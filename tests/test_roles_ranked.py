@@ -5,6 +5,7 @@ posts the ranked result (round by round) before the result, and the record verif
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from tests.live_board import serving
 from tests.test_roles_inprocess import PW, clock  # noqa: F401  (the fixture)
 from verivote.board.log import Board
 from verivote.count import RULES, profile_from_fields
+from verivote.election.entries import entry_from_line, sign_entry
 from verivote.roles import issuer, organiser, registrar, trustee, voter
 from verivote.roles.election_file import ElectionFileError, read_election_file
 from verivote.roles.handout import read_credential
@@ -155,3 +157,18 @@ def test_a_ranked_election_is_mixed_decrypted_and_counted_by_the_roles(tmp_path,
     profile = profile_from_fields(ids, [[ids.index(c) for c in r] for r in counted], seats=1)
     recount = RULES["av"](profile, 1, b"")
     assert leader["elected"] == recount.names(recount.elected) == ["y"]
+    # the roles' replay trusts the board's checks of the mixes' proofs (as of ballots'):
+    # a mix whose shuffle proof is false, re-signed by its trustee, still replays; the
+    # verifier names it
+    lines = (tmp_path / "record" / "board.jsonl").read_bytes().splitlines()
+    at = next(i for i, line in enumerate(lines) if b'"type":"mix"' in line)
+    mixed = entry_from_line(lines[at])
+    body = json.loads(json.dumps(mixed.body))
+    proof = body["groups"][0]["proof"]["s"]
+    proof["s1"], proof["s2"] = proof["s2"], proof["s1"]
+    forged = sign_entry(ts[0].signer, org.manifest.fingerprint, "mix", body, mixed.time)
+    lines[at] = forged.to_line()
+    (tmp_path / "record" / "board.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    assert read_board(str(tmp_path / "record")).state.phase == "done"
+    checks = {f.check for f in verify_record(tmp_path / "record").failures}
+    assert "mix.proof" in checks
