@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -47,6 +48,11 @@ class Failed(Exception):
     """A step did not do what it should; the message says which."""
 
 
+def words(command: str | Sequence[str]) -> list[str]:
+    """A command's words: a string is split as the shell would."""
+    return shlex.split(command) if isinstance(command, str) else list(command)
+
+
 class Shell:
     """Runs ``verivote`` commands in the election's directory, each in its own process."""
 
@@ -56,12 +62,15 @@ class Shell:
         self.started: list[subprocess.Popen[bytes]] = []
 
     def argv(self, args: Sequence[str]) -> list[str]:
+        """``verivote ARGS`` as this Python runs it."""
         return [sys.executable, "-m", "verivote", *args]
 
-    def run(self, who: str, args: Sequence[str], *, expect: int = 0, show: int = 3) -> str:
-        """Run ``verivote ARGS`` as ``who``; print the command and the first ``show``
-        lines it printed; Failed unless it exits with ``expect``."""
-        say(f"  [{who}] $ verivote {' '.join(args)}")
+    def run(self, who: str, command: str | Sequence[str], *, expect: int = 0, show: int = 3) -> str:
+        """Run ``verivote COMMAND`` (a shell-quoted string or its words) as ``who``; print
+        the command and the first ``show`` lines it printed; Failed unless it exits with
+        ``expect``."""
+        args = words(command)
+        say(f"  [{who}] $ verivote {shlex.join(args)}")
         done = subprocess.run(
             self.argv(args), cwd=self.work, env=self.env, capture_output=True, text=True
         )
@@ -77,11 +86,12 @@ class Shell:
             say(f"      … ({len(out) - show} more lines)")
         return done.stdout
 
-    def start(self, jobs: Sequence[tuple[str, Sequence[str]]]) -> list[Any]:
+    def start(self, jobs: Sequence[tuple[str, str | Sequence[str]]]) -> list[Any]:
         """Start several people's commands at the same time, each in its own process."""
         procs = []
-        for who, args in jobs:
-            say(f"  [{who}] $ verivote {' '.join(args)} &")
+        for who, command in jobs:
+            args = words(command)
+            say(f"  [{who}] $ verivote {shlex.join(args)} &")
             proc = subprocess.Popen(
                 self.argv(args),
                 cwd=self.work,
@@ -105,7 +115,7 @@ class Shell:
             outs.append(stdout)
         return outs
 
-    def together(self, jobs: Sequence[tuple[str, Sequence[str]]], show: int = 1) -> list[str]:
+    def together(self, jobs: Sequence[tuple[str, str | Sequence[str]]], show: int = 1) -> list[str]:
         """Run several people's commands at the same time and wait for them all."""
         return self.finish(self.start(jobs), show)
 
@@ -113,7 +123,7 @@ class Shell:
         """Start the board's HTTP service in the background; wait until it answers."""
         args = ["serve", "--store", "sqlite:board.db", "--key", "board/board.key"]
         args += ["--passphrase-env", "BOARD_PASS", "--port", str(port), "--head-every", "1"]
-        say(f"  [board operator] $ verivote {' '.join(args)} &")
+        say(f"  [board operator] $ verivote {shlex.join(args)} &")
         return self.background(self.argv(args), f"http://127.0.0.1:{port}/head", "serve.log")
 
     def background(self, argv: Sequence[str], ready: str, log: str) -> subprocess.Popen[bytes]:
@@ -186,65 +196,18 @@ def make_keys(sh: Shell) -> float:
     start = time.monotonic()
     sh.together(
         [
-            (
-                "board operator",
-                [
-                    "board",
-                    "init",
-                    "--dir",
-                    "board",
-                    "--store",
-                    "sqlite:board.db",
-                    "--passphrase-env",
-                    "BOARD_PASS",
-                ],
-            ),
-            (
-                "trustee 1",
-                [
-                    "trustee",
-                    "keygen",
-                    "--dir",
-                    "trustee1",
-                    "--name",
-                    "Ada Okafor",
-                    "--passphrase-env",
-                    "T1_PASS",
-                ],
-            ),
-            (
-                "trustee 2",
-                [
-                    "trustee",
-                    "keygen",
-                    "--dir",
-                    "trustee2",
-                    "--name",
-                    "Bo Lindqvist",
-                    "--passphrase-env",
-                    "T2_PASS",
-                ],
-            ),
-            (
-                "trustee 3",
-                [
-                    "trustee",
-                    "keygen",
-                    "--dir",
-                    "trustee3",
-                    "--name",
-                    "Chen Wei",
-                    "--passphrase-env",
-                    "T3_PASS",
-                ],
-            ),
-            (
-                "registrar",
-                ["registrar", "keygen", "--dir", "registrar", "--passphrase-env", "REGISTRAR_PASS"],
-            ),
-            ("issuer", ["issuer", "keygen", "--dir", "issuer", "--passphrase-env", "ISSUER_PASS"]),
+            ("board operator", "board init --dir board --store sqlite:board.db "
+                               "--passphrase-env BOARD_PASS"),
+            ("trustee 1", "trustee keygen --dir trustee1 --name 'Ada Okafor' "
+                          "--passphrase-env T1_PASS"),
+            ("trustee 2", "trustee keygen --dir trustee2 --name 'Bo Lindqvist' "
+                          "--passphrase-env T2_PASS"),
+            ("trustee 3", "trustee keygen --dir trustee3 --name 'Chen Wei' "
+                          "--passphrase-env T3_PASS"),
+            ("registrar", "registrar keygen --dir registrar --passphrase-env REGISTRAR_PASS"),
+            ("issuer", "issuer keygen --dir issuer --passphrase-env ISSUER_PASS"),
         ]
-    )
+    )  # fmt: skip
     return time.monotonic() - start
 
 
@@ -265,18 +228,8 @@ def trustees_toml(work: Path) -> str:
 def serve_board(sh: Shell, port: int = 0) -> str:
     """Load the organiser's election entry and serve the board on 127.0.0.1 (a free port
     unless ``port``); returns its URL."""
-    sh.run(
-        "board operator",
-        [
-            "board",
-            "load",
-            "organiser/election.entry",
-            "--dir",
-            "board",
-            "--passphrase-env",
-            "BOARD_PASS",
-        ],
-    )
+    load = "board load organiser/election.entry --dir board --passphrase-env BOARD_PASS"
+    sh.run("board operator", load)
     port = port or free_port()
     sh.serve(port)
     url = f"http://127.0.0.1:{port}"
@@ -291,80 +244,20 @@ def ceremony_and_roll(sh: Shell, url: str, electors: str) -> None:
     ``electors`` CSV."""
     trustees = sh.start(
         [
-            (
-                f"trustee {i}",
-                [
-                    "trustee",
-                    "ceremony",
-                    "--dir",
-                    f"trustee{i}",
-                    "--board",
-                    url,
-                    "--passphrase-env",
-                    f"T{i}_PASS",
-                    "--wait",
-                    "120",
-                ],
-            )
+            (f"trustee {i}", f"trustee ceremony --dir trustee{i} --board {url} "
+                             f"--passphrase-env T{i}_PASS --wait 120")
             for i in (1, 2, 3)
         ]
-    )
+    )  # fmt: skip
     time.sleep(2)
-    sh.run(
-        "organiser",
-        [
-            "organiser",
-            "ceremony",
-            "--dir",
-            "organiser",
-            "--board",
-            url,
-            "--passphrase-env",
-            "ORGANISER_PASS",
-        ],
-    )
-    roll = sh.start(
-        [
-            (
-                "registrar",
-                [
-                    "registrar",
-                    "import",
-                    electors,
-                    "--dir",
-                    "registrar",
-                    "--board",
-                    url,
-                    "--credentials",
-                    "credentials",
-                    "--passphrase-env",
-                    "REGISTRAR_PASS",
-                ],
-            )
-        ]
-    )
-    sh.finish(roll)
-    issued = sh.start(
-        [
-            (
-                "issuer",
-                [
-                    "issuer",
-                    "import",
-                    "registrar/slots.csv",
-                    "--dir",
-                    "issuer",
-                    "--board",
-                    url,
-                    "--credentials",
-                    "credentials",
-                    "--passphrase-env",
-                    "ISSUER_PASS",
-                ],
-            )
-        ]
-    )
-    sh.finish(issued)
+    sh.run("organiser", f"organiser ceremony --dir organiser --board {url} "
+                        "--passphrase-env ORGANISER_PASS")  # fmt: skip
+    sh.finish(sh.start([("registrar", f"registrar import {electors} --dir registrar --board "
+                                      f"{url} --credentials credentials "
+                                      "--passphrase-env REGISTRAR_PASS")]))  # fmt: skip
+    sh.finish(sh.start([("issuer", f"issuer import registrar/slots.csv --dir issuer --board "
+                                   f"{url} --credentials credentials "
+                                   "--passphrase-env ISSUER_PASS")]))  # fmt: skip
     sh.finish(trustees, show=2)
 
 
@@ -378,17 +271,5 @@ def opening_delay(keys_seconds: float) -> int:
 def open_election(sh: Shell, url: str) -> None:
     """The organiser posts the joint key and opens the election (waiting for the
     ceremony's last deadline and the opening time)."""
-    sh.run(
-        "organiser",
-        [
-            "organiser",
-            "open",
-            "--dir",
-            "organiser",
-            "--board",
-            url,
-            "--passphrase-env",
-            "ORGANISER_PASS",
-            "--wait",
-        ],
-    )
+    sh.run("organiser", f"organiser open --dir organiser --board {url} "
+                        "--passphrase-env ORGANISER_PASS --wait")  # fmt: skip

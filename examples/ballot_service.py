@@ -187,9 +187,9 @@ def end_to_end(sh: Shell, electors: int) -> int:
     unit = seconds_per_operation()
     window = int(10 + 1.5 * unit * (300 * electors + 6000 * 6))
     step(f"2. The organiser signs the election (voting lasts {window} s); the board is served")
-    times = ["--opens", f"+{opening_delay(busy)}s", "--closes", f"+{window}s"]
-    init = ["organiser", "init", "election.toml", "--dir", "organiser"]
-    sh.run("organiser", [*init, "--passphrase-env", "ORGANISER_PASS", *times])
+    times = f"--opens +{opening_delay(busy)}s --closes +{window}s"
+    init = "organiser init election.toml --dir organiser --passphrase-env ORGANISER_PASS"
+    sh.run("organiser", f"{init} {times}")
     board_url = serve_board(sh)
     step("3. Key ceremony and the roll")
     ids = [f"N{i:03d}" for i in range(1, electors + 1)]
@@ -234,20 +234,16 @@ def end_to_end(sh: Shell, electors: int) -> int:
 
     step("6. Seals, close, tally, two trustees decrypt, the result")
     for role, env in (("registrar", "REGISTRAR_PASS"), ("issuer", "ISSUER_PASS")):
-        sh.run(
-            role,
-            [role, "seal", "--dir", role, "--board", board_url, "--passphrase-env", env],
-            show=1,
-        )
-    org = ["--dir", "organiser", "--board", board_url, "--passphrase-env", "ORGANISER_PASS"]
-    sh.run("organiser", ["organiser", "close", *org, "--wait"])
-    sh.run("organiser", ["organiser", "tally", *org])
+        sh.run(role, f"{role} seal --dir {role} --board {board_url} --passphrase-env {env}", show=1)
+    org = f"--dir organiser --board {board_url} --passphrase-env ORGANISER_PASS"
+    sh.run("organiser", f"organiser close {org} --wait")
+    sh.run("organiser", f"organiser tally {org}")
     for i in (1, 2):
-        sh.run(f"trustee {i}", ["trustee", "decrypt", "--dir", f"trustee{i}", "--board", board_url,
-                                "--passphrase-env", f"T{i}_PASS"])  # fmt: skip
-    sh.run("organiser", ["organiser", "result", *org], show=12)
-    sh.run("observer", ["export", "--store", "sqlite:board.db", "--election", "selection-2026",
-                        "--out", "record"], show=1)  # fmt: skip
+        trustee = f"--dir trustee{i} --board {board_url} --passphrase-env T{i}_PASS"
+        sh.run(f"trustee {i}", f"trustee decrypt {trustee}")
+    sh.run("organiser", f"organiser result {org}", show=12)
+    export = "export --store sqlite:board.db --election selection-2026 --out record"
+    sh.run("observer", export, show=1)
 
     step("7. Voters check their receipts (examples/voter_check.py)")
     checks = [

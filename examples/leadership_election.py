@@ -75,7 +75,7 @@ BAR_REASONS = ("member-of-another-party", "not-on-electoral-register", "abusive-
 # --------------------------------------------------------------------------- the electorate
 def electorate(n: int, rng: random.Random) -> list[tuple[str, str]]:
     """``n`` electors as (id, category), members first."""
-    out = []
+    out: list[tuple[str, str]] = []
     for cat, prefix in (("members", "M"), ("affiliated", "A"), ("registered", "R")):
         count = n - len(out) if cat == "registered" else round(n * SHARE[cat])
         out += [(f"{prefix}{i:05d}", cat) for i in range(1, count + 1)]
@@ -139,22 +139,9 @@ def run(args: argparse.Namespace, sh: Shell) -> int:
     commands = barred_n + 2 * late + 4
     window = args.voting_seconds or int(10 + 1.5 * unit * (300 * n + 6000 * commands))
     say(f"   one group operation takes {unit * 1000:.2f} ms here: voting lasts {window} s")
-    sh.run(
-        "organiser",
-        [
-            "organiser",
-            "init",
-            "election.toml",
-            "--dir",
-            "organiser",
-            "--passphrase-env",
-            "ORGANISER_PASS",
-            "--opens",
-            f"+{opening_delay(busy)}s",
-            "--closes",
-            f"+{window}s",
-        ],
-    )
+    times = f"--opens +{opening_delay(busy)}s --closes +{window}s"
+    sh.run("organiser", "organiser init election.toml --dir organiser "
+                        f"--passphrase-env ORGANISER_PASS {times}")  # fmt: skip
 
     step("3. The board operator loads the election and serves the board")
     url = serve_board(sh, args.port)
@@ -179,7 +166,7 @@ def run(args: argparse.Namespace, sh: Shell) -> int:
     cast: dict[str, tuple[str, list[str]]] = {}
     voters = [p for p in people if rng.random() < args.turnout]
     barred = rng.sample([p for p in people if p[1] == "registered"], barred_n)
-    early_barred = set(barred[: barred_n // 2])
+    early_barred = {eid for eid, _ in barred[: barred_n // 2]}
     first = [p for p in voters if p[0] not in early_barred]
     for eid, cat in first:
         cast[eid] = (cat, ranking(cat, rng))
@@ -187,156 +174,59 @@ def run(args: argparse.Namespace, sh: Shell) -> int:
     say(f"   {len(first)} ballots cast; every receipt saved beside its credential")
 
     step("6. The registrar bars registered supporters, each with a public reason")
+    registrar = f"--dir registrar --board {url} --passphrase-env REGISTRAR_PASS"
     for eid, _ in barred:
         reason = rng.choice(BAR_REASONS)
-        sh.run(
-            "registrar",
-            [
-                "registrar",
-                "bar",
-                eid,
-                "--reason",
-                reason,
-                "--dir",
-                "registrar",
-                "--board",
-                url,
-                "--passphrase-env",
-                "REGISTRAR_PASS",
-            ],
-            show=1,
-        )
-        cast.pop(eid, None)
+        sh.run("registrar", f"registrar bar {eid} --reason {reason} {registrar}", show=1)
+        if cast.pop(eid, None) is not None:
+            say(f"      {eid} had voted: that ballot no longer counts")
     again = barred[0][0]
     say(f"   {again} is barred and tries to vote: the board must refuse it")
+    halves = f"credentials/{again}.registrar.credential credentials/{again}.issuer.credential"
     sh.run(
-        "elector " + again,
-        [
-            "vote",
-            "--board",
-            url,
-            "--credential",
-            f"credentials/{again}.registrar.credential",
-            "--credential",
-            f"credentials/{again}.issuer.credential",
-            "--choice",
-            "leader=begum",
-        ],
+        f"elector {again}",
+        f"vote --board {url} --credential {halves.replace(' ', ' --credential ')} "
+        "--choice leader=begum",
         expect=1,
     )
     say("      refused (exit 1): the credential is revoked")
 
     step(f"7. The registration rush: {late} supporters register near the deadline")
+    issuer = f"--dir issuer --board {url} --passphrase-env ISSUER_PASS"
     late_people = [(f"L{i:04d}", "registered") for i in range(1, late + 1)]
     for eid, cat in late_people:
-        sh.run(
-            "registrar",
-            [
-                "registrar",
-                "add",
-                eid,
-                "--category",
-                cat,
-                "--dir",
-                "registrar",
-                "--board",
-                url,
-                "--credentials",
-                "credentials",
-                "--passphrase-env",
-                "REGISTRAR_PASS",
-            ],
-            show=1,
-        )
-        sh.run(
-            "issuer",
-            [
-                "issuer",
-                "add",
-                eid,
-                "--dir",
-                "issuer",
-                "--board",
-                url,
-                "--credentials",
-                "credentials",
-                "--passphrase-env",
-                "ISSUER_PASS",
-            ],
-            show=1,
-        )
+        sh.run("registrar", f"registrar add {eid} --category {cat} {registrar} "
+                            "--credentials credentials", show=1)  # fmt: skip
+        sh.run("issuer", f"issuer add {eid} {issuer} --credentials credentials", show=1)
         cast[eid] = (cat, ranking(cat, rng))
     _vote_batches(sh, url, work, [(e, cast[e][1]) for e, _ in late_people], 1)
 
     step("8. Before the close the registrar and the issuer seal what they posted")
-    for who, role, env in (
-        ("registrar", "registrar", "REGISTRAR_PASS"),
-        ("issuer", "issuer", "ISSUER_PASS"),
-    ):
-        sh.run(who, [role, "seal", "--dir", role, "--board", url, "--passphrase-env", env], show=1)
+    sh.run("registrar", f"registrar seal {registrar}", show=1)
+    sh.run("issuer", f"issuer seal {issuer}", show=1)
     left = _closes_in(board)
     say(f"   voting took {time.monotonic() - started:.0f} s so far; the close is in {left:.0f} s")
 
     step("9. The organiser closes the election and posts the encrypted tally")
-    org = ["--dir", "organiser", "--board", url, "--passphrase-env", "ORGANISER_PASS"]
-    sh.run("organiser", ["organiser", "close", *org, "--wait"])
-    sh.run("organiser", ["organiser", "tally", *org])
+    org = f"--dir organiser --board {url} --passphrase-env ORGANISER_PASS"
+    sh.run("organiser", f"organiser close {org} --wait")
+    sh.run("organiser", f"organiser tally {org}")
 
     step("10. Trustees 1 and 3 mix the ranked ballots in turn, then decrypt (2 is away)")
-    for i in (1, 3):
-        sh.run(
-            f"trustee {i}",
-            [
-                "trustee",
-                "mix",
-                "--dir",
-                f"trustee{i}",
-                "--board",
-                url,
-                "--passphrase-env",
-                f"T{i}_PASS",
-            ],
-        )
-    for i in (1, 3):
-        sh.run(
-            f"trustee {i}",
-            [
-                "trustee",
-                "decrypt",
-                "--dir",
-                f"trustee{i}",
-                "--board",
-                url,
-                "--passphrase-env",
-                f"T{i}_PASS",
-            ],
-        )
+    for action in ("mix", "decrypt"):
+        for i in (1, 3):
+            trustee = f"--dir trustee{i} --board {url} --passphrase-env T{i}_PASS"
+            sh.run(f"trustee {i}", f"trustee {action} {trustee}")
 
     step("11. The organiser publishes the count, round by round")
-    sh.run("organiser", ["organiser", "result", *org], show=0)
+    sh.run("organiser", f"organiser result {org}", show=0)
     published = _show_result(board)
 
     step("12. Anyone exports the record and verifies it")
-    sh.run(
-        "observer",
-        [
-            "export",
-            "--store",
-            "sqlite:board.db",
-            "--election",
-            "leadership-2026",
-            "--out",
-            "record",
-        ],
-        show=1,
-    )
-    verdict = json.loads(
-        sh.run(
-            "observer",
-            ["verify", "record", "--jobs", str(args.jobs), "--html", "report.html", "--json"],
-            show=0,
-        )
-    )
+    export = "export --store sqlite:board.db --election leadership-2026 --out record"
+    sh.run("observer", export, show=1)
+    verify = f"verify record --jobs {args.jobs} --html report.html --json"
+    verdict = json.loads(sh.run("observer", verify, show=0))
     valid = verdict.get("valid") is True
     say(f"   verify: {'VALID' if valid else 'INVALID'}; the HTML report is {work / 'report.html'}")
     a_voter = first[0][0]
@@ -435,7 +325,7 @@ def _recount(cast: dict[str, tuple[str, list[str]]], published: dict[str, Any]) 
         if same
         else "   THE PUBLISHED COUNT DIFFERS FROM THE RECOUNT"
     )
-    return same and mine == theirs
+    return bool(same and mine == theirs)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
