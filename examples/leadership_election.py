@@ -134,10 +134,11 @@ def run(args: argparse.Namespace, sh: Shell) -> int:
     (work / "election.toml").write_text(election_file(work, late))
     # the voting window: enough for this machine to encrypt and check every ballot
     unit = seconds_per_operation()
-    # (measured: a ballot costs about 300 operations' time with two voters' processes,
-    # a command about 6000 — mostly starting Python; then half as much again to spare)
+    # (measured: a ballot costs about 200 operations' time with two voters' processes,
+    # a command about 6000 — mostly starting Python; then a quarter more to spare)
     commands = barred_n + 2 * late + 4
-    window = args.voting_seconds or int(10 + 1.5 * unit * (300 * n + 6000 * commands))
+    expected = args.turnout * n
+    window = args.voting_seconds or int(10 + 1.25 * unit * (250 * expected + 6000 * commands))
     say(f"   one group operation takes {unit * 1000:.2f} ms here: voting lasts {window} s")
     times = f"--opens +{opening_delay(busy)}s --closes +{window}s"
     sh.run("organiser", "organiser init election.toml --dir organiser "
