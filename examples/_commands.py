@@ -265,7 +265,7 @@ def opening_delay(keys_seconds: float) -> int:
     """Seconds from the organiser's signature to the opening: the board must be loaded and
     served and the key ceremony (four deadlines) held, each step a few commands; scaled
     by how long the keys took here."""
-    return int(max(20.0, 3 * keys_seconds))
+    return int(max(14.0, 3 * keys_seconds))
 
 
 def open_election(sh: Shell, url: str) -> None:

@@ -331,7 +331,7 @@ def _recount(cast: dict[str, tuple[str, list[str]]], published: dict[str, Any]) 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--electors", type=int, default=200, help="electors on the roll (200)")
+    parser.add_argument("--electors", type=int, default=100, help="electors on the roll (100)")
     parser.add_argument("--late", type=int, default=None, help="late registrations (1%%)")
     parser.add_argument("--turnout", type=float, default=0.8, help="share who vote (0.8)")
     parser.add_argument("--jobs", type=int, default=2, help="voters' processes at once (2)")
