@@ -20,7 +20,7 @@ from verivote.cli import main
 from verivote.demo import SimulatedElection
 from verivote.election.entries import sign_entry
 from verivote.encoding import dumps
-from verivote.server.app import create_app
+from verivote.server.app import MAX_ENTRY_BODY, create_app
 from verivote.server.openapi import schema
 from verivote.server.serve import open_board
 
@@ -192,6 +192,29 @@ def test_size_limit(live):
     assert lines(sim.board) == before
 
 
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def test_authored_entries_have_their_own_larger_size_limit():
+    """A roll part or a ranked contest's mix grows with the election: ``POST /entries``
+    reads bodies past the ballots' limit (up to ``max_entry_body``), and still refuses
+    beyond it."""
+    sim = voting_election(voters=4)
+    body = {"part": 9, "credentials": [{"half": "00" * 32, "pop": "00" * 64}] * 1200}
+    entry = sign_entry(sim.organiser, sim.manifest.fingerprint, "roll", body, "-").to_dict()
+    big = dumps({k: entry[k] for k in ("type", "body", "sig")})
+    assert 128 * 1024 < len(big) < 256 * 1024
+    with serving(sim.board, max_body=64 * 1024, max_entry_body=256 * 1024) as url:
+        status, answer = request(url, "POST", "/entries", big, JSON_HEADERS)
+        # read whole and judged by the rule book (a roll part once voting is open)
+        assert (status, answer["error"]) == (422, "entry.order"), answer
+        status, answer = request(url, "POST", "/ballots", big)
+        assert (status, answer["error"]) == (413, "request.size")
+    with serving(sim.board, max_entry_body=128 * 1024) as url:
+        status, answer = request(url, "POST", "/entries", big, JSON_HEADERS)
+        assert (status, answer["error"]) == (413, "request.size")
+
+
 @pytest.mark.parametrize(
     ("method", "path", "status", "check"),
     [
@@ -219,7 +242,7 @@ def test_openapi_describes_every_route(live):
     sim, url = live
     status, document = request(url, "GET", "/openapi.json")
     assert status == 200 and document["openapi"].startswith("3.1")
-    assert document == json.loads(json.dumps(schema(64 * 1024, 1000)))
+    assert document == json.loads(json.dumps(schema(64 * 1024, 1000, MAX_ENTRY_BODY)))
     app = create_app(sim.board)
     served = {
         (route.path, method.lower())

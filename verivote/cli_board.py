@@ -72,6 +72,13 @@ def add_board_commands(sub: Any) -> None:
         help="seconds a client has to send a request's headers, and again its body (10)",
     )
     serve.add_argument(
+        "--max-entry-mb",
+        type=int,
+        default=64,
+        metavar="MB",
+        help="largest authored entry posted (roll parts, mixes grow with the election) (64)",
+    )
+    serve.add_argument(
         "--head-every",
         type=float,
         default=5.0,
@@ -121,6 +128,7 @@ def run_board_command(args: argparse.Namespace) -> int:
             body_timeout=args.read_timeout,
             head_every=args.head_every,
             latency_target=args.latency_target,
+            max_entry_body=args.max_entry_mb * 1024 * 1024,
         )
         return main_serve(
             args.store, args.election, args.key, args.host, args.port, options, args.passphrase_env

@@ -107,7 +107,12 @@ def add_role_commands(sub: Any) -> None:
         metavar="SECONDS",
         help="keep watching the board this long until nothing is awaited (default 0)",
     )
-    _common(acts.add_parser("decrypt", help="post this trustee's share of the decryption"))
+    _common(acts.add_parser("mix", help="mix the ranked ballots (after the tally, in turn)"))
+    _common(
+        acts.add_parser(
+            "decrypt", help="post this trustee's decryption shares (tally, mixed ballots)"
+        )
+    )
 
     reg = sub.add_parser("registrar", help="the registrar: electors, credentials, roll")
     acts = reg.add_subparsers(dest="action", required=True)
@@ -315,6 +320,8 @@ def _trustee(args: argparse.Namespace) -> list[str]:
     poster = _poster(args)
     if args.action == "ceremony":
         return _finish(poster, t.ceremony_step(args.board, poster, wait=args.wait))
+    if args.action == "mix":
+        return _finish(poster, t.mix(args.board, poster))
     return _finish(poster, t.decrypt(args.board, poster))
 
 

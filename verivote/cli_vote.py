@@ -91,7 +91,12 @@ def _ask(election: Any) -> dict[str, list[str]]:
     print(m.title)
     out: dict[str, list[str]] = {}
     for contest in m.contests:
-        print(f"\n{contest.title} (choose up to {contest.limit}; Enter alone for blank)")
+        how = (
+            f"rank up to {contest.ranks}, your first preference first"
+            if contest.ranked
+            else f"choose up to {contest.limit}"
+        )
+        print(f"\n{contest.title} ({how}; Enter alone for blank)")
         for n, cand in enumerate(contest.candidates, 1):
             print(f"  {n}. {cand.name}")
         while True:

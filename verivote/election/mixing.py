@@ -161,14 +161,22 @@ class ContestMix:
         return len(self.mixers) >= self.manifest.threshold
 
     def check_mix(
-        self, body: Any, trustee: int, joint_key: Element, qualified: Sequence[int]
+        self,
+        body: Any,
+        trustee: int,
+        joint_key: Element,
+        qualified: Sequence[int],
+        *,
+        proofs: bool = True,
     ) -> None:
         """Accept trustee ``trustee``'s ``mix`` body as the next mix of this contest or
         raise EntryRejected: ``mix.trustee`` (not qualified, already mixed, or the chain is
         complete), ``mix.decode``, ``mix.groups`` (not the contest's groups in order),
         ``mix.chain`` (an input digest is not that of the previous output),
         ``mix.shape`` (not as many rows as the input), ``mix.proof`` (a shuffle proof
-        fails: the check of :func:`check_shuffle` that failed is in the reason)."""
+        fails: the check of :func:`check_shuffle` that failed is in the reason). With
+        ``proofs`` false the shuffle proofs are decoded but not checked (a replay of
+        entries a board already accepted)."""
         cid = self.contest.id
         if trustee not in qualified:
             raise EntryRejected("mix.trustee", f"trustee {trustee} is not qualified")
@@ -212,7 +220,9 @@ class ContestMix:
             except DecodeError as exc:
                 raise EntryRejected("mix.decode", str(exc)) from None
             try:
-                check_shuffle(joint_key, rows, out, proof, mix_context(self.manifest, cid, cats))
+                if proofs:
+                    ctx = mix_context(self.manifest, cid, cats)
+                    check_shuffle(joint_key, rows, out, proof, ctx)
             except InvalidShuffle as exc:
                 raise EntryRejected("mix.proof", f"{where}: {exc}") from None
             outputs.append(out)

@@ -17,8 +17,15 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from verivote.count import RULES, SCALE, InvalidRanking, check_ranking, profile_from_fields
-from verivote.election.manifest import Manifest
+from verivote.count import (
+    RULES,
+    SCALE,
+    CountReport,
+    InvalidRanking,
+    check_ranking,
+    profile_from_fields,
+)
+from verivote.election.manifest import Contest, Manifest
 from verivote.election.mixing import ContestMix
 from verivote.election.ranked import field_value
 from verivote.election.tally import group_label
@@ -86,12 +93,20 @@ def make_mix_decryption(
 
 
 def check_mix_decryption(
-    body: Any, manifest: Manifest, mix: ContestMix, trustee: int, share_key: Element
+    body: Any,
+    manifest: Manifest,
+    mix: ContestMix,
+    trustee: int,
+    share_key: Element,
+    *,
+    proofs: bool = True,
 ) -> Shares:
     """Decode a ``mix_decryption`` body and check every share's proof against
     ``share_key`` (batched where the group allows); return the shares. Raises
     EntryRejected: ``mix_decryption.decode`` (keys, groups, counts, encodings) or
-    ``mix_decryption.proof`` naming the group, row and rank of the first false share."""
+    ``mix_decryption.proof`` naming the group, row and rank of the first false share.
+    With ``proofs`` false the proofs are decoded but not checked (a replay of entries a
+    board already accepted; never the verifier's or the board's own check)."""
     group = manifest.group
     cid = mix.contest.id
     size, scalar_size = group.element_size, group.scalar_size
@@ -141,6 +156,8 @@ def check_mix_decryption(
                 n += 1
             group_shares.append(row_shares)
         shares.append(group_shares)
+    if not proofs:
+        return shares
     try:
         check_decryptions(items)
     except InvalidDecryption as exc:
@@ -183,12 +200,18 @@ def decrypt_rows(
     return out
 
 
-def _count(mix: ContestMix, ballots: Sequence[Sequence[int]], seed: bytes) -> dict[str, Any]:
-    contest = mix.contest
+def count_report(contest: Contest, ballots: Sequence[Sequence[int]], seed: bytes) -> CountReport:
+    """The count of ``contest``'s decrypted ballots (field values, one row per ballot)
+    under its rule, with lots drawn from ``seed``; invalid rankings are reported, not
+    counted."""
     ids = [c.id for c in contest.candidates]
     decoded = [[field_value(v) for v in row] for row in ballots]
     profile = profile_from_fields(ids, decoded, seats=contest.seats)
-    return RULES[contest.rule](profile, contest.seats, seed).to_dict()
+    return RULES[contest.rule](profile, contest.seats, seed)
+
+
+def _count(mix: ContestMix, ballots: Sequence[Sequence[int]], seed: bytes) -> dict[str, Any]:
+    return count_report(mix.contest, ballots, seed).to_dict()
 
 
 def make_ranked_result_body(

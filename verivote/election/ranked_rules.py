@@ -50,8 +50,10 @@ class RankedCounting:
         joint_key: Element,
         groups: Groups,
         ballots: Callable[[], Sequence[CountedBallot]],
+        proofs: bool = True,
     ) -> None:
         self.manifest = manifest
+        self.proofs = proofs
         self.joint_key = joint_key
         self._groups = groups
         self._read = ballots
@@ -85,7 +87,7 @@ class RankedCounting:
             raise EntryRejected("entry.order", f"contest {mix.contest.id} is being decrypted")
         if body.get("trustee") != trustee:
             raise EntryRejected("mix.decode", "the body names another trustee")
-        mix.check_mix(body, trustee, self.joint_key, qualified)
+        mix.check_mix(body, trustee, self.joint_key, qualified, proofs=self.proofs)
 
     def decryption(self, body: Any, trustee: int, qualified: Sequence[int], key: Element) -> None:
         """Accept a ``mix_decryption`` of ``trustee`` whose public share key is ``key``:
@@ -101,7 +103,7 @@ class RankedCounting:
             raise EntryRejected("mix_decryption.trustee", f"trustee {trustee} decrypted twice")
         if body.get("trustee") != trustee:
             raise EntryRejected("mix_decryption.decode", "the body names another trustee")
-        shares = check_mix_decryption(body, self.manifest, mix, trustee, key)
+        shares = check_mix_decryption(body, self.manifest, mix, trustee, key, proofs=self.proofs)
         self.shares.setdefault(cid, {})[trustee] = shares
 
     def result(self, body: Any) -> None:
@@ -137,11 +139,14 @@ def start(
     roll: Roll,
     counted: Sequence[int],
     lookup: Callable[[int], Entry] | None,
+    proofs: bool = True,
 ) -> RankedCounting:
     """The ranked counting of an election whose ``tally`` was just accepted: the groups
     are the tally's breakdown groups (recomputed by the same rule when no contest is
     tallied), the counted ballots those at the log indexes ``counted``, re-read with
-    ``lookup`` when first needed (``mix.chain`` if there is no way to re-read them)."""
+    ``lookup`` when first needed (``mix.chain`` if there is no way to re-read them).
+    With ``proofs`` false, the mixes' and decryptions' proofs are not re-checked (a
+    replay of a board's accepted entries, as for ballots)."""
     groups = tally.groups or breakdown_groups(
         dict(tally.ballots), manifest.categories, manifest.min_category_size
     )
@@ -156,4 +161,4 @@ def start(
 
         return counted_ballots(manifest, counted, lookup, elector)
 
-    return RankedCounting(manifest, joint_key, groups, ballots)
+    return RankedCounting(manifest, joint_key, groups, ballots, proofs)

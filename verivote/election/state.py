@@ -60,10 +60,19 @@ class ElectionState:
     ``lookup(index)`` returns an earlier entry of the log; it is needed only when a ballot
     that was already added to the running tally must be taken out again (a re-vote, or a
     revoked credential), so that the state never keeps every ballot in memory.
+
+    ``replay`` (for a role that rebuilds the state of a board it reads, which checked
+    every entry before storing it) skips re-checking the proofs of ``mix`` and
+    ``mix_decryption`` entries, as ballots' proofs are skipped when their checks are
+    given to :meth:`apply`; every other rule still runs. The board and the verifier
+    never set it.
     """
 
-    def __init__(self, lookup: Callable[[int], Entry] | None = None) -> None:
+    def __init__(
+        self, lookup: Callable[[int], Entry] | None = None, *, replay: bool = False
+    ) -> None:
         self.lookup = lookup
+        self.replay = replay
         self.manifest: Manifest | None = None
         self.index = 0
         self.phase = SETUP
@@ -565,7 +574,8 @@ class ElectionState:
         assert self.tally is not None and self.joint_key is not None and self.roll is not None
         counted = list(self.latest.values())
         m, key, roll = self._m(), self.joint_key, self.roll
-        self.ranked = ranked_rules.start(m, key, self.tally, roll, counted, self.lookup)
+        proofs = not self.replay
+        self.ranked = ranked_rules.start(m, key, self.tally, roll, counted, self.lookup, proofs)
 
     def _ranked_entry(self, entry: Entry, by_trustee: bool) -> int:
         self._phase(entry, COUNTING)

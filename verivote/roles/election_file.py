@@ -19,9 +19,19 @@
     [[contests]]
     id = "leader"
     title = "Party leader"
-    kind = "plurality"                # plurality, approval or referendum
+    kind = "plurality"                # plurality, approval, referendum or ranked
     limit = 1                         # optional, default 1
     candidates = [{ id = "ashworth", name = "Ashworth" }, { id = "begum", name = "Begum" }]
+
+    [[contests]]                      # a ranked contest: mixed and counted in public
+    id = "deputy"
+    title = "Deputy leader"
+    kind = "ranked"
+    rule = "av"                       # av, scottish-stv, plurality or approval
+    ranks = 3                         # optional, default: as many as candidates
+    seats = 1                         # optional, default 1 (av: always 1)
+    candidates = [{ id = "ng", name = "Ng" }, { id = "osei", name = "Osei" },
+                  { id = "park", name = "Park" }]
 
     [[trustees]]                      # numbered 1, 2, … in this order
     name = "Trustee 1"
@@ -30,7 +40,7 @@
 
 Every error is an :class:`ElectionFileError` that names the file, the line (when the
 field can be found in the text) and the field, e.g. ``election.toml:14: contests[1].kind:
-'ranked' is not one of plurality, approval, referendum``.
+'stv' is not one of plurality, approval, referendum, ranked``.
 
 Times: besides real UTC times, ``now`` and ``+N`` with a unit ``s``, ``m``, ``h`` or
 ``d`` (``+10m``: ten minutes from now) are accepted, and ``closes`` may also be relative
@@ -45,8 +55,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
+from verivote.count import RULES
 from verivote.election.manifest import (
     KINDS,
+    RANKED,
     Candidate,
     Contest,
     Manifest,
@@ -76,6 +88,7 @@ TOP_FIELDS = {
     "contests",
     "trustees",
 }
+CONTEST_FIELDS = {"id", "title", "kind", "limit", "candidates", "rule", "ranks", "seats"}
 
 
 class ElectionFileError(VerivoteError, ValueError):
@@ -259,7 +272,7 @@ def _contest(r: _Reader, obj: Any, i: int) -> Contest:
     where = f"contests[{i}]"
     if not isinstance(obj, dict):
         r.fail(where, "expected a [[contests]] table")
-    extra = set(obj) - {"id", "title", "kind", "limit", "candidates"}
+    extra = set(obj) - CONTEST_FIELDS
     if extra:
         r.fail(f"{where}.{sorted(extra)[0]}", "unknown field", "contests", i)
     cid = r.get(obj, "id", str, f"{where}.id", "contests", i)
@@ -277,8 +290,24 @@ def _contest(r: _Reader, obj: Any, i: int) -> Contest:
         if not isinstance(c["id"], str) or not isinstance(c["name"], str):
             r.fail(field, "id and name are strings", "contests", i)
         candidates.append(Candidate(c["id"], c["name"]))
+    ranks, rule, seats = 0, "", 0
+    if kind == RANKED:
+        rule = r.get(obj, "rule", str, f"{where}.rule", "contests", i)
+        if rule not in RULES:
+            r.fail(f"{where}.rule", f"{rule!r} is not one of {', '.join(RULES)}", "contests", i)
+        ranks = len(candidates)
+        if "ranks" in obj:
+            ranks = r.get(obj, "ranks", int, f"{where}.ranks", "contests", i)
+        seats = r.get(obj, "seats", int, f"{where}.seats", "contests", i) if "seats" in obj else 1
+        if "limit" in obj and limit != ranks:
+            r.fail(f"{where}.limit", "a ranked contest's limit is its ranks", "contests", i)
+        limit = ranks
+    else:
+        for key in ("rule", "ranks", "seats"):
+            if key in obj:
+                r.fail(f"{where}.{key}", "only a ranked contest has it", "contests", i)
     try:
-        return Contest(cid, title, kind, tuple(candidates), limit)
+        return Contest(cid, title, kind, tuple(candidates), limit, ranks, rule, seats)
     except (DecodeError, ParameterError) as exc:
         r.fail(where, str(exc), "contests", i)
 

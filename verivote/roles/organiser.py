@@ -189,8 +189,18 @@ class Organiser:
         return ["encrypted tally posted"]
 
     def result(self, board: str, poster: Poster) -> list[str]:
-        """Combine the trustees' decryption shares on the board and post the result; the
-        lines of the result table are returned. NotDue below the threshold."""
+        """Post each ranked contest's ``ranked_result`` (its mixed ballots decrypted from
+        the trustees' shares, the invalid ones named, and the count round by round per
+        group and overall), then combine the trustees' decryption shares of the tally and
+        post the result; the lines of the result table (and each ranked count's rounds)
+        are returned. NotDue below the threshold, for the tally or a ranked contest."""
+        from verivote.count.text import render_text
+        from verivote.election.ranked_result import (
+            count_report,
+            decrypt_rows,
+            make_ranked_result_body,
+        )
+
         view = self._view(board)
         st, m = view.state, self.manifest
         if st.phase == DONE and st.result is not None:
@@ -201,6 +211,23 @@ class Organiser:
             raise NotDue(
                 f"{len(st.decryptions)} of the {m.threshold} decryptions needed are on the board"
             )
+        said = []
+        ranked = st.ranked
+        for cid in ranked.pending() if ranked is not None else []:
+            assert ranked is not None
+            chain, shares = ranked.mixes()[cid], ranked.shares.get(cid, {})
+            if not chain.complete() or len(shares) < m.threshold:
+                raise NotDue(
+                    f"contest {cid}: {len(chain.mixers)} of {m.threshold} mixes and "
+                    f"{len(shares)} of {m.threshold} decryptions of the mixed ballots are "
+                    "on the board (verivote trustee mix, verivote trustee decrypt)"
+                )
+            values = decrypt_rows(m, chain, shares)
+            body = make_ranked_result_body(m, chain, values, sorted(shares))
+            poster.post(self._sign("ranked_result", body))
+            rows = [row for group in values for row in group]
+            report = count_report(chain.contest, rows, bytes.fromhex(body["seed"]))
+            said += [f"{cid}: ranked result posted; the count of all groups:", render_text(report)]
         present = sorted(st.decryptions)
         missing = [t.index for t in m.trustees if t.index not in st.decryptions]
         counts = decryption.combine(m, st.tally, st.decryptions, m.threshold)
@@ -208,7 +235,7 @@ class Organiser:
         added = len(st.roll.added)
         body = decryption.make_result_body(m, st.tally, counts, present, missing, added)
         poster.post(self._sign("result", body))
-        return [decryption.render_result(m, body)]
+        return [*said, decryption.render_result(m, body)]
 
 
 def _parse(moment: str) -> datetime:

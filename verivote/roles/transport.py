@@ -4,10 +4,11 @@ Reading: :func:`read_board` fetches every entry of a live board (``http://…``)
 exported record directory (for an air-gapped machine) and replays them through the rule
 book, so a role builds what it posts from what is on the board — never from its own
 counters. A board whose entries do not replay is refused (:class:`BoardStateError`).
-Every rule runs on every entry, but a ballot's signature and proofs are not re-checked
-(they were checked by the board before it stored the ballot, as when a board replays its
-own store): that is the verifier's work (``verivote verify``), and a role's command must
-not cost a full verification each time it runs.
+Every rule runs on every entry, but a ballot's signature and proofs, and the proofs of
+shuffle and of decryption in ``mix`` and ``mix_decryption`` entries, are not re-checked
+(they were checked by the board before it stored the entry): that is the verifier's work
+(``verivote verify``), and a role's command must not cost a full verification each time
+it runs.
 
 Posting: :func:`deliver` either posts signed entries (with :func:`with_retry`: back-off on
 503 answers and connection errors) or writes them to an entry file, one canonical JSON
@@ -83,7 +84,7 @@ def read_board(source: str) -> BoardView:
     entries = _entries(source)
     if not entries:
         raise BoardStateError(f"{source}: the board holds no election")
-    state = ElectionState(lookup=lambda i: entries[i])
+    state = ElectionState(lookup=lambda i: entries[i], replay=True)
     for i, entry in enumerate(entries):
         try:
             checked = _decoded(state, i, entry) if entry.type == "ballot" else None

@@ -17,6 +17,9 @@ can be re-run until the organiser posts the joint key; with a waiting time it ke
 watching the board until nothing is awaited from the other trustees. :func:`decrypt`
 posts the trustee's proven decryption share of the tally on the board, its secret share
 combined over the qualified set only (:func:`~verivote.election.keygen.secret_share`).
+For ranked contests, :func:`mix` posts the trustee's shuffle of the ranked ballots (one
+after another, ``threshold`` trustees mix each contest), and :func:`decrypt`, once the
+mixes are in, also posts its proven shares of the mixed ballots.
 """
 
 from __future__ import annotations
@@ -203,24 +206,86 @@ class Trustee:
             said.append(note)
         return posted, None
 
+    def mix(self, board: str, poster: Poster) -> list[str]:
+        """Post this trustee's ``mix`` of every ranked contest that still needs one: the
+        current rows of each breakdown group (the counted ballots, or the previous mix's
+        output) re-encrypted and shuffled, with a proof of shuffle. Mixes are chained, so
+        the trustees mix one after another; a contest already mixed by ``threshold``
+        trustees, or by this one, is reported and left alone. NotDue before the tally,
+        or if this trustee is not qualified."""
+        from verivote.election.mixing import make_mix
+
+        view = read_board(board)
+        m, st = view.manifest, view.state
+        me = self.index(m)
+        if st.tally is None:
+            raise NotDue("no tally on the board yet: the ranked ballots are mixed after it")
+        if st.ranked is None:
+            return [f"trustee {me}: no ranked contest to mix"]
+        if me not in st.qualified:
+            raise NotDue(f"trustee {me} is not in the qualified set {list(st.qualified)}")
+        assert st.joint_key is not None
+        said = []
+        for cid, chain in st.ranked.mixes().items():
+            if me in chain.mixers:
+                said.append(f"trustee {me}: contest {cid} already mixed by this trustee")
+            elif chain.complete():
+                said.append(f"trustee {me}: contest {cid} has its mixes (trustees {chain.mixers})")
+            else:
+                body, _ = make_mix(m, st.joint_key, cid, me, chain.groups)
+                poster.post(self._sign(m, "mix", body))
+                rows = sum(len(rows) for _, rows in chain.groups)
+                said.append(
+                    f"trustee {me}: contest {cid} mixed ({rows} ballots in "
+                    f"{len(chain.groups)} group(s)), mix {len(chain.mixers) + 1} of {m.threshold}"
+                )
+        return said
+
     def decrypt(self, board: str, poster: Poster) -> list[str]:
-        """Post this trustee's decryption share of the tally on the board. NotDue before
-        the tally, or if this trustee is not qualified."""
+        """Post this trustee's decryption share of the tally on the board and, for every
+        ranked contest mixed by ``threshold`` trustees, its proven decryption share of the
+        last mix's rows (``mix_decryption``). What is already on the board is reported,
+        not repeated; a ranked contest still being mixed is reported as awaited. NotDue
+        before the tally, if this trustee is not qualified, or when nothing could be
+        posted and a ranked contest still awaits its mixes."""
+        from verivote.election.ranked_result import make_mix_decryption
+
         view = read_board(board)
         m, st = view.manifest, view.state
         me = self.index(m)
         if st.tally is None:
             raise NotDue("no tally on the board yet")
-        if me in st.decryptions:
-            return [f"trustee {me}: decryption already on the board"]
         if me not in st.qualified:
             raise NotDue(f"trustee {me} is not in the qualified set {list(st.qualified)}")
+        said, awaited, posted = [], [], 0
         secrets = self.secrets(m, create=False)
         if secrets is None:
             raise NotDue("this state holds no polynomial: the trustee never announced")
         x = combined_share(view, secrets)
-        poster.post(self._sign(m, "decryption", decryption.make_decryption(m, st.tally, me, x)))
-        return [f"trustee {me}: decryption share posted"]
+        if me in st.decryptions:
+            said.append(f"trustee {me}: decryption already on the board")
+        else:
+            body = decryption.make_decryption(m, st.tally, me, x)
+            poster.post(self._sign(m, "decryption", body))
+            said.append(f"trustee {me}: decryption share posted")
+            posted += 1
+        if st.ranked is not None:
+            for cid, chain in st.ranked.mixes().items():
+                if cid in st.ranked.results or me in st.ranked.shares.get(cid, {}):
+                    said.append(f"trustee {me}: contest {cid}: mixed ballots already decrypted")
+                elif not chain.complete():
+                    awaited.append(
+                        f"contest {cid}: {len(chain.mixers)} of the {m.threshold} mixes are on "
+                        "the board (verivote trustee mix), then decrypt again"
+                    )
+                else:
+                    body = make_mix_decryption(m, chain, me, x)
+                    poster.post(self._sign(m, "mix_decryption", body))
+                    said.append(f"trustee {me}: contest {cid}: mixed ballots' shares posted")
+                    posted += 1
+        if awaited and not posted:
+            raise NotDue(f"trustee {me}: " + "; ".join(awaited))
+        return said + [f"trustee {me}: waiting: {a}" for a in awaited]
 
 
 def _justified(view: BoardView, me: int, to: int) -> bool:

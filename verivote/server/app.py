@@ -64,7 +64,12 @@ from verivote.server.openapi import MAX_DIGITS, PUBLIC_TYPES, schema
 from verivote.server.service import BoardService, Cast, Problem
 
 MAX_BODY = 256 * 1024
-"""Largest accepted POST body (a ballot of the 4096-bit group is well under 100 KiB)."""
+"""Largest accepted ``POST /ballots`` body (a ballot of the 4096-bit group is well under
+100 KiB)."""
+MAX_ENTRY_BODY = 64 * 1024 * 1024
+"""Largest accepted ``POST /entries`` body: an authored entry grows with the election (a
+roll part of 10,000 credentials is about 2.5 MB; a ranked contest's ``mix`` and
+``mix_decryption`` about 1.2 KB per ballot and rank)."""
 MAX_PAGE = 1000
 """Most entries one ``GET /entries`` returns."""
 MAX_INFLIGHT = 32
@@ -73,7 +78,7 @@ RETRY_AFTER = "1"
 """Seconds a client is asked to wait after a 503."""
 JSON = "application/json"
 
-__all__ = ["MAX_BODY", "MAX_INFLIGHT", "MAX_PAGE", "Problem", "create_app"]
+__all__ = ["MAX_BODY", "MAX_ENTRY_BODY", "MAX_INFLIGHT", "MAX_PAGE", "Problem", "create_app"]
 
 
 AUTHORED_TYPES = tuple(t for t in ENTRY_TYPES if t != "election")
@@ -117,6 +122,7 @@ def create_app(
     board: Board,
     *,
     max_body: int = MAX_BODY,
+    max_entry_body: int = MAX_ENTRY_BODY,
     max_page: int = MAX_PAGE,
     refresh_every: float = 0.5,
     head_every: float = 5.0,
@@ -130,22 +136,23 @@ def create_app(
     many processes (0: in the server's threads); ``max_inflight`` bounds the posts in
     progress, which are further limited to what the service completes in
     ``latency_target`` seconds (:class:`~verivote.server.admission.Admission`);
-    ``head_every`` is the head publication period in seconds."""
+    ``head_every`` is the head publication period in seconds; ``max_body`` and
+    ``max_entry_body`` bound the bodies of ``POST /ballots`` and ``POST /entries``."""
     service = BoardService(board, refresh_every, head_every, workers)
     slots = asyncio.Semaphore(max(1, workers) * 2)
     admission = Admission(max_inflight, max(1, workers) * 2, latency_target)
 
-    async def read_body(request: Request) -> bytes:
+    async def read_body(request: Request, limit: int) -> bytes:
         declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > max_body:
-            raise Problem(413, "request.size", f"the body is over {max_body} bytes")
+        if declared.isdigit() and int(declared) > limit:
+            raise Problem(413, "request.size", f"the body is over {limit} bytes")
         chunks, total = [], 0
         try:
             async with asyncio.timeout(body_timeout):
                 async for chunk in request.stream():
                     total += len(chunk)
-                    if total > max_body:
-                        raise Problem(413, "request.size", f"the body is over {max_body} bytes")
+                    if total > limit:
+                        raise Problem(413, "request.size", f"the body is over {limit} bytes")
                     chunks.append(chunk)
         except ClientDisconnect:
             raise Problem(400, "request.body", "the client went away mid-body") from None
@@ -175,7 +182,7 @@ def create_app(
         return obj
 
     async def post_ballot(request: Request) -> Response:
-        raw = await read_body(request)
+        raw = await read_body(request, max_body)
         if not _is_json(request.headers.get("content-type", "")):
             raise Problem(415, "request.content_type", "the body must be application/json")
         entry = service.decode(parse(raw))
@@ -193,7 +200,7 @@ def create_app(
         return Response(content, status_code=201 if cast.fresh else 200, media_type=JSON)
 
     async def post_entry(request: Request) -> Response:
-        raw = await read_body(request)
+        raw = await read_body(request, max_entry_body)
         if not _is_json(request.headers.get("content-type", "")):
             raise Problem(415, "request.content_type", "the body must be application/json")
         entry = service.decode(parse(raw, AUTHORED_TYPES))
@@ -272,7 +279,7 @@ def create_app(
         return StreamingResponse(lines(), media_type="application/jsonl", headers=headers)
 
     async def get_openapi(request: Request) -> Response:
-        return JSONResponse(schema(max_body, max_page))
+        return JSONResponse(schema(max_body, max_page, max_entry_body))
 
     async def get_healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})

@@ -196,7 +196,7 @@ def _post_entry(max_body: int) -> dict[str, Any]:
     }
 
 
-def schema(max_body: int, max_page: int) -> dict[str, Any]:
+def schema(max_body: int, max_page: int, max_entry_body: int | None = None) -> dict[str, Any]:
     """The OpenAPI 3.1 document for a service with these limits."""
     jsonl = {"description": "JSON lines", "content": {"application/jsonl": {}}}
 
@@ -278,7 +278,7 @@ def schema(max_body: int, max_page: int) -> dict[str, Any]:
                 bad_query,
                 params=[_query("start", False), _query("end", False)],
             ),
-            "post": _post_entry(max_body),
+            "post": _post_entry(max_body if max_entry_body is None else max_entry_body),
         },
         "/entries/{index}": _get(
             "One entry, as its exact record line",

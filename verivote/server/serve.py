@@ -38,6 +38,7 @@ class ServeOptions:
     body_timeout: float = 10.0
     head_every: float = 5.0
     latency_target: float = 0.25
+    max_entry_body: int = 64 * 1024 * 1024
 
 
 def utc_clock() -> str:
@@ -175,6 +176,7 @@ def main_serve(
         body_timeout=opts.body_timeout,
         head_every=opts.head_every,
         latency_target=opts.latency_target,
+        max_entry_body=opts.max_entry_body,
     )
     config = uvicorn.Config(
         app,
