@@ -207,7 +207,7 @@ TIMES = [
     "2026-01-31T23:59:60Z",  # a leap second
     "2026-01-31T23:59:61Z",
     "0000-01-01T00:00:00Z",
-    "2026-01-31T12:00:00Z\n",  # the pattern's $ matches before a final newline
+    "2026-01-31T12:00:00Z\n",  # a final newline is not part of a time
     "2026-01-31T12:00:00",
     "2026-01-31 12:00:00Z",
     "2026-01-31t12:00:00Z",
@@ -215,7 +215,7 @@ TIMES = [
     "2026-01-31T12:00:00+00:00",
     "2026-01-31T12:00:00.5Z",
     "2026-1-31T12:00:00Z",
-    "\u0662\u0660\u0662\u0666-01-31T12:00:00Z",  # Arabic-Indic digits match \d
+    "\u0662\u0660\u0662\u0666-01-31T12:00:00Z",  # Arabic-Indic digits are not ASCII
     "\uff12\uff10\uff12\uff16-01-31T12:00:00Z",  # full-width digits
     "",
     20260131,
@@ -227,6 +227,21 @@ TIMES = [
 @pytest.mark.parametrize("value", TIMES, ids=repr)
 def test_check_time_agrees_with_its_definition(value):
     assert outcome(check_time, value, "t") == outcome(_check_time_exact, value, "t")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "\u0662\u0660\u0662\u0666-01-31T12:00:00Z",
+        "\uff12\uff10\uff12\uff16-01-31T12:00:00Z",
+        "2026-01-31T12:00:00Z\n",
+    ],
+    ids=repr,
+)
+def test_check_time_takes_ascii_digits_and_nothing_after(value):
+    """Times compare as strings only if their digits are ASCII and nothing follows them."""
+    with pytest.raises(DecodeError, match="is not a time of the form"):
+        check_time(value, "entry time")
 
 
 def test_check_time_refuses_what_does_not_exist():

@@ -37,7 +37,7 @@ VERSION = "verivote/1"
 KINDS = ("plurality", "approval", "referendum", "ranked")
 RANKED = "ranked"
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\Z")
 _TIME_ASCII = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 
 
