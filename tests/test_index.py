@@ -40,7 +40,7 @@ def _write(tmp_path: Path, lines: list[bytes], newline_at_end: bool = True) -> P
     return tmp_path
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(lines=LINES, every=EVERY, newline_at_end=st.booleans())
 def test_checkpoints_hold_the_tree_heads(tmp_path_factory, lines, every, newline_at_end):
     """Every checkpoint's frontier folds to the RFC 9162 root of that many entries; the
