@@ -17,9 +17,11 @@ from verivote.board.merkle import EMPTY_ROOT, MerkleTree, leaf_hash
 from verivote.verify.chunked import LocalChunks, verify_chunked
 from verivote.verify.index import (
     INDEX_FILE,
+    Checkpoint,
     Frontier,
     IndexMismatch,
     RecordIndex,
+    auto_every,
     build_index,
     check_every,
     fold_root,
@@ -65,6 +67,21 @@ def test_checkpoints_hold_the_tree_heads(tmp_path_factory, lines, every, newline
         (c.entry, c.offset) for c in index.checkpoints
     ]
     assert RecordIndex.from_bytes(index.to_bytes()) == index
+    assert index.coarsen(every * 4) == build_index(board, every * 4, MAX_LINE)
+
+
+@pytest.mark.parametrize(
+    ("entries", "threads", "every"),
+    [(0, 2, 16), (2600, 2, 256), (2600, 1, 512), (10**6, 8, 1024), (100, 64, 16)],
+)
+def test_auto_every(entries, threads, every):
+    assert auto_every(entries, threads) == every
+
+
+def test_coarsen_refuses_a_finer_index():
+    index = RecordIndex(4, (Checkpoint(0, 0, ()),))
+    with pytest.raises(ValueError, match="coarser"):
+        index.coarsen(2)
 
 
 @given(sizes=st.lists(st.integers(0, 4), max_size=40))

@@ -38,11 +38,12 @@ from verivote.election.state import VOTING, ElectionState
 from verivote.errors import EntryRejected
 from verivote.verify.chunk_scan import BALLOT, LONG, ChunkResult, ChunkTask, scan_chunk
 from verivote.verify.index import (
-    DEFAULT_EVERY,
     INDEX_FILE,
+    MIN_AUTO_EVERY,
     Frontier,
     IndexMismatch,
     RecordIndex,
+    auto_every,
     fold_root,
     read_index,
     read_line,
@@ -85,6 +86,10 @@ class ChunkMapper(Protocol):
 
     def map(self, tasks: Sequence[ChunkTask]) -> Iterator[ChunkResult]: ...
 
+    def threads(self) -> int:
+        """How many chunks can run at once (at least 1)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -105,8 +110,18 @@ class LocalChunks:
         for task in tasks:
             yield scan_chunk(setup.path, task, setup.first_ballot, setup.claims, checker)
 
+    def threads(self) -> int:
+        return 1
+
     def close(self) -> None:
         self.setup = None
+
+
+def _scan(board: Path, every: int | None, threads: int) -> RecordIndex:
+    if every is not None:
+        return scan_offsets(board, every)
+    fine = scan_offsets(board, MIN_AUTO_EVERY)
+    return fine.coarsen(auto_every(fine.entries, threads))
 
 
 class _Roots:
@@ -266,15 +281,16 @@ class _Reduction:
 def verify_chunked(
     path: Path,
     mapper: ChunkMapper,
-    every: int = DEFAULT_EVERY,
+    every: int | None = None,
     progress: Callable[[int, int, int], None] | None = None,
 ) -> Report:
     """Verify the record in directory ``path`` in chunks run by ``mapper``; the report is
     :func:`~verivote.verify.record.verify_record`'s, failures included.
 
     The chunks are those of ``path/index.jsonl`` when there is one (checked against the
-    log as it is used), else of ``every`` entries (a power of two) found by a pass over the
-    file that only looks for newlines. Raises :class:`RecordUnreadable` if it is not a
+    log as it is used), else of ``every`` entries (a power of two; by default about four
+    chunks per thread of the mapper, 16 to 1,024 entries) found by a pass over the file
+    that only looks for newlines. Raises :class:`RecordUnreadable` if it is not a
     record, :class:`~verivote.verify.index.IndexMismatch` when the index is malformed or
     does not describe the log (never a verdict from a wrong index), OSError when a worker
     cannot read the record. ``progress(entries, bytes_read, total_bytes)`` is called after
@@ -288,7 +304,7 @@ def verify_chunked(
 def _verify_chunked(
     path: Path,
     mapper: ChunkMapper,
-    every: int,
+    every: int | None,
     progress: Callable[[int, int, int], None] | None,
 ) -> Report:
     board = path / RECORD_FILE if path.is_dir() else path
@@ -297,7 +313,7 @@ def _verify_chunked(
     try:
         handle = board.open("rb")
         total = board.stat().st_size
-        index = read_index(board.parent) or scan_offsets(board, every)
+        index = read_index(board.parent) or _scan(board, every, mapper.threads())
     except OSError as exc:
         raise RecordUnreadable(f"{board}: {exc.strerror}") from None
     report = Report()

@@ -178,10 +178,14 @@ class DaskChunks:
         self.path = setup.path
         self.setup = self.client.scatter(setup, broadcast=True)
 
+    def threads(self) -> int:
+        """The cluster's threads at the moment (at least 1)."""
+        threads: dict[str, int] = self.client.nthreads()
+        return max(1, sum(threads.values()))
+
     def map(self, tasks: Sequence[ChunkTask]) -> Iterator[ChunkResult]:
         """The chunks' results in the tasks' order."""
-        threads: dict[str, int] = self.client.nthreads()
-        window = self.window or 2 * max(1, sum(threads.values())) + 2
+        window = self.window or 2 * self.threads() + 2
         queue = self.pending
         todo = iter(tasks)
         for task in todo:

@@ -40,6 +40,7 @@ from verivote.errors import DecodeError, VerivoteError
 INDEX_FILE = "index.jsonl"
 FORMAT = "verivote/index/v1"
 DEFAULT_EVERY = 1024
+MIN_AUTO_EVERY = 16
 MAX_EVERY = 1 << 20
 BLOCK = 1 << 20
 
@@ -155,6 +156,18 @@ class RecordIndex:
         for number in range(len(self.checkpoints) - 1):
             yield number, self.checkpoints[number], self.checkpoints[number + 1]
 
+    def coarsen(self, every: int) -> RecordIndex:
+        """The same index with checkpoints every ``every`` entries only (a power of two,
+        a multiple of :attr:`every`); the frontiers stay valid."""
+        check_every(every)
+        if every < self.every or every % self.every:
+            raise ValueError(
+                f"cannot make an index of every {self.every} entries coarser to {every}"
+            )
+        step = every // self.every
+        kept = [cp for n, cp in enumerate(self.checkpoints[:-1]) if n % step == 0]
+        return RecordIndex(every, (*kept, self.checkpoints[-1]))
+
     def to_bytes(self) -> bytes:
         """The canonical ``index.jsonl`` text."""
         lines = [dumps({"every": self.every, "format": FORMAT})]
@@ -260,6 +273,14 @@ def scan_offsets(board: Path, every: int) -> RecordIndex:
     if checkpoints[-1].entry != lines:
         checkpoints.append(Checkpoint(lines, position, None))
     return RecordIndex(every, tuple(checkpoints))
+
+
+def auto_every(entries: int, threads: int) -> int:
+    """The chunk size for a log of ``entries`` on ``threads`` workers: about four chunks
+    per thread, a power of two from :data:`MIN_AUTO_EVERY` to :data:`DEFAULT_EVERY`."""
+    share = max(1, entries // max(1, 4 * threads))
+    every = 1 << (share.bit_length() - 1)
+    return min(DEFAULT_EVERY, max(MIN_AUTO_EVERY, every))
 
 
 def read_index(directory: Path) -> RecordIndex | None:
