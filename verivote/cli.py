@@ -130,8 +130,9 @@ def _parser() -> argparse.ArgumentParser:
         "--dask",
         default=None,
         metavar="SCHEDULER",
-        help="check ballots on a Dask cluster: a scheduler address, or 'local' for this "
-        "machine's cores (needs the dask extra)",
+        help="check the log in chunks on a Dask cluster: a scheduler address, or 'local' "
+        "for this machine's cores (needs the dask extra; every worker reads its chunks "
+        "from the record, at the same path)",
     )
     verify.add_argument(
         "--html",
@@ -254,6 +255,7 @@ def _verify(
 ) -> int:
     from verivote.errors import VerivoteError
     from verivote.verify.chunked import ChunkMapper, verify_chunked
+    from verivote.verify.dask_runner import DaskChunks, DaskUnavailable
     from verivote.verify.index import IndexMismatch
     from verivote.verify.record import RecordUnreadable, verify_record
     from verivote.verify.report import render
@@ -262,8 +264,6 @@ def _verify(
         return verify_error("--jobs must be at least 1", as_json)
     mapper: ChunkMapper | None = None
     if dask is not None:
-        from verivote.verify.dask_runner import DaskChunks, DaskUnavailable
-
         try:
             mapper = DaskChunks(dask)
         except DaskUnavailable as exc:
@@ -274,7 +274,7 @@ def _verify(
             report = verify_chunked(path, mapper, progress=_progress if tty else None)
         else:
             report = verify_record(path, jobs=jobs, progress=_progress if tty else None)
-    except (RecordUnreadable, IndexMismatch, OSError) as exc:
+    except (RecordUnreadable, IndexMismatch, DaskUnavailable, OSError) as exc:
         return verify_error(str(exc), as_json)
     finally:
         if tty:

@@ -69,7 +69,13 @@ def _run_batch(
 def _run_chunk(run: str, setup: ChunkSetup, task: ChunkTask) -> ChunkResult:
     """The task a worker runs for :class:`DaskChunks`: read and check one chunk."""
     checker = None if setup.checker is None else _checker(run, setup.checker)
-    return scan_chunk(setup.path, task, setup.first_ballot, setup.claims, checker)
+    try:
+        return scan_chunk(setup.path, task, setup.first_ballot, setup.claims, checker)
+    except OSError as exc:
+        raise RecordUnreadable(
+            f"a Dask worker cannot read {setup.path}: {exc.strerror or exc} (the record must "
+            "be at the same path on every worker)"
+        ) from None
 
 
 def connect(address: str, workers: int | None, timeout: float) -> tuple[Any, Any]:
@@ -157,7 +163,8 @@ class DaskChunks:
     ``address`` as for :class:`DaskRunner`. The setup goes to every worker once; at most
     ``window`` chunks (default: twice the cluster's threads, plus two) are in flight, so
     the main process holds only a few chunks' results at a time. A worker that cannot
-    read the record raises :class:`~verivote.verify.record.RecordUnreadable` here."""
+    read the record raises :class:`~verivote.verify.record.RecordUnreadable` here; a
+    cluster that fails (a worker killed, the scheduler gone) :class:`DaskUnavailable`."""
 
     def __init__(
         self,
@@ -167,15 +174,16 @@ class DaskChunks:
         window: int | None = None,
     ) -> None:
         self.client, self.cluster = connect(address, workers, timeout)
+        from distributed import KilledWorker
+
+        self.killed: type[Exception] = KilledWorker
         self.run = uuid.uuid4().hex
         self.window = window
         self.setup: Any = None
-        self.path = ""
         self.pending: deque[Any] = deque()
 
     def start(self, setup: ChunkSetup) -> None:
         """Send the setup to every worker."""
-        self.path = setup.path
         self.setup = self.client.scatter(setup, broadcast=True)
 
     def threads(self) -> int:
@@ -196,11 +204,8 @@ class DaskChunks:
             future = queue.popleft()
             try:
                 result: ChunkResult = future.result()
-            except OSError as exc:
-                raise RecordUnreadable(
-                    f"a Dask worker cannot read {self.path}: {exc.strerror or exc} (the "
-                    "record must be at the same path on every worker)"
-                ) from None
+            except (OSError, self.killed) as exc:  # the cluster, not the record
+                raise DaskUnavailable(f"the Dask cluster failed: {exc}") from None
             for task in todo:
                 queue.append(self._submit(task))
                 break
