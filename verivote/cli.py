@@ -1,5 +1,6 @@
 """The ``verivote`` command: ``demo`` runs a whole election; ``verify`` checks a record;
-``export`` writes the record of a board kept in a SQLite or PostgreSQL store; ``serve``,
+``index`` writes a record's index (for ``verify --dask``); ``export`` writes the record of
+a board kept in a SQLite or PostgreSQL store; ``serve``,
 ``receipt check`` and ``watch`` are the board's commands (:mod:`verivote.cli_board`).
 
 Exit codes: 0 valid, 1 invalid, 2 unreadable or not a record (and for usage errors).
@@ -129,8 +130,9 @@ def _parser() -> argparse.ArgumentParser:
         "--dask",
         default=None,
         metavar="SCHEDULER",
-        help="check ballots on a Dask cluster: a scheduler address, or 'local' for this "
-        "machine's cores (needs the dask extra)",
+        help="check the log in chunks on a Dask cluster: a scheduler address, or 'local' "
+        "for this machine's cores (needs the dask extra; every worker reads its chunks "
+        "from the record, at the same path)",
     )
     verify.add_argument(
         "--html",
@@ -154,6 +156,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--election", required=True, help="the election's id")
     export.add_argument("--out", type=Path, required=True, help="record directory to write")
+    index = sub.add_parser(
+        "index",
+        help="write a record's index (index.jsonl), for verify --dask",
+        description="Read board.jsonl once and write index.jsonl beside it: every K entries "
+        "the byte offset, the entry number and the Merkle frontier. The verifier checks the "
+        "index against the log; it never trusts it.",
+    )
+    index.add_argument("record", type=Path, help="record directory (holding board.jsonl)")
+    index.add_argument("--every", type=int, default=1024, help="entries per chunk, a power of two")
     # serve, receipt check, watch: the board's commands (verivote/cli_board.py)
     add_board_commands(sub)
     add_count_command(sub)  # count: verivote/cli_count.py
@@ -189,6 +200,29 @@ def _export(spec: str, election_id: str, out: Path) -> int:
         return 2
     print(f"{written} entries written to {path}", end="")
     print(f" ({stored - written} after the last signed head left out)" if stored > written else "")
+    return 0
+
+
+def _index(record: Path, every: int) -> int:
+    """Write ``record/index.jsonl``; 0 done, 2 when the record cannot be read or written."""
+    from verivote.verify.index import check_every, write_index
+    from verivote.verify.record import MAX_LINE, RECORD_FILE
+
+    try:
+        check_every(every)
+    except ValueError as exc:
+        print(f"verivote index: {exc}", file=sys.stderr)
+        return 2
+    if not (record / RECORD_FILE).is_file():
+        print(f"verivote index: {record}: no {RECORD_FILE} here", file=sys.stderr)
+        return 2
+    try:
+        index = write_index(record, every, MAX_LINE)
+    except OSError as exc:
+        print(f"verivote index: {exc}", file=sys.stderr)
+        return 2
+    chunks = len(index.checkpoints) - 1
+    print(f"{record / 'index.jsonl'}: {index.entries} entries in {chunks} chunk(s) of {every}")
     return 0
 
 
@@ -228,24 +262,27 @@ def _verify(
     path: Path, as_json: bool, jobs: int = 1, html: Path | None = None, dask: str | None = None
 ) -> int:
     from verivote.errors import VerivoteError
-    from verivote.verify.pipeline import BallotRunner
+    from verivote.verify.chunked import ChunkMapper, verify_chunked
+    from verivote.verify.dask_runner import DaskChunks, DaskUnavailable
+    from verivote.verify.index import IndexMismatch
     from verivote.verify.record import RecordUnreadable, verify_record
     from verivote.verify.report import render
 
     if jobs < 1:
         return verify_error("--jobs must be at least 1", as_json)
-    runner: BallotRunner | None = None
+    mapper: ChunkMapper | None = None
     if dask is not None:
-        from verivote.verify.dask_runner import DaskRunner, DaskUnavailable
-
         try:
-            runner = DaskRunner(dask)
+            mapper = DaskChunks(dask)
         except DaskUnavailable as exc:
             return verify_error(str(exc), as_json)
     tty = sys.stderr.isatty()
     try:
-        report = verify_record(path, jobs=jobs, progress=_progress if tty else None, runner=runner)
-    except (RecordUnreadable, OSError) as exc:
+        if mapper is not None:
+            report = verify_chunked(path, mapper, progress=_progress if tty else None)
+        else:
+            report = verify_record(path, jobs=jobs, progress=_progress if tty else None)
+    except (RecordUnreadable, IndexMismatch, DaskUnavailable, OSError) as exc:
         return verify_error(str(exc), as_json)
     finally:
         if tty:
@@ -288,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_count(args)
     if args.command == "export":
         return _export(args.store, args.election, args.out)
+    if args.command == "index":
+        return _index(args.record, args.every)
     # the board's commands, and verify URL (verivote/cli_board.py)
     if args.command in BOARD_COMMANDS:
         return run_board_command(args)

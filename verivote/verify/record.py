@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from verivote.board.heads import TreeHead
 from verivote.board.merkle import MerkleTree, leaf_hash
@@ -314,12 +314,36 @@ def verify_record(
             pipeline.drain()
         finally:
             pipeline.close()
-        if report.entries == 0:
-            raise RecordUnreadable(f"{board}: the record is empty")
-        try:
-            state.finish()
-        except EntryRejected as exc:
-            report.failures.append(Failure(report.entries, "-", exc.check, exc.reason))
+    return conclude(report, state, board, tree, times, floors)
+
+
+class LogRoots(Protocol):
+    """The log's Merkle tree as the head checks see it: its size and the root of any
+    prefix a head claims."""
+
+    def __len__(self) -> int: ...
+
+    def root(self, size: int | None = None) -> bytes: ...
+
+
+def conclude(
+    report: Report,
+    state: ElectionState,
+    board: Path,
+    tree: LogRoots,
+    times: dict[int, str],
+    floors: _Floors,
+) -> Report:
+    """Finish ``report`` once every entry went through ``state``: the record must be
+    complete, then the signed heads are checked against ``tree`` (failures in log order,
+    then the heads'), and the result and notices are filled in. Raises
+    :class:`RecordUnreadable` for an empty record."""
+    if report.entries == 0:
+        raise RecordUnreadable(f"{board}: the record is empty")
+    try:
+        state.finish()
+    except EntryRejected as exc:
+        report.failures.append(Failure(report.entries, "-", exc.check, exc.reason))
     report.failures.sort(key=lambda f: f.index)
     if state.manifest is not None:
         report.election_id = state.manifest.election_id
@@ -450,7 +474,7 @@ def _line_time(line: bytes) -> str:
 
 
 def check_heads(
-    path: Path, state: ElectionState, tree: MerkleTree, times: dict[int, str] | None = None
+    path: Path, state: ElectionState, tree: LogRoots, times: dict[int, str] | None = None
 ) -> tuple[list[Failure], int, list[tuple[int, str]]]:
     """Check the published tree heads against the log itself: each is signed by the board
     key of the manifest (``log.signature``), for this election (``log.election``), in
