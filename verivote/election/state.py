@@ -168,7 +168,7 @@ class ElectionState:
                 self.seals.before(entry)
             handler(entry, checked) if entry.type == "ballot" else handler(entry)
             if self.seals is not None:
-                self.seals.after(entry)
+                self.seals.after(entry, self.index)
         self.last_time = entry.time
         self.index += 1
 
