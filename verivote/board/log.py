@@ -85,8 +85,8 @@ class Board:
     ``operator`` is the board operator's key (``board_key`` in the manifest); ``store``
     keeps the log (a fresh :class:`~verivote.board.store.MemoryStore` by default).
     ``snapshot_every`` entries apart (and at phase changes) the board keeps a snapshot of
-    its state in the store; 0 keeps none; by default :data:`SNAPSHOT_EVERY`, or 0 for a
-    memory store.
+    its state in the store; with 0 only on :meth:`save_snapshot`; by default
+    :data:`SNAPSHOT_EVERY`, or 0 for a memory store.
 
     A store that already holds entries is replayed first, as :meth:`open` does.
     ``len(board)``, iteration, :meth:`entry`, ``state``, ``tree`` and ``heads`` show this
@@ -116,7 +116,14 @@ class Board:
         self._start()
 
     @classmethod
-    def open(cls, store: Store, clock: Callable[[], str], operator: Signer) -> Board:
+    def open(
+        cls,
+        store: Store,
+        clock: Callable[[], str],
+        operator: Signer,
+        *,
+        snapshot_every: int | None = None,
+    ) -> Board:
         """The board kept in ``store``: its state, tree and heads rebuilt from the store's
         snapshot, if it checks (:mod:`verivote.board.snapshot`: the operator's signature,
         this election, the Merkle root of the stored leaf hashes it covers), and by
@@ -127,7 +134,7 @@ class Board:
         rebuilt tree and the manifest's board key. A row written into the store by someone
         without its author's key does not replay. Raises StoreError naming the entry and
         the failed check (after a snapshot, only once the whole log fails too)."""
-        return cls(clock, operator, store)
+        return cls(clock, operator, store, snapshot_every=snapshot_every)
 
     # ------------------------------------------------------------------ reading
     def __len__(self) -> int:
