@@ -26,7 +26,7 @@ from verivote.demo import SimulatedElection
 from verivote.election.entries import entry_from_line
 from verivote.election.state_codec import decode_state, encode_state, unpack_b64
 from verivote.encoding import dumps, loads
-from verivote.errors import DecodeError
+from verivote.errors import DecodeError, StoreError
 from verivote.signatures import SIGNATURE_SIZE
 
 __all__ = ["store_spec"]  # the fixture, imported for the PostgreSQL case
@@ -303,3 +303,19 @@ def test_a_durable_board_keeps_snapshots_as_it_goes(election, tmp_path):
     kept = store.snapshot()
     assert kept is not None and kept[0] == len(lines)  # the result is a phase change
     assert board.save_snapshot() == len(lines)
+
+
+def test_a_line_changed_behind_its_leaf_is_caught_when_read_back(stored, caplog):
+    """Lines before the snapshot are not re-hashed on restart; each one the board reads
+    back (a superseded ballot for the tally, a receipt) is checked against its leaf."""
+    sim, lines, path = stored
+    db = sqlite3.connect(path)
+    with db:  # a database-only attacker changes a line but not its leaf hash
+        db.execute("DROP TRIGGER entries_no_update")
+        db.execute("UPDATE entries SET line = ? WHERE idx = 5", (lines[6],))
+    db.close()
+    board, messages = reopen(sim, path, caplog)
+    assert board._snapshot_at == 20 and messages == []
+    assert board.entry(6).to_line() == lines[6]
+    with pytest.raises(StoreError, match="stored entry 5 is not the entry of the board's tree"):
+        board.entry(5)

@@ -145,13 +145,18 @@ class Board:
             yield entry_from_line(line)
 
     def entry(self, index: int) -> Entry:
-        """The entry at ``index`` (negative counts from the end); IndexError outside."""
+        """The entry at ``index`` (negative counts from the end); IndexError outside,
+        StoreError if the stored line is not the one this board's tree holds (changed in
+        the store behind the board's back)."""
         size = len(self)
         if index < 0:
             index += size
         if not 0 <= index < size:
             raise IndexError(f"no entry {index} on a board of {size}")
-        return entry_from_line(self.store.line(index))
+        line = self.store.line(index)
+        if leaf_hash(line) != self.tree.leaf(index):
+            raise StoreError(f"stored entry {index} is not the entry of the board's tree")
+        return entry_from_line(line)
 
     # ------------------------------------------------------------------ catching up
     def refresh(self) -> int:

@@ -67,6 +67,10 @@ class MerkleTree:
     def __len__(self) -> int:
         return len(self._levels[0])
 
+    def leaf(self, index: int) -> bytes:
+        """The leaf hash at ``index``; IndexError outside the tree."""
+        return self._levels[0][index]
+
     def append(self, leaf: bytes) -> int:
         """Add a leaf hash (see :func:`leaf_hash`); returns its index."""
         if len(leaf) != HASH_SIZE:
