@@ -288,21 +288,34 @@ def test_no_snapshot_is_one_line(election, tmp_path, caplog):
     assert board.state.phase == "done"
 
 
-def test_a_durable_board_keeps_snapshots_as_it_goes(election, tmp_path):
-    sim, lines = election
-    store = SQLiteStore(tmp_path / "live.db")
+def snapshots_taken(sim, lines, path):
+    """Append every line to a board keeping a snapshot every 4 entries; the number of
+    entries the store's snapshot covers after each append, and the phase changes."""
+    store = SQLiteStore(path)
     board = Board(lambda: "", sim.board_signer, store, snapshot_every=4)
     saved = []
     for line in lines:
         board.append(entry_from_line(line))
         saved.append(store.snapshot()[0] if store.snapshot() else 0)
+    assert board.save_snapshot() == len(lines)
     types = [entry_from_line(line).type for line in lines]
     phases = [n for n, t in enumerate(types, 1) if t in CHECKPOINT_TYPES]
     assert len(phases) == 6 and all(saved[n - 1] == n for n in phases)
+    return saved, phases
+
+
+def test_a_durable_board_keeps_snapshots_as_it_goes(election, tmp_path, monkeypatch):
+    sim, lines = election
+    monkeypatch.setattr("verivote.board.log.SNAPSHOT_SHARE", float("inf"))  # never too dear
+    saved, _ = snapshots_taken(sim, lines, tmp_path / "live.db")
     assert all(n - s < 4 for n, s in enumerate(saved, 1))
-    kept = store.snapshot()
-    assert kept is not None and kept[0] == len(lines)  # the result is a phase change
-    assert board.save_snapshot() == len(lines)
+
+
+def test_snapshots_that_cost_too_much_are_taken_less_often(election, tmp_path, monkeypatch):
+    sim, lines = election
+    monkeypatch.setattr("verivote.board.log.SNAPSHOT_SHARE", 1e-9)  # every one is too dear
+    saved, phases = snapshots_taken(sim, lines, tmp_path / "live.db")
+    assert set(saved) <= {0, *phases}  # the phase changes only
 
 
 def test_a_line_changed_behind_its_leaf_is_caught_when_read_back(stored, caplog):

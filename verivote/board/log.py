@@ -18,7 +18,9 @@ answers a re-post of an entry already on the log with the original index instead
 refusing it as a duplicate, so a voter whose cast was stored but never acknowledged (a
 crash, a timeout) can post the same ballot again and obtain its receipt.
 
-Snapshots. Every :data:`SNAPSHOT_EVERY` entries, after every phase change and on
+Snapshots. Every :data:`SNAPSHOT_EVERY` entries (further apart when the state has grown so
+large that writing it would take more than :data:`SNAPSHOT_SHARE` of the board's time),
+after every phase change and on
 :meth:`Board.save_snapshot` (which the HTTP service calls when it stops), a board on a
 durable store keeps a signed snapshot of its state in the store
 (:mod:`verivote.board.snapshot`). A board opened on the store starts from the snapshot
@@ -38,6 +40,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -70,6 +73,7 @@ CHECKPOINT_EVERY = 1000
 CHECKPOINT_TYPES = frozenset({"election", "joint_key", "open", "close", "tally", "result"})
 MAX_ATTEMPTS = 3
 SNAPSHOT_EVERY = 1000
+SNAPSHOT_SHARE = 0.05
 IDEMPOTENT_TYPES = frozenset({"ballot", "audit"})
 log = logging.getLogger("verivote.board")
 
@@ -108,6 +112,8 @@ class Board:
             snapshot_every = 0 if isinstance(self.store, MemoryStore) else SNAPSHOT_EVERY
         self.snapshot_every = snapshot_every
         self._snapshot_at = 0
+        self._snapshot_cost = 0.0  # seconds the last snapshot took to write
+        self._snapshot_time = 0.0  # and when it was written (time.monotonic)
         self._lock = threading.RLock()
         self.tree = MerkleTree()
         self.heads: list[TreeHead] = []
@@ -366,10 +372,7 @@ class Board:
                         if entry.type in CHECKPOINT_TYPES or len(self) % CHECKPOINT_EVERY == 0:
                             self._catch_up(heads=True)
                             self._publish_head()
-                    if self.snapshot_every and (
-                        entry.type in CHECKPOINT_TYPES
-                        or len(self) - self._snapshot_at >= self.snapshot_every
-                    ):
+                    if self._snapshot_due(entry.type):
                         self._try_snapshot()
                     return index, True
                 except ConflictError:
@@ -431,6 +434,17 @@ class Board:
             self._catch_up(heads=True)
             return len(self) if self._save_snapshot() else None
 
+    def _snapshot_due(self, entry_type: str) -> bool:
+        """After a phase change; or ``snapshot_every`` entries on, unless the last snapshot
+        took more than :data:`SNAPSHOT_SHARE` of the time since it was written."""
+        if not self.snapshot_every:
+            return False
+        if entry_type in CHECKPOINT_TYPES:
+            return True
+        if len(self) - self._snapshot_at < self.snapshot_every:
+            return False
+        return time.monotonic() - self._snapshot_time >= self._snapshot_cost / SNAPSHOT_SHARE
+
     def _save_snapshot(self) -> bool:
         manifest = self.state.manifest
         if manifest is None or manifest.board_key != self.operator.public_key:
@@ -438,9 +452,12 @@ class Board:
         if not snapshottable(self.state) or len(self) == 0:
             return False
         if self._snapshot_at != len(self):
+            started = time.monotonic()
             data = snapshot.encode(self.operator, self.state, self.tree, self._posted)
             self.store.save_snapshot(len(self), data)
             self._snapshot_at = len(self)
+            self._snapshot_time = time.monotonic()
+            self._snapshot_cost = self._snapshot_time - started
         return True
 
     def _try_snapshot(self) -> None:
