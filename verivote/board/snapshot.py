@@ -12,7 +12,7 @@ followed by ``payload``, the canonical JSON (:func:`verivote.encoding.dumps`) of
 
     {"version": 1, "election": fingerprint hex, "size": N, "root": hex (32 bytes),
      "state": the rule book's state (:mod:`verivote.election.state_codec`),
-     "posted": base64 of (16-byte key ‖ 8-byte index) per ballot or audit entry}
+     "posted": {"keys": 16-byte keys, "indices": 8-byte indices} (base64, big-endian)}
 
 ``root`` is the Merkle root of the first ``N`` entries, ``posted`` the board's index of
 re-postable entries. The label is used for nothing else, so a snapshot's signature cannot
@@ -43,8 +43,8 @@ from verivote.election.state_codec import (
     INDEX_SIZE,
     decode_state,
     encode_state,
-    pack_b64,
-    unpack_b64,
+    pack_ints,
+    unpack_ints,
 )
 from verivote.encoding import dumps, frame, loads
 from verivote.errors import DecodeError, EntryRejected, VerificationError, VerivoteError
@@ -54,7 +54,6 @@ from verivote.signatures import SIGNATURE_SIZE, Signer, verify_signature
 VERSION = 1
 LABEL = b"verivote/board-snapshot"
 _FIELDS = ("version", "election", "size", "root", "state", "posted")
-_POSTED = DEDUP_SIZE + INDEX_SIZE
 
 
 class SnapshotRefused(VerivoteError):
@@ -95,12 +94,10 @@ def encode(signer: Signer, state: ElectionState, tree: MerkleTree, posted: dict[
             "size": len(tree),
             "root": tree.root().hex(),
             "state": encode_state(state),
-            "posted": pack_b64(
-                b"".join(
-                    k.to_bytes(DEDUP_SIZE, "big") + i.to_bytes(INDEX_SIZE, "big")
-                    for k, i in posted.items()
-                )
-            ),
+            "posted": {
+                "keys": pack_ints(posted.keys(), DEDUP_SIZE),
+                "indices": pack_ints(list(posted.values()), INDEX_SIZE),
+            },
         }
     )
     return seal(signer, manifest.fingerprint, payload)
@@ -167,15 +164,14 @@ def load(store: Store, lookup: Callable[[int], Entry] | None = None) -> Restored
 
     try:
         state = decode_state(obj["state"], manifest, lookup, entry_at)
-        raw = unpack_b64(obj["posted"], _POSTED, "snapshot posted")
+        expect_keys(obj["posted"], ("keys", "indices"), "snapshot posted")
+        keys = unpack_ints(obj["posted"]["keys"], DEDUP_SIZE, "snapshot posted")
+        indices = unpack_ints(obj["posted"]["indices"], INDEX_SIZE, "snapshot posted")
+        if len(keys) != len(indices):
+            raise DecodeError("snapshot posted: as many keys as indices")
     except DecodeError as exc:
         raise SnapshotRefused(str(exc)) from None
     if state.index != size:
         raise SnapshotRefused(f"its state is of {state.index} entries, not {size}")
-    posted = {
-        int.from_bytes(raw[i : i + DEDUP_SIZE], "big"): int.from_bytes(
-            raw[i + DEDUP_SIZE : i + _POSTED], "big"
-        )
-        for i in range(0, len(raw), _POSTED)
-    }
+    posted = dict(zip(keys, indices, strict=True))
     return Restored(size, tree, state, posted)

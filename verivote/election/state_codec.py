@@ -2,13 +2,14 @@
 board keeps as a snapshot so that a restart replays only the entries after it.
 
 The object is canonical: one state, one object (and so, through
-:func:`verivote.encoding.dumps`, one byte string). Sets are written sorted; dictionaries the
-rule book fills in log order (the latest ballot per credential, the roll, revocations,
-announcements, decryptions) are written in that order, which is itself a function of the
-log. Bulk data — the roll's halves and keys, the duplicate-detection keys, the latest
-ballot per credential — is packed into fixed-width records and written as standard base64
-(with padding; any other spelling is refused), so a state of a million entries stays a
-few tens of megabytes and decodes without a JSON object per item.
+:func:`verivote.encoding.dumps`, one byte string). Small sets are written sorted; what the
+rule book fills in log order (the tracking codes and ciphertexts seen, the latest ballot
+per credential, the roll, revocations, announcements, decryptions) is written in that
+order, which is itself a function of the log. Bulk data — the roll's halves and keys, the
+duplicate-detection keys, the latest ballot per credential — is packed into fixed-width
+records and written as standard base64 (with padding; any other spelling is refused), so
+a state of a million entries stays a few tens of megabytes and decodes without a JSON
+object per item.
 
 What is not written: the ballot checker (made again on first use) and the ballot context
 (recomputed from the joint key). A sealing party that has not sealed yet is written as the
@@ -27,7 +28,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
+import operator
+import struct
+from collections.abc import Callable, Collection
 from typing import Any
 
 from verivote.election import keygen, tally
@@ -100,15 +103,20 @@ def _records(data: bytes, width: int) -> list[bytes]:
     return [data[i : i + width] for i in range(0, len(data), width)]
 
 
-def pack_ints(values: Any, width: int) -> str:
-    """Non-negative integers as ``width``-byte big-endian records, in the given order."""
-    return pack_b64(b"".join(v.to_bytes(width, "big") for v in values))
+def pack_ints(values: Collection[int], width: int) -> str:
+    """Non-negative integers as ``width``-byte (8 or 16) big-endian records, in the given
+    order. Raises struct.error or OverflowError for one that does not fit."""
+    if width == INDEX_SIZE:
+        return pack_b64(struct.pack(f">{len(values)}Q", *values))
+    return pack_b64(b"".join(map(operator.methodcaller("to_bytes", width, "big"), values)))
 
 
 def unpack_ints(text: Any, width: int, what: str) -> list[int]:
     """The integers of :func:`pack_ints`; raises DecodeError."""
     data = unpack_b64(text, width, what)
-    return [int.from_bytes(data[i : i + width], "big") for i in range(0, len(data), width)]
+    if width == INDEX_SIZE:
+        return list(struct.unpack(f">{len(data) // width}Q", data))
+    return [(high << 64) | low for high, low in struct.iter_unpack(">QQ", data)]
 
 
 def _int(value: Any, what: str) -> int:
@@ -160,12 +168,13 @@ def encode_state(state: ElectionState) -> dict[str, Any]:
         "seals": _encode_seals(state.seals),
         "joint_key": None if state.joint_key is None else state.joint_key.hex(),
         "roll": _encode_roll(state.roll),
-        "latest": pack_b64(
-            b"".join(k + i.to_bytes(INDEX_SIZE, "big") for k, i in state.latest.items())
-        ),
+        "latest": {
+            "keys": pack_b64(b"".join(state.latest)),
+            "indices": pack_ints(list(state.latest.values()), INDEX_SIZE),
+        },
         "excluded": pack_ints(sorted(state.excluded), INDEX_SIZE),
-        "trackers": pack_ints(sorted(state.seen_trackers), DEDUP_SIZE),
-        "ciphertexts": pack_ints(sorted(state.seen_ciphertexts), DEDUP_SIZE),
+        "trackers": pack_ints(state.seen_trackers.keys(), DEDUP_SIZE),
+        "ciphertexts": pack_ints(state.seen_ciphertexts.keys(), DEDUP_SIZE),
         "accumulator": _encode_accumulator(state.accumulator),
         "tally": None if state.tally is None else state.tally.to_dict(),
         "decryptions": [[j, [e.hex() for e in es]] for j, es in state.decryptions.items()],
@@ -256,11 +265,18 @@ def decode_state(
         group.precompute(st.joint_key)
         st.ballot_context = manifest.ballot_context(st.joint_key)
     st.roll = _decode_roll(obj["roll"], manifest)
-    latest = unpack_b64(obj["latest"], KEY_SIZE + INDEX_SIZE, "state latest")
-    st.latest = {r[:KEY_SIZE]: int.from_bytes(r[KEY_SIZE:], "big") for r in _records(latest, 40)}
+    expect_keys(obj["latest"], ("keys", "indices"), "state latest")
+    keys = _records(unpack_b64(obj["latest"]["keys"], KEY_SIZE, "state latest"), KEY_SIZE)
+    indices = unpack_ints(obj["latest"]["indices"], INDEX_SIZE, "state latest")
+    if len(keys) != len(indices):
+        raise DecodeError("state latest: as many keys as indices")
+    st.latest = dict(zip(keys, indices, strict=True))
     st.excluded = set(unpack_ints(obj["excluded"], INDEX_SIZE, "state excluded"))
-    st.seen_trackers = set(unpack_ints(obj["trackers"], DEDUP_SIZE, "state trackers"))
-    st.seen_ciphertexts = set(unpack_ints(obj["ciphertexts"], DEDUP_SIZE, "state ciphertexts"))
+    trackers = unpack_ints(obj["trackers"], DEDUP_SIZE, "state trackers")
+    alphas = unpack_ints(obj["ciphertexts"], DEDUP_SIZE, "state ciphertexts")
+    st.seen_trackers, st.seen_ciphertexts = dict.fromkeys(trackers), dict.fromkeys(alphas)
+    if len(st.seen_trackers) != len(trackers) or len(st.seen_ciphertexts) != len(alphas):
+        raise DecodeError("state: a tracking code or ciphertext key repeats")
     st.accumulator = _decode_accumulator(obj["accumulator"], manifest)
     if obj["tally"] is not None:
         st.tally = tally.EncryptedTally.from_dict(manifest, obj["tally"])
