@@ -9,6 +9,7 @@ replayed instead."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 
@@ -16,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from live_board import choice, store_spec
+from test_decoder_fuzz import json_values, mutate, paths
 
 from verivote.board import snapshot
 from verivote.board.log import CHECKPOINT_TYPES, Board
@@ -332,3 +334,22 @@ def test_a_line_changed_behind_its_leaf_is_caught_when_read_back(stored, caplog)
     assert board.entry(6).to_line() == lines[6]
     with pytest.raises(StoreError, match="stored entry 5 is not the entry of the board's tree"):
         board.entry(5)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_a_mutated_state_decodes_or_raises_decode_error(election, data):
+    """decode_state only ever sees a state the board signed; still, any other object is
+    refused as DecodeError, never another exception."""
+    sim, lines = election
+    doc = encode_state(sim.board.state)
+    where = data.draw(st.sampled_from(paths(doc)), label="path")
+    mutated = mutate(doc, where, data.draw(json_values, label="value"))
+
+    def entry_at(index):
+        if not 0 <= index < len(lines):
+            raise DecodeError(f"entry {index} is not before the snapshot")
+        return entry_from_line(lines[index])
+
+    with contextlib.suppress(DecodeError):
+        decode_state(mutated, sim.manifest, None, entry_at)

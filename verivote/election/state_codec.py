@@ -42,7 +42,7 @@ from verivote.election.seal import ENTRY_ROLE, SEALING, Seals
 from verivote.election.state import COUNTING, DONE, SETUP, VOTING, ElectionState
 from verivote.elgamal import Ciphertext
 from verivote.encoding import from_hex
-from verivote.errors import DecodeError
+from verivote.errors import DecodeError, ParameterError
 from verivote.groups.base import Element, Group
 from verivote.proofs.codec import expect_keys
 
@@ -389,5 +389,8 @@ def _decode_accumulator(obj: Any, manifest: Manifest) -> tally.TallyAccumulator:
                 raise DecodeError("state classes: expected [weight, count] pairs")
             classes[c][_int(item[0], "state class weight")] = _int(item[1], "state class")
     acc = tally.TallyAccumulator(manifest)
-    acc.restore(products, counts, weights, classes)
+    try:
+        acc.restore(products, counts, weights, classes)
+    except ParameterError as exc:
+        raise DecodeError(f"state accumulator: {exc}") from None
     return acc
