@@ -18,6 +18,12 @@ snapshot of the whole log (as after a clean stop), and with one 999 entries shor
 worst case after a kill with the default ``--snapshot-every 1000``). Each is opened
 ``--rounds`` times, interleaved; output is Markdown with minimum and median seconds, the
 time to write the snapshot and its size.
+
+``--scale BALLOTS,ELECTORS`` (e.g. ``420000,600000``): what still grows with the log, at a
+size too large to cast here. The state of a small election is inflated with random keys to
+that many ballots of the demo's ballot (six ciphertexts each, one vote per elector, each
+re-postable) and that large a roll; prints the time to build the Merkle tree from that many
+leaf hashes, to encode and sign the snapshot, and to parse and decode it.
 """
 
 from __future__ import annotations
@@ -188,15 +194,63 @@ def restart_table(sizes: list[int], rounds: int, cache: Path) -> None:
             Path(str(path) + suffix).unlink(missing_ok=True)
 
 
+def scale(ballots: int, electors: int) -> None:
+    """Print the ``--scale`` row (see the module docstring)."""
+    import random
+
+    from verivote.board import snapshot
+    from verivote.board.merkle import MerkleTree
+    from verivote.election.roll import CredentialRecord
+    from verivote.election.state_codec import decode_state
+    from verivote.encoding import loads
+
+    sim = SimulatedElection(4, seed=3)
+    sim.run_ceremony()
+    sim.publish_roll()
+    sim.cast(0, choice(0))
+    state, rnd = sim.board.state, random.Random(1)
+    state.seen_trackers = dict.fromkeys(rnd.getrandbits(128) for _ in range(ballots))
+    state.seen_ciphertexts = dict.fromkeys(rnd.getrandbits(128) for _ in range(6 * ballots))
+    state.latest = {rnd.randbytes(32): i for i in range(ballots)}
+    roll, cats = state.roll, sim.manifest.categories
+    assert roll is not None
+    registrar = [(rnd.randbytes(32), cats[i % len(cats)], 1) for i in range(electors)]
+    roll._registrar, roll._issuer = registrar, [rnd.randbytes(32) for _ in range(electors)]
+    roll._halves = {h for h, _, _ in registrar} | set(roll._issuer)
+    roll.records = {rnd.randbytes(32): CredentialRecord(b"", c, w) for _, c, w in registrar}
+    posted = {rnd.getrandbits(128): i for i in range(ballots)}
+    leaves = [rnd.randbytes(32) for _ in range(ballots)]
+    start = time.perf_counter()
+    tree = MerkleTree.from_leaves(leaves)
+    built = time.perf_counter() - start
+    state.index = len(tree)
+    start = time.perf_counter()
+    data = snapshot.encode(sim.board_signer, state, tree, posted)
+    encoded = time.perf_counter() - start
+    start = time.perf_counter()
+    obj = loads(data[64:])
+    decode_state(obj["state"], sim.manifest, None, sim.board.entry)
+    decoded = time.perf_counter() - start
+    print("| ballots | electors | tree from leaves, s | encode and sign, s | parse and decode, s |")
+    print("|---:|---:|---:|---:|---:|")
+    print(f"| {ballots:,} | {electors:,} | {built:.2f} | {encoded:.2f} | {decoded:.2f} |")
+    print(f"\nsnapshot: {len(data) / 1e6:.0f} MB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--ballots", type=int, default=0)
     parser.add_argument("--sizes", help="log sizes for the restart table, e.g. 2000,10000")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--scale", help="BALLOTS,ELECTORS: time a state of that size")
     parser.add_argument(
         "--cache", type=Path, default=Path(tempfile.gettempdir()) / "verivote-replay"
     )
     args = parser.parse_args()
+    if args.scale:
+        ballots, electors = (int(n) for n in args.scale.split(","))
+        scale(ballots, electors)
+        return
     if args.sizes:
         sizes = sorted(int(s) for s in args.sizes.split(","))
         if sizes[0] <= TAIL:
