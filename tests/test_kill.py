@@ -24,9 +24,12 @@ from live_board import choice
 import verivote.demo as demo
 from verivote.board.client import Backoff, BoardClient, BoardSource
 from verivote.board.log import Board
+from verivote.board.merkle import leaf_hash
 from verivote.board.receipt_check import check_receipt
 from verivote.election.ballot import encrypt_ballot
 from verivote.election.entries import sign_entry
+from verivote.election.state_codec import encode_state
+from verivote.encoding import dumps
 from verivote.errors import ReceiptError
 
 store_spec = live_board.store_spec  # the fixture: a fresh SQLite or PostgreSQL store
@@ -50,6 +53,7 @@ def _free_port():
 def _start(spec, election, key: Path, port: int, log: Path):
     command = [sys.executable, "-m", "verivote", "serve", "--store", spec, "--key", str(key)]
     command += ["--port", str(port), "--workers", "1", "--head-every", "0.2"]
+    command += ["--snapshot-every", "3"]  # restarts start from snapshots taken mid-stream
     if election:
         command += ["--election", election]
     with log.open("ab") as out:
@@ -135,11 +139,20 @@ def test_sigkill_mid_stream_loses_no_acknowledged_ballot(now_open, store_spec, t
         server.terminate()
         server.wait(15)
     store = open_store()
-    board = Board.open(store, sim.clock, sim.board_signer)  # replays; every head checks
+    kept = store.snapshot()  # the service's last one, taken when it stopped
+    assert kept is not None and kept[0] == store.count()
+    board = Board.open(store, sim.clock, sim.board_signer)  # every head checks
+    full = Board(sim.clock, sim.board_signer)  # the whole log replayed in memory
+    for index, line in enumerate(store.lines()):
+        full.store.append(line, leaf_hash(line), index)
+    full.refresh()
+    assert (len(full), full.tree.root()) == (len(board), board.tree.root())
+    assert dumps(encode_state(full.state)) == dumps(encode_state(board.state))
     ballots = [e for e in board if e.type == "ballot"]
     assert len(ballots) == VOTERS * BALLOTS_EACH  # each exactly once
     assert sorted(r.index for _, r in receipts) == sorted(
         i for i in range(len(board)) if board.entry(i).type == "ballot"
     )
-    assert "Traceback" not in log.read_text()
+    text = log.read_text()
+    assert "Traceback" not in text and "snapshot refused" not in text, text
     store.close()

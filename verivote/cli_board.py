@@ -85,6 +85,14 @@ def add_board_commands(sub: Any) -> None:
         metavar="S",
         help="seconds between published heads while the log grows (5)",
     )
+    serve.add_argument(
+        "--snapshot-every",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="entries between snapshots of the board's state, which a restart starts from; "
+        "0: only when the service stops (1000)",
+    )
     receipt = sub.add_parser("receipt", help="check a voter's receipt")
     actions = receipt.add_subparsers(dest="action", required=True)
     check = actions.add_parser("check", help="check a receipt against a record or a board")
@@ -120,6 +128,9 @@ def run_board_command(args: argparse.Namespace) -> int:
                 option = "--" + name.replace("_", "-")
                 print(f"verivote serve: {option} must be positive", file=sys.stderr)
                 return 2
+        if args.snapshot_every < 0:
+            print("verivote serve: --snapshot-every must not be negative", file=sys.stderr)
+            return 2
         options = ServeOptions(
             workers=args.workers,
             max_inflight=args.max_inflight,
@@ -129,6 +140,7 @@ def run_board_command(args: argparse.Namespace) -> int:
             head_every=args.head_every,
             latency_target=args.latency_target,
             max_entry_body=args.max_entry_mb * 1024 * 1024,
+            snapshot_every=args.snapshot_every,
         )
         return main_serve(
             args.store, args.election, args.key, args.host, args.port, options, args.passphrase_env

@@ -18,6 +18,15 @@ answers a re-post of an entry already on the log with the original index instead
 refusing it as a duplicate, so a voter whose cast was stored but never acknowledged (a
 crash, a timeout) can post the same ballot again and obtain its receipt.
 
+Snapshots. Every :data:`SNAPSHOT_EVERY` entries (further apart when the state has grown so
+large that writing it would take more than :data:`SNAPSHOT_SHARE` of the board's time),
+after every phase change and on
+:meth:`Board.save_snapshot` (which the HTTP service calls when it stops), a board on a
+durable store keeps a signed snapshot of its state in the store
+(:mod:`verivote.board.snapshot`). A board opened on the store starts from the snapshot
+once it checks and replays only the entries after it; a missing or refused snapshot means
+a replay of the whole log, with one log line saying why.
+
 Several writers. Each append runs under the store's writer lock (a database lock, valid
 across processes and machines): catch up with what other writers stored, run the
 election's stateful checks, store, commit. A ballot's proofs — the expensive,
@@ -29,13 +38,16 @@ times at most.
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from verivote.board import snapshot
 from verivote.board.heads import TreeHead, sign_head
 from verivote.board.merkle import MerkleTree, leaf_hash
 from verivote.board.store import MemoryStore, Store
@@ -43,6 +55,7 @@ from verivote.election.ballot import decode_ballot, tracking_code
 from verivote.election.checker import BallotResult, dedup_key
 from verivote.election.entries import Entry, entry_from_line, sign_entry
 from verivote.election.state import BallotCheck, ElectionState
+from verivote.election.state_codec import snapshottable
 from verivote.encoding import dumps, loads
 from verivote.errors import (
     ConflictError,
@@ -50,6 +63,7 @@ from verivote.errors import (
     EntryRejected,
     StoreError,
     VerificationError,
+    VerivoteError,
 )
 from verivote.signatures import Signer
 
@@ -58,7 +72,10 @@ HEADS_FILE = "heads.jsonl"
 CHECKPOINT_EVERY = 1000
 CHECKPOINT_TYPES = frozenset({"election", "joint_key", "open", "close", "tally", "result"})
 MAX_ATTEMPTS = 3
+SNAPSHOT_EVERY = 1000
+SNAPSHOT_SHARE = 0.05
 IDEMPOTENT_TYPES = frozenset({"ballot", "audit"})
+log = logging.getLogger("verivote.board")
 
 
 def posted_key(entry: Entry) -> int:
@@ -71,6 +88,9 @@ class Board:
     """An append-only log of one election. ``clock()`` gives each entry its time;
     ``operator`` is the board operator's key (``board_key`` in the manifest); ``store``
     keeps the log (a fresh :class:`~verivote.board.store.MemoryStore` by default).
+    ``snapshot_every`` entries apart (and at phase changes) the board keeps a snapshot of
+    its state in the store; with 0 only on :meth:`save_snapshot`; by default
+    :data:`SNAPSHOT_EVERY`, or 0 for a memory store.
 
     A store that already holds entries is replayed first, as :meth:`open` does.
     ``len(board)``, iteration, :meth:`entry`, ``state``, ``tree`` and ``heads`` show this
@@ -78,28 +98,49 @@ class Board:
     """
 
     def __init__(
-        self, clock: Callable[[], str], operator: Signer, store: Store | None = None
+        self,
+        clock: Callable[[], str],
+        operator: Signer,
+        store: Store | None = None,
+        *,
+        snapshot_every: int | None = None,
     ) -> None:
         self.clock = clock
         self.operator = operator
         self.store: Store = MemoryStore() if store is None else store
+        if snapshot_every is None:
+            snapshot_every = 0 if isinstance(self.store, MemoryStore) else SNAPSHOT_EVERY
+        self.snapshot_every = snapshot_every
+        self._snapshot_at = 0
+        self._snapshot_cost = 0.0  # seconds the last snapshot took to write
+        self._snapshot_time = 0.0  # and when it was written (time.monotonic)
         self._lock = threading.RLock()
         self.tree = MerkleTree()
         self.heads: list[TreeHead] = []
         self.state = ElectionState(lookup=self.entry)
         self._posted: dict[int, int] = {}
-        self.refresh()
+        self._start()
 
     @classmethod
-    def open(cls, store: Store, clock: Callable[[], str], operator: Signer) -> Board:
-        """The board kept in ``store``: its state, tree and heads rebuilt by replaying the
-        stored entries through the rule book — every entry decoded strictly and its
-        author's signature checked, every rule run; only a ballot's proofs, checked before
-        it was stored and bound to its author by the signature, are not checked again — and
-        every stored head checked against the rebuilt tree and the manifest's board key. A
-        row written into the store by someone without its author's key does not replay.
-        Raises StoreError naming the entry and the failed check."""
-        return cls(clock, operator, store)
+    def open(
+        cls,
+        store: Store,
+        clock: Callable[[], str],
+        operator: Signer,
+        *,
+        snapshot_every: int | None = None,
+    ) -> Board:
+        """The board kept in ``store``: its state, tree and heads rebuilt from the store's
+        snapshot, if it checks (:mod:`verivote.board.snapshot`: the operator's signature,
+        this election, the Merkle root of the stored leaf hashes it covers), and by
+        replaying the stored entries after it (all of them without one) through the rule
+        book: every entry decoded strictly and its author's signature checked, every rule
+        run; only a ballot's proofs, checked before it was stored and bound to its author
+        by the signature, are not checked again. Every stored head is checked against the
+        rebuilt tree and the manifest's board key. A row written into the store by someone
+        without its author's key does not replay. Raises StoreError naming the entry and
+        the failed check (after a snapshot, only once the whole log fails too)."""
+        return cls(clock, operator, store, snapshot_every=snapshot_every)
 
     # ------------------------------------------------------------------ reading
     def __len__(self) -> int:
@@ -110,13 +151,18 @@ class Board:
             yield entry_from_line(line)
 
     def entry(self, index: int) -> Entry:
-        """The entry at ``index`` (negative counts from the end); IndexError outside."""
+        """The entry at ``index`` (negative counts from the end); IndexError outside,
+        StoreError if the stored line is not the one this board's tree holds (changed in
+        the store behind the board's back)."""
         size = len(self)
         if index < 0:
             index += size
         if not 0 <= index < size:
             raise IndexError(f"no entry {index} on a board of {size}")
-        return entry_from_line(self.store.line(index))
+        line = self.store.line(index)
+        if leaf_hash(line) != self.tree.leaf(index):
+            raise StoreError(f"stored entry {index} is not the entry of the board's tree")
+        return entry_from_line(line)
 
     # ------------------------------------------------------------------ catching up
     def refresh(self) -> int:
@@ -135,6 +181,32 @@ class Board:
         for raw in raw_heads:
             self._load_head(raw)
         return len(self) - before
+
+    def _start(self) -> None:
+        """Catch up from the store's snapshot if it checks, else from the first entry."""
+        with self._lock:
+            try:
+                restored = snapshot.load(self.store, self.entry)
+                if restored is None and self.store.count():
+                    log.info("board: no snapshot; replaying the whole log")
+            except (VerivoteError, ValueError) as exc:
+                log.warning("board: snapshot refused (%s); replaying the whole log", exc)
+                restored = None
+            if restored is not None:
+                self.tree, self.state = restored.tree, restored.state
+                self._posted, self._snapshot_at = restored.posted, restored.size
+                try:
+                    self._catch_up(heads=True)
+                    return
+                except StoreError as exc:
+                    log.warning(
+                        "board: the log does not replay after the snapshot of %d entries "
+                        "(%s); replaying the whole log",
+                        restored.size,
+                        exc,
+                    )
+                self._reset()
+            self._catch_up(heads=True)
 
     def _replay(self, line: bytes) -> None:
         index = len(self)
@@ -216,14 +288,18 @@ class Board:
     def _covered(self) -> int:
         return self.heads[-1].size if self.heads else 0
 
-    def _rebuild(self) -> None:
-        """Forget everything and replay the store (after a write this board had accepted
-        was rolled back by the store)."""
+    def _reset(self) -> None:
         self.tree = MerkleTree()
         self.heads = []
         self.state = ElectionState(lookup=self.entry)
         self._posted = {}
-        self._catch_up(heads=True)
+        self._snapshot_at = 0
+
+    def _rebuild(self) -> None:
+        """Forget everything and start again from the store (after a write this board had
+        accepted was rolled back by the store)."""
+        self._reset()
+        self._start()
 
     # ------------------------------------------------------------------ writing
     def append(
@@ -296,6 +372,8 @@ class Board:
                         if entry.type in CHECKPOINT_TYPES or len(self) % CHECKPOINT_EVERY == 0:
                             self._catch_up(heads=True)
                             self._publish_head()
+                    if self._snapshot_due(entry.type):
+                        self._try_snapshot()
                     return index, True
                 except ConflictError:
                     if applied:
@@ -345,6 +423,49 @@ class Board:
         fingerprint = b"" if manifest is None else manifest.fingerprint
         entry = sign_entry(signer, fingerprint, entry_type, body, self.clock())
         return self.append(entry, stamp=True)
+
+    # ------------------------------------------------------------------ snapshots
+    def save_snapshot(self) -> int | None:
+        """Catch up with other writers, then keep a snapshot of the state in the store;
+        returns the number of entries it covers, or None when the state has none (an
+        empty board, ranked counting under way, an operator key that is not the
+        manifest's). Raises StoreError if the store fails."""
+        with self._lock, self.store.exclusive():
+            self._catch_up(heads=True)
+            return len(self) if self._save_snapshot() else None
+
+    def _snapshot_due(self, entry_type: str) -> bool:
+        """After a phase change; or ``snapshot_every`` entries on, unless the last snapshot
+        took more than :data:`SNAPSHOT_SHARE` of the time since it was written."""
+        if not self.snapshot_every:
+            return False
+        if entry_type in CHECKPOINT_TYPES:
+            return True
+        if len(self) - self._snapshot_at < self.snapshot_every:
+            return False
+        return time.monotonic() - self._snapshot_time >= self._snapshot_cost / SNAPSHOT_SHARE
+
+    def _save_snapshot(self) -> bool:
+        manifest = self.state.manifest
+        if manifest is None or manifest.board_key != self.operator.public_key:
+            return False
+        if not snapshottable(self.state) or len(self) == 0:
+            return False
+        if self._snapshot_at != len(self):
+            started = time.monotonic()
+            data = snapshot.encode(self.operator, self.state, self.tree, self._posted)
+            self.store.save_snapshot(len(self), data)
+            self._snapshot_at = len(self)
+            self._snapshot_time = time.monotonic()
+            self._snapshot_cost = self._snapshot_time - started
+        return True
+
+    def _try_snapshot(self) -> None:
+        """A snapshot after an append; a failure is logged, never the append's."""
+        try:
+            self._save_snapshot()
+        except (VerivoteError, ValueError) as exc:
+            log.warning("board: no snapshot at %d entries (%s)", len(self), exc)
 
     # ------------------------------------------------------------------ heads
     def head(self) -> TreeHead:

@@ -48,8 +48,28 @@ class MerkleTree:
     def __init__(self) -> None:
         self._levels: list[list[bytes]] = [[]]
 
+    @classmethod
+    def from_leaves(cls, leaves: Sequence[bytes]) -> MerkleTree:
+        """The tree of ``leaves`` (leaf hashes, in order), built level by level: the same
+        tree as appending them one by one, with one hash per interior node and no per-leaf
+        bookkeeping. Raises ValueError for a leaf that is not 32 bytes."""
+        if any(len(leaf) != HASH_SIZE for leaf in leaves):
+            raise ValueError("a leaf hash is 32 bytes")
+        tree = cls()
+        row = list(leaves)
+        tree._levels = [row]
+        while len(row) >= 2:
+            sha = hashlib.sha256
+            row = [sha(b"\x01" + row[i] + row[i + 1]).digest() for i in range(0, len(row) - 1, 2)]
+            tree._levels.append(row)
+        return tree
+
     def __len__(self) -> int:
         return len(self._levels[0])
+
+    def leaf(self, index: int) -> bytes:
+        """The leaf hash at ``index``; IndexError outside the tree."""
+        return self._levels[0][index]
 
     def append(self, leaf: bytes) -> int:
         """Add a leaf hash (see :func:`leaf_hash`); returns its index."""

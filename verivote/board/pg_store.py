@@ -16,7 +16,12 @@ tests and several elections can share one database):
   trigger refuses an insert anywhere but at the next index, and another every update and
   delete (append-only);
 * ``verivote_heads(election, seq, head)`` — the published tree heads, append-only;
-* ``verivote_meta`` — ``schema`` = :data:`SCHEMA_VERSION` (other versions are refused).
+* ``verivote_meta`` — ``schema`` = :data:`SCHEMA_VERSION` (other versions are refused);
+* ``verivote_snapshots(election PRIMARY KEY, size, data)`` — the board's latest snapshot of
+  its state per election (:mod:`verivote.board.snapshot`), replaced in place; made when
+  the first snapshot is saved if the database predates it (no migration, still schema 1).
+  A line longer than about 2 KB is kept out of its row (TOAST), so the leaf hashes are
+  read without reading the lines.
 
 Durability: each commit waits for the server's WAL flush (``synchronous_commit`` is
 raised to ``on`` for the session if the server has it ``off``), so an appended entry
@@ -31,7 +36,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 
-from verivote.board.store import check_append, check_line, slice_bounds
+from verivote.board.store import check_append, check_line, check_snapshot, slice_bounds
 from verivote.errors import ConflictError, ParameterError, StoreError
 
 if TYPE_CHECKING:
@@ -81,6 +86,13 @@ _SCHEMA = [
         BEFORE UPDATE OR DELETE ON verivote_heads
         FOR EACH ROW EXECUTE FUNCTION verivote_append_only()""",
 ]
+
+
+_SNAPSHOT_TABLE = """CREATE TABLE IF NOT EXISTS verivote_snapshots (
+    election text PRIMARY KEY,
+    size bigint NOT NULL CHECK (size > 0),
+    data bytea NOT NULL CHECK (length(data) > 0))"""
+_SCHEMA.append(_SNAPSHOT_TABLE)
 
 
 class PostgresStore:
@@ -269,6 +281,47 @@ class PostgresStore:
                 (self.election_id, start),
             ).fetchall()
         return [bytes(row[0]) for row in rows]
+
+    def leaves(self, start: int = 0, end: int | None = None) -> list[bytes]:
+        """See :meth:`verivote.board.store.Store.leaves`."""
+        start, end = slice_bounds(start, end, self.count())
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT leaf FROM verivote_entries WHERE election = %s "
+                "AND idx >= %s AND idx < %s ORDER BY idx",
+                (self.election_id, start, end),
+            ).fetchall()
+        if len(rows) != end - start:
+            raise StoreError(f"leaves {start}..{end - 1} are not all stored")
+        return [bytes(leaf) for (leaf,) in rows]
+
+    def save_snapshot(self, size: int, data: bytes) -> None:
+        """See :meth:`verivote.board.store.Store.save_snapshot`."""
+        with self._transaction():
+            check_snapshot(size, data, self._size())
+            if not self._has_table("verivote_snapshots"):
+                self._db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+                self._db.execute(_SNAPSHOT_TABLE)
+            self._db.execute(
+                "INSERT INTO verivote_snapshots (election, size, data) VALUES (%s, %s, %s) "
+                "ON CONFLICT (election) DO UPDATE SET size = EXCLUDED.size, data = EXCLUDED.data",
+                (self.election_id, size, data),
+            )
+
+    def snapshot(self) -> tuple[int, bytes] | None:
+        """See :meth:`verivote.board.store.Store.snapshot`."""
+        with self._lock:
+            if not self._has_table("verivote_snapshots"):
+                return None
+            row = self._db.execute(
+                "SELECT size, data FROM verivote_snapshots WHERE election = %s",
+                (self.election_id,),
+            ).fetchone()
+        return None if row is None else (int(row[0]), bytes(row[1]))
+
+    def _has_table(self, name: str) -> bool:
+        row = self._db.execute("SELECT to_regclass(%s) IS NOT NULL", (name,)).fetchone()
+        return bool(row and row[0])
 
     @contextmanager
     def _exclusive(self) -> Iterator[None]:

@@ -13,7 +13,12 @@ The schema enforces the log's shape itself, whoever writes to the file:
   gaps), and triggers refuse every update and delete (append-only);
 * ``heads(seq INTEGER PRIMARY KEY, head)`` — append-only the same way;
 * ``meta(key, value)`` — ``schema`` = :data:`SCHEMA_VERSION`, written when the file is
-  created; a file of another version is refused (:class:`~verivote.errors.StoreError`).
+  created; a file of another version is refused (:class:`~verivote.errors.StoreError`);
+* ``snapshot(id = 0, size, data)`` — at most one row: the board's latest snapshot of its
+  state (:mod:`verivote.board.snapshot`), replaced in place. With it, the index
+  ``entries_leaf(idx, leaf)`` lets the leaf hashes be read without the entries' lines
+  (which a row stores before its leaf). Both are made when the first snapshot is saved,
+  so a store of the first layout needs no migration and keeps schema version 1.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
-from verivote.board.store import check_append, check_line, slice_bounds
+from verivote.board.store import check_append, check_line, check_snapshot, slice_bounds
 from verivote.errors import ConflictError, StoreError
 
 SCHEMA_VERSION = 1
@@ -54,6 +59,16 @@ BEGIN SELECT RAISE(ABORT, 'verivote: published heads are append-only'); END;
 CREATE TRIGGER heads_no_delete BEFORE DELETE ON heads
 BEGIN SELECT RAISE(ABORT, 'verivote: published heads are append-only'); END;
 """
+
+
+_SNAPSHOT_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS snapshot (
+    id INTEGER PRIMARY KEY CHECK (id = 0),
+    size INTEGER NOT NULL CHECK (size > 0),
+    data BLOB NOT NULL CHECK (typeof(data) = 'blob' AND length(data) > 0)
+)""",
+    "CREATE INDEX IF NOT EXISTS entries_leaf ON entries (idx, leaf)",
+)
 
 
 def _probe(path: Path) -> None:
@@ -226,6 +241,50 @@ class SQLiteStore:
                 "SELECT head FROM heads WHERE seq >= ? ORDER BY seq", (start,)
             ).fetchall()
         return [bytes(row[0]) for row in rows]
+
+    def _has(self, kind: str, name: str) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = ? AND name = ?", (kind, name)
+        ).fetchone()
+        return row is not None
+
+    def leaves(self, start: int = 0, end: int | None = None) -> list[bytes]:
+        """See :meth:`verivote.board.store.Store.leaves`: from the index
+        ``entries_leaf`` when the store has one (a scan of 40-byte items), else from the
+        entries themselves."""
+        start, end = slice_bounds(start, end, self.count())
+        with self._lock:
+            source = (
+                "entries INDEXED BY entries_leaf"
+                if self._has("index", "entries_leaf")
+                else "entries"
+            )
+            rows = self._db.execute(
+                f"SELECT leaf FROM {source} WHERE idx >= ? AND idx < ? ORDER BY idx",
+                (start, end),
+            ).fetchall()
+        if len(rows) != end - start:
+            raise StoreError(f"{self.path}: leaves {start}..{end - 1} are not all stored")
+        return [bytes(leaf) for (leaf,) in rows]
+
+    def save_snapshot(self, size: int, data: bytes) -> None:
+        """See :meth:`verivote.board.store.Store.save_snapshot` (the first one makes the
+        ``snapshot`` table and the ``entries_leaf`` index)."""
+        with self._transaction():
+            check_snapshot(size, data, self._count())
+            for statement in _SNAPSHOT_SCHEMA:
+                self._db.execute(statement)
+            self._db.execute(
+                "INSERT OR REPLACE INTO snapshot (id, size, data) VALUES (0, ?, ?)", (size, data)
+            )
+
+    def snapshot(self) -> tuple[int, bytes] | None:
+        """See :meth:`verivote.board.store.Store.snapshot`."""
+        with self._lock:
+            if not self._has("table", "snapshot"):
+                return None
+            row = self._db.execute("SELECT size, data FROM snapshot WHERE id = 0").fetchone()
+        return None if row is None else (int(row[0]), bytes(row[1]))
 
     def exclusive(self) -> AbstractContextManager[None]:
         """See :meth:`verivote.board.store.Store.exclusive`: one ``BEGIN IMMEDIATE``

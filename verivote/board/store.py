@@ -68,6 +68,22 @@ class Store(Protocol):
         """The published heads from number ``start`` on, in publication order."""
         ...
 
+    def leaves(self, start: int = 0, end: int | None = None) -> list[bytes]:
+        """The stored leaf hashes of entries ``start`` to ``end`` (as :meth:`lines`), read
+        without reading the entries themselves."""
+        ...
+
+    def save_snapshot(self, size: int, data: bytes) -> None:
+        """Keep ``data``, the board's snapshot of its state after the first ``size``
+        entries, in place of any earlier one (inside :meth:`exclusive`, it commits with
+        the block). The store does not look inside. Raises ValueError for a size beyond
+        the log or data that is not non-empty bytes."""
+        ...
+
+    def snapshot(self) -> tuple[int, bytes] | None:
+        """The last snapshot kept, with the size it was saved under, or None."""
+        ...
+
     def exclusive(self) -> AbstractContextManager[None]:
         """Hold the writer lock: no other writer appends or publishes a head until the
         block exits. Writes in the block commit together when it exits normally and are
@@ -94,6 +110,14 @@ def check_append(line: bytes, leaf: bytes, expected_index: int) -> None:
         raise ValueError("the expected index is a non-negative integer")
 
 
+def check_snapshot(size: int, data: bytes, count: int) -> None:
+    """The argument checks of :meth:`Store.save_snapshot` (raises ValueError)."""
+    if not isinstance(size, int) or not 0 < size <= count:
+        raise ValueError(f"a snapshot covers 1 to {count} entries, not {size}")
+    if not isinstance(data, bytes) or not data:
+        raise ValueError("a snapshot is non-empty bytes")
+
+
 def slice_bounds(start: int, end: int | None, count: int) -> tuple[int, int]:
     """``(start, end)`` clipped to ``[0, count]``; ValueError for a negative start."""
     if start < 0:
@@ -110,6 +134,7 @@ class MemoryStore:
         self._lines: list[bytes] = []
         self._leaves: list[bytes] = []
         self._heads: list[bytes] = []
+        self._snapshot: tuple[int, bytes] | None = None
         self._lock = threading.RLock()
 
     def append(self, line: bytes, leaf: bytes, expected_index: int) -> int:
@@ -152,14 +177,31 @@ class MemoryStore:
         """See :meth:`Store.heads`."""
         return self._heads[max(0, start) :]
 
+    def leaves(self, start: int = 0, end: int | None = None) -> list[bytes]:
+        """See :meth:`Store.leaves`."""
+        start, end = slice_bounds(start, end, len(self._leaves))
+        return self._leaves[start:end]
+
+    def save_snapshot(self, size: int, data: bytes) -> None:
+        """See :meth:`Store.save_snapshot`."""
+        with self._lock:
+            check_snapshot(size, data, len(self._lines))
+            self._snapshot = (size, data)
+
+    def snapshot(self) -> tuple[int, bytes] | None:
+        """See :meth:`Store.snapshot`."""
+        return self._snapshot
+
     @contextmanager
     def _exclusive(self) -> Iterator[None]:
         with self._lock:
             lines, leaves, heads = len(self._lines), len(self._leaves), len(self._heads)
+            snapshot = self._snapshot
             try:
                 yield
             except BaseException:
                 del self._lines[lines:], self._leaves[leaves:], self._heads[heads:]
+                self._snapshot = snapshot
                 raise
 
     def exclusive(self) -> AbstractContextManager[None]:

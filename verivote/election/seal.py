@@ -73,9 +73,13 @@ class Seals:
     fingerprint: bytes
     running: dict[str, _Running] = field(init=False)
     sealed: set[str] = field(default_factory=set)
+    indices: dict[str, list[int]] = field(init=False)
+    """Where each party's counted entries are on the log (a snapshot keeps these: Python
+    cannot export a running hash)."""
 
     def __post_init__(self) -> None:
         self.running = {role: _Running(self.fingerprint, role) for role in SEALING}
+        self.indices = {role: [] for role in SEALING}
 
     def before(self, entry: Entry) -> None:
         """Refuse an entry of a party that has already sealed (``entry.order``)."""
@@ -83,11 +87,12 @@ class Seals:
         if role in self.sealed:
             raise EntryRejected("entry.order", f"a {entry.type} entry after the {role}'s seal")
 
-    def after(self, entry: Entry) -> None:
-        """Count an accepted entry of a sealing party."""
+    def after(self, entry: Entry, index: int) -> None:
+        """Count an accepted entry of a sealing party (at ``index`` on the log)."""
         role = ENTRY_ROLE.get(entry.type)
         if role is not None:
             self.running[role].add(entry.type, entry.body_bytes)
+            self.indices[role].append(index)
 
     @staticmethod
     def role_of(body: Any) -> str:

@@ -85,8 +85,9 @@ class ElectionState:
         self.opened = False
         self.latest: dict[bytes, int] = {}
         self.excluded: set[int] = set()
-        self.seen_trackers: set[int] = set()
-        self.seen_ciphertexts: set[int] = set()
+        # Sets kept in log order (dicts), so a snapshot writes them without sorting.
+        self.seen_trackers: dict[int, None] = {}
+        self.seen_ciphertexts: dict[int, None] = {}
         self._checker: BallotChecker | None = None
         self.ballot_entries = 0
         self.audit_entries = 0
@@ -177,7 +178,7 @@ class ElectionState:
                 self.seals.before(entry)
             handler(entry, checked) if entry.type == "ballot" else handler(entry)
             if self.seals is not None:
-                self.seals.after(entry)
+                self.seals.after(entry, self.index)
         self.last_time = entry.time
         self.index += 1
 
@@ -336,8 +337,8 @@ class ElectionState:
             raise EntryRejected(
                 f"{entry_type}.duplicate", "a ciphertext repeats one already on the board"
             )
-        self.seen_trackers.add(tracker)
-        self.seen_ciphertexts.update(alphas)
+        self.seen_trackers[tracker] = None
+        self.seen_ciphertexts.update(dict.fromkeys(alphas))
 
     def _ballot(self, entry: Entry, checked: BallotCheck | None = None) -> None:
         self._phase(entry, VOTING)

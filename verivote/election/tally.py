@@ -267,6 +267,40 @@ class TallyAccumulator:
         self._weights[category] -= weight
         self._count_class(category, weight, -1)
 
+    def parts(
+        self,
+    ) -> tuple[
+        dict[str, list[Ciphertext]], dict[str, int], dict[str, int], dict[str, dict[int, int]]
+    ]:
+        """Copies of the running products, counts, weights and weight classes (with the
+        classes emptied again), for a snapshot; :meth:`restore` takes them back."""
+        return (
+            {c: list(p) for c, p in self._products.items()},
+            dict(self._counts),
+            dict(self._weights),
+            {c: dict(cls) for c, cls in self._classes.items()},
+        )
+
+    def restore(
+        self,
+        products: Mapping[str, Sequence[Ciphertext]],
+        counts: Mapping[str, int],
+        weights: Mapping[str, int],
+        classes: Mapping[str, Mapping[int, int]],
+    ) -> None:
+        """Take back what :meth:`parts` gave. Raises ParameterError (changing nothing)
+        unless there is one product per candidate for each of the manifest's categories."""
+        width = sum(self._sizes)
+        cats = set(self.manifest.categories)
+        if not set(products) == set(counts) == set(weights) == set(classes) == cats:
+            raise ParameterError("an accumulator's parts name other categories")
+        if any(len(p) != width for p in products.values()):
+            raise ParameterError(f"an accumulator holds {width} products per category")
+        self._products = {c: list(products[c]) for c in self.manifest.categories}
+        self._counts = {c: counts[c] for c in self.manifest.categories}
+        self._weights = {c: weights[c] for c in self.manifest.categories}
+        self._classes = {c: dict(classes[c]) for c in self.manifest.categories}
+
     def merge(self, other: TallyAccumulator) -> None:
         """Add every ballot ``other`` includes (a partial accumulator from a worker).
         Raises :class:`ParameterError` if ``other`` is for another election."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from verivote.board.log import Board
+from verivote.board.log import SNAPSHOT_EVERY, Board
 from verivote.board.store import open_store
 from verivote.election.manifest import format_time
 from verivote.encoding import from_hex
@@ -39,6 +39,7 @@ class ServeOptions:
     head_every: float = 5.0
     latency_target: float = 0.25
     max_entry_body: int = 64 * 1024 * 1024
+    snapshot_every: int = SNAPSHOT_EVERY
 
 
 def utc_clock() -> str:
@@ -66,12 +67,18 @@ def read_operator_key(path: Path, passphrase_env: str | None = None) -> Signer:
 
 
 def open_board(
-    spec: str, election_id: str, key_file: Path, passphrase_env: str | None = None
+    spec: str,
+    election_id: str,
+    key_file: Path,
+    passphrase_env: str | None = None,
+    snapshot_every: int = SNAPSHOT_EVERY,
 ) -> Board:
     """The board kept in the store ``spec`` (``sqlite:PATH`` or ``postgres:DSN``), timed by
     the UTC clock and signed with the operator key in ``key_file``, which must be the
     manifest's board key. Nothing is created or written: a missing, empty or foreign
-    store is refused. Raises VerivoteError, OSError or ImportError."""
+    store is refused (opening writes nothing; the service then keeps a snapshot of the
+    board's state every ``snapshot_every`` entries and at phase changes, or with 0 only
+    when it stops). Raises VerivoteError, OSError or ImportError."""
     operator = read_operator_key(key_file, passphrase_env)
     try:
         store = open_store(spec, election_id)
@@ -79,7 +86,7 @@ def open_board(
         raise VerivoteError(
             f"{spec}: no such store (create it with: verivote board init --store {spec})"
         ) from None
-    board = Board.open(store, utc_clock, operator)
+    board = Board.open(store, utc_clock, operator, snapshot_every=snapshot_every)
     manifest = board.state.manifest
     if manifest is None:
         raise VerivoteError(
@@ -156,7 +163,7 @@ def main_serve(
         print(f"verivote serve: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     try:
-        board = open_board(spec, election_id, key_file, passphrase_env)
+        board = open_board(spec, election_id, key_file, passphrase_env, opts.snapshot_every)
     except (VerivoteError, OSError, ImportError) as exc:
         sock.close()
         print(f"verivote serve: {exc}", file=sys.stderr)

@@ -3,6 +3,7 @@ published heads. Nothing here knows HTTP beyond :class:`Problem`, the error answ
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from concurrent.futures import Future
@@ -15,8 +16,10 @@ from verivote.election.checker import BallotResult
 from verivote.election.entries import Entry, entry_from_dict
 from verivote.election.state import BallotCheck
 from verivote.encoding import dumps
-from verivote.errors import ConflictError, DecodeError, EntryRejected, StoreError
+from verivote.errors import ConflictError, DecodeError, EntryRejected, StoreError, VerivoteError
 from verivote.server.pool import MALFORMED, ProofPool, with_selections
+
+log = logging.getLogger("verivote.board")
 
 
 class Problem(Exception):
@@ -104,7 +107,13 @@ class BoardService:
             return self.board.heads[-1].size if self.board.heads else 0
 
     def close(self) -> None:
-        """Stop the proof workers, if any."""
+        """Keep a snapshot of the board's state in its store (so the next start replays
+        only what follows; a failure is logged) and stop the proof workers, if any."""
+        with self.lock:
+            try:
+                self.board.save_snapshot()
+            except VerivoteError as exc:
+                log.warning("board: no snapshot on closing (%s)", exc)
         with self._pool_lock:
             if self._pool is not None:
                 self._pool.close()
