@@ -29,9 +29,10 @@ def shell_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run(script: str, cwd: Path, env: dict[str, str], timeout: float = 120) -> str:
+def run(script: str, cwd: Path, env: dict[str, str], timeout: float = 300) -> str:
     """Run ``script`` with bash -euo pipefail; its stdout, or AssertionError with both
-    streams if it fails."""
+    streams if it fails. The timeout is generous: steps that wait for an election's
+    deadlines (set from measured set-up times) take longer on a loaded machine."""
     done = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script],
         cwd=cwd,

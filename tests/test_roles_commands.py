@@ -172,7 +172,7 @@ def test_a_whole_election_through_the_role_commands(tmp_path, page_run):
         sh(
             "".join(
                 f"verivote trustee ceremony --dir t{i} --board {url} --passphrase-env T{i}_PASS"
-                ' --wait 120 & pids="${pids:-} $!"\n'
+                ' --wait 300 & pids="${pids:-} $!"\n'
                 for i in (1, 2, 3)
             )
             + "for pid in $pids; do wait $pid; done\n"
