@@ -135,16 +135,16 @@ def run(args: argparse.Namespace, sh: Shell) -> int:
     # the voting window: enough for this machine to encrypt and check every ballot
     unit = seconds_per_operation()
     # measured (in units of one group operation, load 2 to 5): a ranked ballot's
-    # encryption and the board's check of it take about 300 with one voters' process
-    # (150 with two); a one-off command in this process about 1000, and 5 more per
-    # elector, since it reads the board (6000 more with --processes: starting Python);
-    # starting a voters' process about 4000. The window is that and a third, and five
-    # seconds more.
+    # encryption and the board's check of it take 80 to 120 with two voters' processes;
+    # a one-off command in this process 800 to 2000, more as the board grows (it reads
+    # the board; 6000 more with --processes: starting Python); starting a voters'
+    # process about 4000. The window is a quarter longer than the upper figures, and
+    # five seconds more.
     commands = barred_n + 2 * late + 3
-    per_command = 1000 + 5 * n + (6000 if args.processes else 0)
+    per_command = 800 + 3 * n + (6000 if args.processes else 0)
     expected = args.turnout * n
-    predicted = unit * (300 / max(1, args.jobs) * expected + per_command * commands + 4000 * 2)
-    window = args.voting_seconds or int(5 + 1.33 * predicted)
+    predicted = unit * (240 / max(1, args.jobs) * expected + per_command * commands + 4000 * 2)
+    window = args.voting_seconds or int(5 + 1.25 * predicted)
     say(f"   one group operation takes {unit * 1000:.2f} ms here: voting lasts {window} s")
     times = f"--opens +{opening_delay(busy)}s --closes +{window}s"
     sh.run("organiser", "organiser init election.toml --dir organiser "
