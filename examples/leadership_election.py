@@ -138,13 +138,13 @@ def run(args: argparse.Namespace, sh: Shell) -> int:
     # encryption and the board's check of it take 80 to 120 with two voters' processes;
     # a one-off command in this process 800 to 2000, more as the board grows (it reads
     # the board; 6000 more with --processes: starting Python); starting a voters'
-    # process about 4000. The window is a quarter longer than the upper figures, and
-    # five seconds more.
+    # process about 4000. The window is 40% longer than the upper figures, and five
+    # seconds more (the load can grow while the electors vote).
     commands = barred_n + 2 * late + 3
     per_command = 800 + 3 * n + (6000 if args.processes else 0)
     expected = args.turnout * n
     predicted = unit * (240 / max(1, args.jobs) * expected + per_command * commands + 4000 * 2)
-    window = args.voting_seconds or int(5 + 1.25 * predicted)
+    window = args.voting_seconds or int(5 + 1.4 * predicted)
     say(f"   one group operation takes {unit * 1000:.2f} ms here: voting lasts {window} s")
     times = f"--opens +{opening_delay(busy)}s --closes +{window}s"
     sh.run("organiser", "organiser init election.toml --dir organiser "
@@ -338,7 +338,7 @@ def _recount(cast: dict[str, tuple[str, list[str]]], published: dict[str, Any]) 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--electors", type=int, default=400, help="electors on the roll (400)")
+    parser.add_argument("--electors", type=int, default=300, help="electors on the roll (300)")
     parser.add_argument("--late", type=int, default=None, help="late registrations (1%%)")
     parser.add_argument("--turnout", type=float, default=0.8, help="share who vote (0.8)")
     parser.add_argument("--jobs", type=int, default=2, help="voters' processes at once (2)")
