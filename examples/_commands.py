@@ -90,6 +90,9 @@ class Shell:
                     code = verivote_main(args)
                 except SystemExit as exc:  # a usage error
                     code = exc.code if isinstance(exc.code, int) else 2
+                except Exception as exc:  # what a process would show as a traceback
+                    print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+                    code = 1
         finally:
             os.chdir(saved_cwd)
             os.environ.clear()
