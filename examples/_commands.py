@@ -8,6 +8,7 @@ Not a part of verivote: a script's helper, imported by the examples beside it.
 from __future__ import annotations
 
 import csv
+import io
 import os
 import shlex
 import signal
@@ -16,7 +17,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections import defaultdict
 from collections.abc import Sequence
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -54,12 +57,47 @@ def words(command: str | Sequence[str]) -> list[str]:
 
 
 class Shell:
-    """Runs ``verivote`` commands in the election's directory, each in its own process."""
+    """Runs ``verivote`` commands in the election's directory, each in its own process
+    (or, with ``inprocess``, the one-off commands of :meth:`run` in this process through
+    ``verivote.cli.main`` — each person still with their own state directory — which
+    saves starting Python for each; :meth:`start` and :meth:`serve` always start
+    processes). Keeps the seconds each kind of command took in ``spent``."""
 
-    def __init__(self, work: Path) -> None:
+    def __init__(self, work: Path, *, inprocess: bool = False) -> None:
         self.work = work
         self.env = {**os.environ, **PASSPHRASES}
+        self.inprocess = inprocess
+        self.startup = 2.0  # seconds to start a command's process (measured by make_keys)
         self.started: list[subprocess.Popen[bytes]] = []
+        self.spent: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+
+    def _count(self, args: Sequence[str], seconds: float) -> None:
+        kind = " ".join(a for a in args[:2] if not a.startswith("-"))
+        self.spent[kind][0] += 1
+        self.spent[kind][1] += seconds
+
+    def _here(self, args: list[str]) -> subprocess.CompletedProcess[str]:
+        """``verivote ARGS`` in this process, in the election's directory."""
+        from verivote.cli import main as verivote_main
+
+        out, err = io.StringIO(), io.StringIO()
+        saved_env, saved_cwd = dict(os.environ), os.getcwd()
+        os.environ.update(PASSPHRASES)
+        os.chdir(self.work)
+        try:
+            with redirect_stdout(out), redirect_stderr(err):
+                try:
+                    code = verivote_main(args)
+                except SystemExit as exc:  # a usage error
+                    code = exc.code if isinstance(exc.code, int) else 2
+                except Exception as exc:  # what a process would show as a traceback
+                    print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+                    code = 1
+        finally:
+            os.chdir(saved_cwd)
+            os.environ.clear()
+            os.environ.update(saved_env)
+        return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
     def argv(self, args: Sequence[str]) -> list[str]:
         """``verivote ARGS`` as this Python runs it."""
@@ -71,9 +109,14 @@ class Shell:
         ``expect``."""
         args = words(command)
         say(f"  [{who}] $ verivote {shlex.join(args)}")
-        done = subprocess.run(
-            self.argv(args), cwd=self.work, env=self.env, capture_output=True, text=True
-        )
+        began = time.monotonic()
+        if self.inprocess:
+            done = self._here(args)
+        else:
+            done = subprocess.run(
+                self.argv(args), cwd=self.work, env=self.env, capture_output=True, text=True
+            )
+        self._count(args, time.monotonic() - began)
         if done.returncode != expect:
             raise Failed(
                 f"verivote {' '.join(args[:2])} exited {done.returncode} (expected {expect}): "
@@ -100,20 +143,25 @@ class Shell:
                 stderr=subprocess.PIPE,
                 text=True,
             )
-            procs.append((who, args, proc))
+            procs.append((who, args, proc, time.monotonic()))
         return procs
 
     def finish(self, procs: list[Any], show: int = 1) -> list[str]:
         """Wait for commands started with :meth:`start`; Failed if one failed."""
         outs = []
-        for who, args, proc in procs:
+        for who, args, proc, began in procs:
             stdout, stderr = proc.communicate()
+            self._count(args, time.monotonic() - began)
             if proc.returncode != 0:
                 raise Failed(f"[{who}] verivote {' '.join(args[:2])}: {(stderr or stdout).strip()}")
             for line in stdout.strip().splitlines()[:show]:
                 say(f"      [{who}] {line}")
             outs.append(stdout)
         return outs
+
+    def run_each(self, jobs: Sequence[tuple[str, str | Sequence[str]]], show: int = 1) -> list[str]:
+        """Run several people's commands one after the other."""
+        return [self.run(who, command, show=show) for who, command in jobs]
 
     def together(self, jobs: Sequence[tuple[str, str | Sequence[str]]], show: int = 1) -> list[str]:
         """Run several people's commands at the same time and wait for them all."""
@@ -147,6 +195,13 @@ class Shell:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise Failed(f"{ready} did not answer: " + _tail(self.work / log)) from None
                 time.sleep(0.2)
+
+    def report(self) -> None:
+        """Print where the commands' seconds went (wall seconds while each ran; commands
+        started together overlap)."""
+        say("   seconds spent in commands (wall time while each ran):")
+        for kind, (count, seconds) in sorted(self.spent.items(), key=lambda kv: -kv[1][1]):
+            say(f"     {seconds:6.1f} s  {int(count):3d} x verivote {kind}")
 
     def stop(self) -> None:
         for proc in self.started:
@@ -184,17 +239,20 @@ def seconds_per_operation() -> float:
     x = group.random_scalar()
     g = group.generator
     start = time.perf_counter()
-    for _ in range(40):
+    for _ in range(200):
         g = g**x
-    return (time.perf_counter() - start) / 40
+    return (time.perf_counter() - start) / 200
 
 
 def make_keys(sh: Shell) -> float:
     """The board operator, three trustees, the registrar and the issuer make their keys,
-    each in their own state directory (at the same time). Returns the seconds it took:
-    a measure of how busy this machine is, to time the election by."""
+    each in their own state directory (at the same time, or one after the other in this
+    process). Returns the seconds a new process took to start meanwhile (also kept in
+    ``sh.startup``): a measure of how busy this machine is, to time the election by."""
     start = time.monotonic()
-    sh.together(
+    # how long starting a command's process takes now (the trustees' watchers are ones)
+    probe = subprocess.Popen([sys.executable, "-c", "import verivote.cli, verivote.roles"])
+    (sh.run_each if sh.inprocess else sh.together)(
         [
             ("board operator", "board init --dir board --store sqlite:board.db "
                                "--passphrase-env BOARD_PASS"),
@@ -208,7 +266,9 @@ def make_keys(sh: Shell) -> float:
             ("issuer", "issuer keygen --dir issuer --passphrase-env ISSUER_PASS"),
         ]
     )  # fmt: skip
-    return time.monotonic() - start
+    probe.wait()
+    sh.startup = time.monotonic() - start
+    return sh.startup
 
 
 def keys_toml(work: Path) -> str:
@@ -249,7 +309,7 @@ def ceremony_and_roll(sh: Shell, url: str, electors: str) -> None:
             for i in (1, 2, 3)
         ]
     )  # fmt: skip
-    time.sleep(2)
+    time.sleep(max(2.0, 1.5 * sh.startup))  # until they watch the board
     sh.run("organiser", f"organiser ceremony --dir organiser --board {url} "
                         "--passphrase-env ORGANISER_PASS")  # fmt: skip
     sh.finish(sh.start([("registrar", f"registrar import {electors} --dir registrar --board "
@@ -263,9 +323,12 @@ def ceremony_and_roll(sh: Shell, url: str, electors: str) -> None:
 
 def opening_delay(keys_seconds: float) -> int:
     """Seconds from the organiser's signature to the opening: the board must be loaded and
-    served and the key ceremony (four deadlines) held, each step a few commands; scaled
-    by how long the keys took here."""
-    return int(max(14.0, 3 * keys_seconds))
+    served (some 4 s), the trustees' processes started (half as long again as
+    ``keys_seconds``, :func:`make_keys`' measure of a process start) and the key ceremony
+    held — four deadlines, each at least 3 s and a process start after the last, so that
+    every trustee can act in each step on a loaded machine — and 2 s to spare."""
+    step = max(3.0, keys_seconds)
+    return int(max(18.0, 4 + 1.5 * keys_seconds + 4 * step + 2))
 
 
 def open_election(sh: Shell, url: str) -> None:

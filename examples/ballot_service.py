@@ -185,7 +185,7 @@ def end_to_end(sh: Shell, electors: int) -> int:
         ELECTION.format(keys=keys_toml(work), trustees=trustees_toml(work))
     )
     unit = seconds_per_operation()
-    window = int(10 + 1.5 * unit * (300 * electors + 6000 * 6))
+    window = int(10 + 1.5 * unit * (300 * electors + 2500 * 6))
     step(f"2. The organiser signs the election (voting lasts {window} s); the board is served")
     times = f"--opens +{opening_delay(busy)}s --closes +{window}s"
     init = "organiser init election.toml --dir organiser --passphrase-env ORGANISER_PASS"
@@ -289,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         work = args.keep.resolve()
     else:
         work = Path(tempfile.mkdtemp(prefix="ballot-service-"))
-    sh = Shell(work)
+    sh = Shell(work, inprocess=True)
     try:
         return end_to_end(sh, args.electors)
     except Failed as exc:

@@ -134,11 +134,17 @@ def run(args: argparse.Namespace, sh: Shell) -> int:
     (work / "election.toml").write_text(election_file(work, late))
     # the voting window: enough for this machine to encrypt and check every ballot
     unit = seconds_per_operation()
-    # (measured: a ballot costs about 200 operations' time with two voters' processes,
-    # a command about 6000 — mostly starting Python; then a quarter more to spare)
-    commands = barred_n + 2 * late + 4
+    # measured (in units of one group operation, load 2 to 5): a ranked ballot's
+    # encryption and the board's check of it take 80 to 120 with two voters' processes;
+    # a one-off command in this process 800 to 2000, more as the board grows (it reads
+    # the board; 6000 more with --processes: starting Python); starting a voters'
+    # process about 4000. The window is 40% longer than the upper figures, and five
+    # seconds more (the load can grow while the electors vote).
+    commands = barred_n + 2 * late + 3
+    per_command = 800 + 3 * n + (6000 if args.processes else 0)
     expected = args.turnout * n
-    window = args.voting_seconds or int(10 + 1.25 * unit * (250 * expected + 6000 * commands))
+    predicted = unit * (240 / max(1, args.jobs) * expected + per_command * commands + 4000 * 2)
+    window = args.voting_seconds or int(5 + 1.4 * predicted)
     say(f"   one group operation takes {unit * 1000:.2f} ms here: voting lasts {window} s")
     times = f"--opens +{opening_delay(busy)}s --closes +{window}s"
     sh.run("organiser", "organiser init election.toml --dir organiser "
@@ -239,6 +245,7 @@ def run(args: argparse.Namespace, sh: Shell) -> int:
 
     step("13. An independent recount of the rankings this script cast")
     ok = _recount(cast, published) and valid
+    sh.report()
     say(f"\ndone in {time.monotonic() - started:.0f} s: " + ("SUCCESS" if ok else "FAILURE"))
     return 0 if ok else 1
 
@@ -331,13 +338,19 @@ def _recount(cast: dict[str, tuple[str, list[str]]], published: dict[str, Any]) 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--electors", type=int, default=100, help="electors on the roll (100)")
+    parser.add_argument("--electors", type=int, default=300, help="electors on the roll (300)")
     parser.add_argument("--late", type=int, default=None, help="late registrations (1%%)")
     parser.add_argument("--turnout", type=float, default=0.8, help="share who vote (0.8)")
     parser.add_argument("--jobs", type=int, default=2, help="voters' processes at once (2)")
     parser.add_argument("--seed", type=int, default=2026, help="the electorate's behaviour")
     parser.add_argument("--port", type=int, default=0, help="the board's port (a free one)")
     parser.add_argument("--voting-seconds", type=int, default=0, help="(default: estimated)")
+    parser.add_argument(
+        "--processes",
+        action="store_true",
+        help="start a new process for every command (default: one-off commands run in "
+        "this process, each person with their own state directory)",
+    )
     parser.add_argument("--keep", type=Path, help="run in this new directory and keep it")
     args = parser.parse_args(argv)
     if args.electors < 20:
@@ -349,7 +362,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         work = args.keep.resolve()
     else:
         work = Path(tempfile.mkdtemp(prefix="leadership-"))
-    sh = Shell(work)
+    sh = Shell(work, inprocess=not args.processes)
     try:
         return run(args, sh)
     except Failed as exc:
