@@ -7,18 +7,21 @@ Not a part of verivote: a script's helper, imported by the examples beside it.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import os
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
@@ -336,3 +339,32 @@ def open_election(sh: Shell, url: str) -> None:
     ceremony's last deadline and the opening time)."""
     sh.run("organiser", f"organiser open --dir organiser --board {url} "
                         "--passphrase-env ORGANISER_PASS --wait")  # fmt: skip
+
+
+def run_in_workdir(
+    parser: argparse.ArgumentParser,
+    keep: Path | None,
+    prefix: str,
+    inprocess: bool,
+    body: Callable[[Shell], int],
+) -> int:
+    """Run ``body`` with a :class:`Shell` in a new working directory: ``keep`` (which must
+    not exist yet, and is kept) or a temporary one (removed afterwards). A :class:`Failed`
+    step is printed and gives exit 1; the board and other processes are always stopped."""
+    if keep is not None:
+        if keep.exists():
+            parser.error(f"{keep} exists; give a new directory")
+        keep.mkdir(parents=True)
+        work = keep.resolve()
+    else:
+        work = Path(tempfile.mkdtemp(prefix=prefix))
+    sh = Shell(work, inprocess=inprocess)
+    try:
+        return body(sh)
+    except Failed as exc:
+        say(f"\nFAILED: {exc}")
+        return 1
+    finally:
+        sh.stop()
+        if keep is None:
+            shutil.rmtree(work, ignore_errors=True)

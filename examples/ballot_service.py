@@ -26,10 +26,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import subprocess
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -44,6 +42,7 @@ from _commands import (
     make_keys,
     open_election,
     opening_delay,
+    run_in_workdir,
     say,
     seconds_per_operation,
     serve_board,
@@ -282,23 +281,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.electors < 2:
         parser.error("--electors must be at least 2")
-    if args.keep is not None:
-        if args.keep.exists():
-            parser.error(f"{args.keep} exists; give a new directory")
-        args.keep.mkdir(parents=True)
-        work = args.keep.resolve()
-    else:
-        work = Path(tempfile.mkdtemp(prefix="ballot-service-"))
-    sh = Shell(work, inprocess=True)
-    try:
-        return end_to_end(sh, args.electors)
-    except Failed as exc:
-        say(f"\nFAILED: {exc}")
-        return 1
-    finally:
-        sh.stop()
-        if args.keep is None:
-            shutil.rmtree(work, ignore_errors=True)
+    return run_in_workdir(
+        parser, args.keep, "ballot-service-", True, lambda sh: end_to_end(sh, args.electors)
+    )
 
 
 if __name__ == "__main__":

@@ -28,9 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import shutil
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -38,13 +36,13 @@ from pathlib import Path
 from typing import Any
 
 from _commands import (
-    Failed,
     Shell,
     ceremony_and_roll,
     keys_toml,
     make_keys,
     open_election,
     opening_delay,
+    run_in_workdir,
     say,
     seconds_per_operation,
     serve_board,
@@ -355,23 +353,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.electors < 20:
         parser.error("--electors must be at least 20")
-    if args.keep is not None:
-        if args.keep.exists():
-            parser.error(f"{args.keep} exists; give a new directory")
-        args.keep.mkdir(parents=True)
-        work = args.keep.resolve()
-    else:
-        work = Path(tempfile.mkdtemp(prefix="leadership-"))
-    sh = Shell(work, inprocess=not args.processes)
-    try:
-        return run(args, sh)
-    except Failed as exc:
-        say(f"\nFAILED: {exc}")
-        return 1
-    finally:
-        sh.stop()
-        if args.keep is None:
-            shutil.rmtree(work, ignore_errors=True)
+    return run_in_workdir(
+        parser, args.keep, "leadership-", not args.processes, lambda sh: run(args, sh)
+    )
 
 
 if __name__ == "__main__":

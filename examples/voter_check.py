@@ -82,7 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     if all(r is not False for r in results):
         print("YOUR BALLOT IS THERE and will count unless you vote again or are barred.")
         return 0
-    print("SOMETHING IS WRONG with your ballot: keep this receipt as evidence.")
+    print(
+        "YOUR BALLOT DOES NOT COUNT (see above). If you did not vote again yourself and were "
+        "not told you were barred, something is wrong: keep this receipt as evidence."
+    )
     return 1
 
 

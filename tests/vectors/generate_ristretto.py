@@ -17,15 +17,16 @@ Contents: ``encryptions`` — ``Enc(h, m; r) = (g^r, g^m·h^r)`` with ``h = g^x`
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
 
 import ristretto_oracle as oracle  # noqa: E402
+from vector_file import write_or_check  # noqa: E402
 
 from verivote import elgamal  # noqa: E402
 from verivote.groups import get_group  # noqa: E402
@@ -104,21 +105,8 @@ def build() -> dict[str, Any]:
     }
 
 
-def render(content: Any) -> str:
-    return json.dumps(content, indent=1, sort_keys=True, ensure_ascii=True) + "\n"
-
-
 def main(argv: list[str]) -> int:
-    path = HERE / "ristretto255.json"
-    text = render(build())
-    if "--check" in argv:
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            print("stale: ristretto255.json")
-            return 1
-        return 0
-    path.write_text(text, encoding="utf-8")
-    print(f"wrote {path}")
-    return 0
+    return write_or_check(HERE / "ristretto255.json", build(), argv)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ the proofs go through the private twins (``_mix``, ``_prove_shuffle``,
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +24,10 @@ from verivote.proofs import shuffle as sh
 from verivote.proofs import shuffle_decryption as sd
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from vector_file import write_or_check  # noqa: E402
+
 LABEL = b"verivote/test-vectors"
 CONTEXT = b"verivote/test/shuffle"
 # (group, rows N, width w, permutation): small, modp4096 smaller still.
@@ -105,21 +108,8 @@ def build() -> dict[str, Any]:
     }
 
 
-def render(content: Any) -> str:
-    return json.dumps(content, indent=1, sort_keys=True, ensure_ascii=True) + "\n"
-
-
 def main(argv: list[str]) -> int:
-    path = HERE / "shuffle.json"
-    text = render(build())
-    if "--check" in argv:
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            print("stale: shuffle.json")
-            return 1
-        return 0
-    path.write_text(text, encoding="utf-8")
-    print(f"wrote {path}")
-    return 0
+    return write_or_check(HERE / "shuffle.json", build(), argv)
 
 
 if __name__ == "__main__":
