@@ -43,6 +43,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,18 @@ def use_public_paths(group: Group) -> None:
 
         group._pow = fast  # type: ignore[method-assign]
     group._pow_secret = group._pow  # type: ignore[method-assign]
+
+
+@contextmanager
+def public_paths(group: Group) -> Iterator[None]:
+    """BENCHMARK ONLY: :func:`use_public_paths` on ``group`` for the ``with`` block, then
+    its own methods again."""
+    use_public_paths(group)
+    try:
+        yield
+    finally:
+        for name in ("_pow", "_pow_secret"):
+            group.__dict__.pop(name, None)
 
 
 # --- ballots, made on worker processes --------------------------------------------------------
