@@ -27,14 +27,18 @@ close, tally, two decryptions, result; heads after every phase change and every
 :data:`CHECKPOINT_EVERY` entries. The generator checks that the decrypted result equals the
 plaintext votes it chose.
 
-:func:`cached_record` keeps records under a cache directory outside the repository, one
-sub-directory per (group, size, digest of the code that makes records), so a rerun reuses a
-record and a change to the record format makes a new one.
+:func:`generate_many` makes records of several sizes from one election and one set of
+ballots (the record of N ballots holds the first N), so that 10,000, 100,000 and 422,664
+cost the encryption of 422,664 ballots, not 532,664. :func:`cached_records` keeps records
+under a cache directory outside the repository, one sub-directory per (group, size, digest
+of the code that makes records), so a rerun reuses a record and a change to the record
+format makes a new one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import multiprocessing
 import random
@@ -42,7 +46,7 @@ import shutil
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -52,6 +56,7 @@ from common import (
     CATEGORIES,
     POPULARITY,
     START,
+    BenchElection,
     code_digest,
     code_version,
     make_election,
@@ -212,28 +217,43 @@ def generate(
     ``jobs`` processes; ``fast`` uses :func:`use_public_paths` on them) and return its
     metadata, also written to ``bench.json``. Raises SystemExit if the decrypted result
     differs from the votes cast."""
+    return generate_many({ballots: directory}, group, jobs, fast)[ballots]
+
+
+def generate_many(
+    directories: Mapping[int, Path], group: str, jobs: int, fast: bool = True
+) -> dict[int, dict[str, Any]]:
+    """Records of several sizes of one election: ``directories`` maps a number of ballots
+    to the directory of its record. The ballots are made once, for the largest size; the
+    record of N ballots holds the first N of them (roll slots 0..N-1), its own tally of
+    those and its own result. Returns each record's metadata; raises SystemExit if a
+    decrypted result differs from the votes cast."""
     began = time.perf_counter()
-    voting = max(3600, ballots + 60)
+    sizes = sorted(directories)
+    top = sizes[-1]
+    voting = max(3600, top + 60)
     e = make_election(group, voting_seconds=voting)
     m = e.manifest
-    fp = m.fingerprint
-    directory.mkdir(parents=True, exist_ok=True)
-    for name in ("board.jsonl", "heads.jsonl", META):
-        (directory / name).unlink(missing_ok=True)
-    opens, closes = _parse(m.opens), _parse(m.closes)
-    span = voting - 60
-    times = [
-        format_time(opens + dt.timedelta(seconds=i * span // max(1, ballots)))
-        for i in range(ballots)
-    ]
+    opens, span = _parse(m.opens), voting - 60
+    times = [format_time(opens + dt.timedelta(seconds=i * span // max(1, top))) for i in range(top)]
 
-    # Ballots first, on workers, into a spool file: the roll must precede them.
-    spool = directory / "ballots.spool"
+    # Ballots first, on workers, into a spool file: the roll must precede them. Chunks
+    # end at every size, so that the running tally can be read off there.
+    scratch = directories[top]
+    scratch.mkdir(parents=True, exist_ok=True)
+    spool = scratch / "ballots.spool"
     items: list[dict[str, Any]] = []
     halves: list[Half] = []
     total = TallyAccumulator(m)
     plain: dict[str, Counter[str]] = {c: Counter() for c, _ in CATEGORIES}
-    tasks = [(s, min(CHUNK, ballots - s), times[s : s + CHUNK]) for s in range(0, ballots, CHUNK)]
+    snapshots: dict[int, tuple[Any, dict[str, int]]] = {}
+    tasks = []
+    start = 0
+    for size in sizes:
+        while start < size:
+            count = min(CHUNK, size - start)
+            tasks.append((start, count, times[start : start + count]))
+            start += count
     ctx = multiprocessing.get_context("fork")
     done = 0
     with (
@@ -249,11 +269,64 @@ def generate(
             for c, v in counts.items():
                 plain[c].update(v)
             done += len(rows)
-            if done % (CHUNK * 40) == 0 or done == ballots:
+            if done in directories:
+                want = {c: sum(plain[cat][c] for cat in plain) for c in CANDIDATES}
+                snapshots[done] = (total.finish(), want)
+            if done % (CHUNK * 40) == 0 or done == top:
                 rate = done / (time.perf_counter() - began)
-                say(f"  {done}/{ballots} ballots encrypted and signed ({rate:.0f}/s)")
+                say(f"  {done}/{top} ballots encrypted and signed ({rate:.0f}/s)")
     ballot_seconds = time.perf_counter() - began
 
+    metas = {}
+    try:
+        for size in sizes:
+            written = time.perf_counter()
+            tally, want = snapshots[size]
+            entries = _write_record(
+                directories[size], e, items[:size], halves[:size], spool, times, tally, want
+            )
+            metas[size] = {
+                "ballots": size,
+                "group": group,
+                "code": code_digest(),
+                "version": code_version(),
+                "fast_paths": fast,
+                "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "generation_seconds": round(
+                    ballot_seconds * size / top + time.perf_counter() - written, 1
+                ),
+                "ballot_seconds": round(ballot_seconds * size / top, 1),
+                "generation_jobs": jobs,
+                "shared_with": [n for n in sizes if n != size],
+                "entries": entries,
+                "bytes": (directories[size] / "board.jsonl").stat().st_size,
+                "result": want,
+            }
+            (directories[size] / META).write_text(json.dumps(metas[size], indent=2) + "\n")
+    finally:
+        spool.unlink()
+    return metas
+
+
+def _write_record(
+    directory: Path,
+    e: BenchElection,
+    items: list[dict[str, Any]],
+    halves: list[Half],
+    spool: Path,
+    times: list[str],
+    tally: Any,
+    want: dict[str, int],
+) -> int:
+    """Write the record of the first ``len(items)`` spooled ballots in ``directory``:
+    set-up, roll, ballots, seals, close, ``tally``, two decryptions and the result, which
+    must equal ``want``. Returns the number of entries."""
+    m = e.manifest
+    fp = m.fingerprint
+    ballots = len(items)
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in ("board.jsonl", "heads.jsonl", META):
+        (directory / name).unlink(missing_ok=True)
     clock = _clock(START)
     w = RecordWriter(directory, e.board, m)
 
@@ -275,18 +348,16 @@ def generate(
     post(e.organiser, "joint_key", with_run(e.joint_key_body, schedule.run))
     registrar_parts = list(roll_bodies(items))
     issuer_parts = list(issuer_bodies(halves))
-    del items, halves
     for body in registrar_parts:
         post(e.registrar, "roll", body)
     for body in issuer_parts:
         post(e.issuer, "issuer", body)
     post(e.organiser, "open", {"roll_size": ballots})
     with spool.open("rb") as spooled:
-        for raw, when in zip(spooled, times, strict=True):
+        for raw, when in zip(itertools.islice(spooled, ballots), times, strict=False):
             w.add("ballot", raw.rstrip(b"\n"), when)
-    spool.unlink()
 
-    after = _clock(closes)
+    after = _clock(_parse(m.closes))
     seals = (
         (e.registrar, seal_body(fp, "registrar", [("roll", b) for b in registrar_parts])),
         (e.issuer, seal_body(fp, "issuer", [("issuer", b) for b in issuer_parts])),
@@ -299,7 +370,6 @@ def generate(
         {"ballots": ballots, "audits": 0, "counted": ballots, "added": 0},
         next(after),
     )
-    tally = total.finish()
     post(e.organiser, "tally", tally.to_dict(), next(after))
     present = [1, 2]  # trustee 3 is absent on counting day
     shares = {}
@@ -312,57 +382,51 @@ def generate(
     result = decryption.make_result_body(m, tally, counts, present, [3])
     post(e.organiser, "result", result, next(after))
     w.close()
-
     overall = result["contests"][0]["overall"]
-    want = {c: sum(plain[cat][c] for cat in plain) for c in CANDIDATES}
     if overall != want:
         raise SystemExit(f"the decrypted result {overall} is not the votes cast {want}")
-    meta = {
-        "ballots": ballots,
-        "group": group,
-        "code": code_digest(),
-        "version": code_version(),
-        "fast_paths": fast,
-        "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "generation_seconds": round(time.perf_counter() - began, 1),
-        "ballot_seconds": round(ballot_seconds, 1),
-        "generation_jobs": jobs,
-        "entries": len(w.tree),
-        "bytes": (directory / "board.jsonl").stat().st_size,
-        "result": overall,
-    }
-    (directory / META).write_text(json.dumps(meta, indent=2) + "\n")
-    return meta
+    return len(w.tree)
 
 
-def cached_record(
-    ballots: int,
+def cached_records(
+    sizes: Sequence[int],
     group: str,
     jobs: int,
     cache: Path = DEFAULT_CACHE,
     regenerate: bool = False,
-) -> tuple[Path, dict[str, Any]]:
-    """The directory of a record of ``ballots`` ballots in ``group`` made by the current
-    record-making code (:func:`common.code_digest`) and its metadata: reused from
-    ``cache`` when there, else generated (fast paths, ``jobs`` processes). Records of the
-    same group and size made by other code are removed first, so the cache holds one
-    version of each."""
+) -> dict[int, tuple[Path, dict[str, Any]]]:
+    """For each of ``sizes``, the directory of a record of that many ballots in ``group``
+    made by the current record-making code (:func:`common.code_digest`), and its
+    metadata: reused from ``cache`` when there, else generated (all missing sizes as one
+    election, :func:`generate_many`, with the fast paths, on ``jobs`` processes). Records
+    of the same group and size made by other code are removed first, so the cache holds
+    one version of each."""
     digest = code_digest()
-    directory = cache / f"{group}-{ballots}-{digest}"
-    meta_path = directory / META
-    if meta_path.exists() and not regenerate:
-        meta: dict[str, Any] = json.loads(meta_path.read_text())
-        say(f"reusing the record in {directory} (generated {meta['generated']})")
-        return directory, meta
-    cache.mkdir(parents=True, exist_ok=True)
-    for stale in cache.glob(f"{group}-{ballots}-*"):
-        if stale != directory:
-            say(f"removing {stale}: made by other verivote code")
-            shutil.rmtree(stale, ignore_errors=True)
-    say(f"generating {ballots:,} ballots ({group}) in {directory} on {jobs} processes")
-    meta = generate(directory, ballots, group, jobs)
-    say(
-        f"generated in {meta['generation_seconds']} s "
-        f"({ballots / max(meta['ballot_seconds'], 1e-9):.0f} ballots/s)"
-    )
-    return directory, meta
+    out: dict[int, tuple[Path, dict[str, Any]]] = {}
+    missing: dict[int, Path] = {}
+    for n in sorted(set(sizes)):
+        directory = cache / f"{group}-{n}-{digest}"
+        meta_path = directory / META
+        if meta_path.exists() and not regenerate:
+            meta: dict[str, Any] = json.loads(meta_path.read_text())
+            say(f"reusing the record in {directory} (generated {meta['generated']})")
+            out[n] = (directory, meta)
+        else:
+            missing[n] = directory
+    if missing:
+        cache.mkdir(parents=True, exist_ok=True)
+        for n in missing:
+            for stale in cache.glob(f"{group}-{n}-*"):
+                if stale != missing[n]:
+                    say(f"removing {stale}: made by other verivote code")
+                    shutil.rmtree(stale, ignore_errors=True)
+        say(
+            f"generating records of {', '.join(f'{n:,}' for n in missing)} ballots ({group}) "
+            f"on {jobs} processes, in {cache}"
+        )
+        began = time.perf_counter()
+        metas = generate_many(missing, group, jobs)
+        say(f"generated in {time.perf_counter() - began:.1f} s")
+        for n, directory in missing.items():
+            out[n] = (directory, metas[n])
+    return dict(sorted(out.items()))

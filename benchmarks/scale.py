@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from common import code_version, machine_line
-from records import DEFAULT_CACHE, cached_record, say
+from records import DEFAULT_CACHE, cached_records, say
 
 from verivote.groups import GROUP_NAMES
 
@@ -349,9 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=15, help="rows of the profile tables")
     args = parser.parse_args(argv)
 
-    records: dict[int, tuple[Path, dict[str, Any]]] = {}
-    for n in sorted(set(args.ballots)):
-        records[n] = cached_record(n, args.group, args.gen_jobs, args.cache, args.regenerate)
+    records = cached_records(args.ballots, args.group, args.gen_jobs, args.cache, args.regenerate)
     if args.generate_only:
         print(json.dumps({n: str(d) for n, (d, _) in records.items()}, indent=2))
         return 0
