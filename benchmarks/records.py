@@ -91,16 +91,22 @@ def say(text: str) -> None:
 # --- the generator's fast paths -------------------------------------------------------------
 
 
+PATCHED = ("_pow", "_pow_secret", "_secret_product")
+"""The group methods :func:`use_public_paths` replaces on the instance."""
+
+
 def use_public_paths(group: Group) -> None:
     """BENCHMARK ONLY: make ``group`` (in this process) exponentiate secrets with its
-    variable-time, public-exponent code: ``_pow_secret`` becomes ``_pow`` and, where the
-    group keeps a faster public path than ``_pow`` (ristretto255's compiled backend,
-    ``pow_public``), ``_pow`` uses that. Results are identical; only timing differs, which
-    is what a real device must not allow. Never call this outside a benchmark process."""
+    variable-time, public-exponent code: ``_pow_secret`` becomes ``_pow``, a product of
+    secret powers (``_secret_product``, where the group has one) becomes ``_pow`` and
+    ``_op`` on each term, and where the group keeps a faster public path than ``_pow``
+    (ristretto255's compiled backend, ``pow_public``) ``_pow`` uses that. Results are
+    identical; only timing differs, which is what a real device must not allow. Never
+    call this outside a benchmark process."""
     backend = getattr(group, "backend", None)
     scalarmult = getattr(backend, "scalarmult", None)
+    identity = group._identity()
     if hasattr(group, "pow_public") and scalarmult is not None:
-        identity = group._identity()
 
         def fast(a: Any, k: int) -> Any:
             if k == 0 or a == identity:
@@ -108,7 +114,17 @@ def use_public_paths(group: Group) -> None:
             return scalarmult(k, a)
 
         group._pow = fast  # type: ignore[method-assign]
-    group._pow_secret = group._pow  # type: ignore[method-assign]
+    power, op = group._pow, group._op
+    group._pow_secret = power  # type: ignore[method-assign]
+    if hasattr(group, "_secret_product"):
+
+        def product(values: list[Any], exponents: list[int]) -> Any:
+            result = identity
+            for value, k in zip(values, exponents, strict=True):
+                result = op(result, power(value, k))
+            return result
+
+        group._secret_product = product
 
 
 @contextmanager
@@ -119,7 +135,7 @@ def public_paths(group: Group) -> Iterator[None]:
     try:
         yield
     finally:
-        for name in ("_pow", "_pow_secret"):
+        for name in PATCHED:
             group.__dict__.pop(name, None)
 
 
