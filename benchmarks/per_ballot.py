@@ -16,8 +16,9 @@ one. For every group of verivote (``GROUP_NAMES``), in the same process:
 * **verify, one by one**: ``BallotChecker.check_and_tally`` on one record line at a time
   (signature, decoding, proofs, the partial tally);
 * **verify, batch**: ``BallotChecker.check_many`` on ``--batch`` record lines at once (the
-  verifier's batched path; ``--modp-batch`` for modp4096, whose ballots are slow to make),
-  per ballot.
+  verifier's batched path, by default at the verifier's batch size ``pipeline.BATCH``;
+  ``--modp-batch``, default 256, for modp4096, whose ballots are slow to make), per
+  ballot.
 
 ElectionGuard 1.4.0's ``encrypt_ballot`` and ``ballot_is_valid_for_election`` (and its
 proofs-only ``is_valid_encryption``) join the same rounds when it is importable. All rows
@@ -60,6 +61,7 @@ from verivote.election.checker import BallotChecker
 from verivote.election.entries import sign_entry
 from verivote.groups import DEFAULT_GROUP, GROUP_NAMES
 from verivote.signatures import Signer
+from verivote.verify.pipeline import BATCH
 
 TARGET_BATCH_DEFAULT = 150.0
 TARGET_BATCH_MODP = 5.0
@@ -170,8 +172,10 @@ def fmt(ms: float) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--groups", nargs="+", default=list(GROUP_NAMES), choices=GROUP_NAMES)
-    parser.add_argument("--batch", type=int, default=1000, help="ballots in a batch row")
-    parser.add_argument("--modp-batch", type=int, default=48, help="the same for modp4096")
+    parser.add_argument(
+        "--batch", type=int, default=BATCH, help=f"ballots in a batch row (default {BATCH})"
+    )
+    parser.add_argument("--modp-batch", type=int, default=256, help="the same for modp4096")
     parser.add_argument("--pool", type=int, default=12, help="ballots cycled by single rows")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--target", type=float, default=0.4, help="seconds per row per round")
