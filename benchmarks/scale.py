@@ -329,7 +329,7 @@ def profile_summary(directory: Path, top: int) -> list[str]:
         for key, (_cc, ncalls, tt, ct, _callers) in rows:
             share = (tt if index == 2 else ct) / total
             out.append(
-                f"| {where(key)} | {ncalls / ballots:.2f} | {tt / ballots * 1e6:.1f} "
+                f"| {where(key)} | {ncalls / ballots:.3g} | {tt / ballots * 1e6:.1f} "
                 f"| {ct / ballots * 1e6:.1f} | {share:.1%} |"
             )
         out.append("")
