@@ -57,3 +57,23 @@ def test_public_paths_give_the_same_powers(bench_modules: tuple) -> None:
         if product is not None:
             assert product([base, group.generator], [x, 5]) == want_product
     assert "_pow_secret" not in vars(group)
+
+
+def test_scale_summary_projects_and_judges(bench_modules: tuple) -> None:
+    _, scale = bench_modules
+
+    def run(n: int, wall: float, main: float, total: float) -> object:
+        return scale.Run(
+            n, 2, "09:00:00", wall, 2 * wall, 0.1 * wall, main, 50.0, total, (0.5, 0.5), True, []
+        )
+
+    runs = [run(10_000, 10.0, 60.0, 160.0), run(100_000, 100.0, 240.0, 340.0)]
+    text = "\n".join(scale.summary(runs, 2))
+    # 100 s for 100,000 ballots: 422,664 take 422.7 s = 7.04 min, 2.35 x the 3 minutes
+    assert "projected linearly from 100,000: **7.04 min**" in text
+    assert "missed by 2.35×" in text
+    # memory: 180 MiB more for 90,000 more ballots, so 340 + 2 MiB per 1,000 beyond
+    assert f"{340 + 180 / 90_000 * 322_664:.0f} MiB for all processes" in text
+    runs.append(run(422_664, 150.0, 500.0, 900.0))
+    text = "\n".join(scale.summary(runs, 2))
+    assert "measured: **2.50 min**" in text and ": met." in text
