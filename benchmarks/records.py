@@ -242,8 +242,9 @@ def generate_many(
     """Records of several sizes of one election: ``directories`` maps a number of ballots
     to the directory of its record. The ballots are made once, for the largest size; the
     record of N ballots holds the first N of them (roll slots 0..N-1), its own tally of
-    those and its own result. Returns each record's metadata; raises SystemExit if a
-    decrypted result differs from the votes cast."""
+    those and its own result, written as soon as its ballots are made (the smaller records
+    are ready while the larger are still being made). Returns each record's metadata;
+    raises SystemExit if a decrypted result differs from the votes cast."""
     began = time.perf_counter()
     sizes = sorted(directories)
     top = sizes[-1]
@@ -262,7 +263,7 @@ def generate_many(
     halves: list[Half] = []
     total = TallyAccumulator(m)
     plain: dict[str, Counter[str]] = {c: Counter() for c, _ in CATEGORIES}
-    snapshots: dict[int, tuple[Any, dict[str, int]]] = {}
+    metas: dict[int, dict[str, Any]] = {}
     tasks = []
     start = 0
     for size in sizes:
@@ -286,41 +287,36 @@ def generate_many(
                 plain[c].update(v)
             done += len(rows)
             if done in directories:
+                # Each record is written as soon as its ballots are made, while the
+                # workers go on with the next ones.
+                out.flush()
                 want = {c: sum(plain[cat][c] for cat in plain) for c in CANDIDATES}
-                snapshots[done] = (total.finish(), want)
+                written = time.perf_counter()
+                entries = _write_record(
+                    directories[done], e, items, halves, spool, times, total.finish(), want
+                )
+                metas[done] = {
+                    "ballots": done,
+                    "group": group,
+                    "code": code_digest(),
+                    "version": code_version(),
+                    "fast_paths": fast,
+                    "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                    "generation_seconds": round(time.perf_counter() - began, 1),
+                    "ballot_seconds": round(written - began, 1),
+                    "generation_jobs": jobs,
+                    "shared_with": [n for n in sizes if n != done],
+                    "entries": entries,
+                    "bytes": (directories[done] / "board.jsonl").stat().st_size,
+                    "result": want,
+                }
+                meta = json.dumps(metas[done], indent=2) + "\n"
+                (directories[done] / META).write_text(meta)
+                say(f"  wrote the record of {done:,} ballots in {directories[done]}")
             if done % (CHUNK * 40) == 0 or done == top:
                 rate = done / (time.perf_counter() - began)
                 say(f"  {done}/{top} ballots encrypted and signed ({rate:.0f}/s)")
-    ballot_seconds = time.perf_counter() - began
-
-    metas = {}
-    try:
-        for size in sizes:
-            written = time.perf_counter()
-            tally, want = snapshots[size]
-            entries = _write_record(
-                directories[size], e, items[:size], halves[:size], spool, times, tally, want
-            )
-            metas[size] = {
-                "ballots": size,
-                "group": group,
-                "code": code_digest(),
-                "version": code_version(),
-                "fast_paths": fast,
-                "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "generation_seconds": round(
-                    ballot_seconds * size / top + time.perf_counter() - written, 1
-                ),
-                "ballot_seconds": round(ballot_seconds * size / top, 1),
-                "generation_jobs": jobs,
-                "shared_with": [n for n in sizes if n != size],
-                "entries": entries,
-                "bytes": (directories[size] / "board.jsonl").stat().st_size,
-                "result": want,
-            }
-            (directories[size] / META).write_text(json.dumps(metas[size], indent=2) + "\n")
-    finally:
-        spool.unlink()
+    spool.unlink()
     return metas
 
 
@@ -340,6 +336,7 @@ def _write_record(
     m = e.manifest
     fp = m.fingerprint
     ballots = len(items)
+    assert len(halves) == ballots
     directory.mkdir(parents=True, exist_ok=True)
     for name in ("board.jsonl", "heads.jsonl", META):
         (directory / name).unlink(missing_ok=True)
