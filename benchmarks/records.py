@@ -407,11 +407,13 @@ def cached_records(
     jobs: int,
     cache: Path = DEFAULT_CACHE,
     regenerate: bool = False,
+    fast: bool = True,
 ) -> dict[int, tuple[Path, dict[str, Any]]]:
     """For each of ``sizes``, the directory of a record of that many ballots in ``group``
     made by the current record-making code (:func:`common.code_digest`), and its
     metadata: reused from ``cache`` when there, else generated (all missing sizes as one
-    election, :func:`generate_many`, with the fast paths, on ``jobs`` processes). Records
+    election, :func:`generate_many`, with the fast paths unless ``fast`` is False, on
+    ``jobs`` processes). Records
     of the same group and size made by other code are removed first, so the cache holds
     one version of each."""
     digest = code_digest()
@@ -438,7 +440,7 @@ def cached_records(
             f"on {jobs} processes, in {cache}"
         )
         began = time.perf_counter()
-        metas = generate_many(missing, group, jobs)
+        metas = generate_many(missing, group, jobs, fast)
         say(f"generated in {time.perf_counter() - began:.1f} s")
         for n, directory in missing.items():
             out[n] = (directory, metas[n])

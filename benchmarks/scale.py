@@ -347,12 +347,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--regenerate", action="store_true", help="ignore cached records")
     parser.add_argument("--generate-only", action="store_true")
     parser.add_argument(
+        "--device-paths",
+        action="store_true",
+        help="generate with the groups' own constant-time paths, not records.py's fast ones",
+    )
+    parser.add_argument(
         "--profile", action="store_true", help="also profile verifying the smallest record"
     )
     parser.add_argument("--top", type=int, default=15, help="rows of the profile tables")
     args = parser.parse_args(argv)
 
-    records = cached_records(args.ballots, args.group, args.gen_jobs, args.cache, args.regenerate)
+    records = cached_records(
+        args.ballots,
+        args.group,
+        args.gen_jobs,
+        args.cache,
+        args.regenerate,
+        fast=not args.device_paths,
+    )
     if args.generate_only:
         print(json.dumps({n: str(d) for n, (d, _) in records.items()}, indent=2))
         return 0
