@@ -3,7 +3,7 @@
 For each group, ``--pool`` ballots (1 contest, 4 candidates, vote for one) are checked from
 their record lines as the verifier does: ``BallotChecker.check_and_tally`` one line at a
 time (the path before cross-ballot batching) and ``BallotChecker.check_many`` on the whole
-pool at once (the path of ``verivote verify``, whose batches hold 48 lines). The rows are
+pool at once (the path of ``verivote verify``, whose batches hold 2,048 lines). The rows are
 interleaved over ``--rounds`` rounds; each figure is per ballot, minimum and median, in CPU
 time of this process and in wall-clock time. With ElectionGuard 1.4.0 importable (see
 README.md), its ``ballot_is_valid_for_election`` joins the same rounds and the ratio is

@@ -18,8 +18,7 @@ Rows (µs per operation; for the MSM, µs per term):
 
 * whole ballots (``--ballots N``, default 100): ``check_ballot`` one ballot at a time on
   ``ed25519`` (today's default) and on ``ristretto255``, and ``check_ballots`` on
-  ``ristretto255`` (all N ballots' proofs in one ``MultiRangeBatch``), and the same with
-  the range proofs in commitment form (their ``a_j`` published), µs per ballot.
+  ``ristretto255`` (all N ballots' proofs in one ``MultiRangeBatch``), µs per ballot.
 
 All rows are timed in ``--repeat`` interleaved rounds; each cell gives the minimum and the
 median over the rounds. Times are CPU time of this process (``time.process_time``): the
@@ -31,7 +30,6 @@ timing. Markdown goes to standard output, progress to standard error.
 from __future__ import annotations
 
 import argparse
-import copy
 import platform
 import secrets
 import statistics
@@ -48,10 +46,7 @@ from verivote._native import python as pyback
 from verivote.demo import SimulatedElection
 from verivote.election.ballot import check_ballot
 from verivote.election.ballot_batch import check_ballots
-from verivote.elgamal import Ciphertext
 from verivote.groups import get_group
-from verivote.proofs.range import RangeProof
-from verivote.proofs.range_committed import commitments_a
 
 L = 2**252 + 27742317777372353535851937790883648493
 
@@ -73,22 +68,6 @@ def ballots(group: str, n: int) -> tuple[Any, Any, bytes, list[Any]]:
         sim.prepare(v, {c.id: [c.candidates[v % len(c.candidates)].id]}).body for v in range(n)
     ]
     return m, sim.joint_key, m.ballot_context(sim.joint_key), bodies
-
-
-def committed_body(group: Any, body: Any) -> Any:
-    """``body`` with every range proof in commitment form (its a_j added)."""
-    out = copy.deepcopy(body)
-    for contest in out["contests"]:
-        cts = [Ciphertext.from_dict(group, s) for s in contest["selections"]]
-        for ct, proof in zip(cts, contest["proofs"], strict=True):
-            proof["a"] = [a.hex() for a in commitments_a(ct, RangeProof.from_dict(group, proof, 1))]
-        total = cts[0]
-        for ct in cts[1:]:
-            total = total * ct
-        lp = contest["limit_proof"]
-        limit = len(lp["c"]) - 1
-        lp["a"] = [a.hex() for a in commitments_a(total, RangeProof.from_dict(group, lp, limit))]
-    return out
 
 
 def main() -> int:
@@ -170,13 +149,6 @@ def main() -> int:
         if gname == "ristretto255":
             rows[f"ballot check, {gname}: check_ballots, {nb} in one batch"] = (
                 lambda m=m, key=key, ctx=ctx, bodies=bodies: check_ballots(m, key, ctx, bodies),
-                nb,
-            )
-            cbodies = [committed_body(m.group, b) for b in bodies]
-            rows[f"ballot check, {gname}: check_ballots, {nb} in commitment form"] = (
-                lambda m=m, key=key, ctx=ctx, cbodies=cbodies: check_ballots(
-                    m, key, ctx, cbodies, committed=True
-                ),
                 nb,
             )
     samples: dict[str, list[float]] = {name: [] for name in rows}

@@ -5,15 +5,14 @@ from __future__ import annotations
 import copy
 
 import pytest
-from test_range_multi import false_b_proof
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_range_multi import false_b_proof, false_proof
 
 from verivote.demo import SimulatedElection
-from verivote.election.ballot import check_ballot, selection_context
+from verivote.election.ballot import check_ballot, check_ballot_one_by_one, selection_context
 from verivote.election.ballot_batch import check_ballots
 from verivote.elgamal import Ciphertext
-from verivote.errors import DecodeError, InvalidProof, ParameterError
-from verivote.proofs.range import RangeProof
-from verivote.proofs.range_committed import commitments_a
 
 
 def outcome(fn):
@@ -24,7 +23,7 @@ def outcome(fn):
     return ("ok", credential, [[ct.to_dict() for ct in cts] for cts in selections])
 
 
-@pytest.fixture(scope="module", params=["ristretto255", "ed25519"])
+@pytest.fixture(scope="module", params=["ristretto255", "ed25519", "modp4096"])
 def election(request):
     sim = SimulatedElection(4, request.param, seed=3)
     sim.run_ceremony()
@@ -64,7 +63,8 @@ def test_same_outcomes_as_check_ballot(election):
     batched = check_ballots(m, key, bctx, bodies)
     assert len(batched) == len(bodies)
     for body, got in zip(bodies, batched, strict=True):
-        expected = outcome(lambda body=body: check_ballot(m, key, bctx, body))
+        expected = outcome(lambda body=body: check_ballot_one_by_one(m, key, bctx, body))
+        assert outcome(lambda body=body: check_ballot(m, key, bctx, body)) == expected
         assert outcome(lambda got=got: _raise_or_return(got)) == expected
     kinds = [outcome(lambda got=got: _raise_or_return(got))[0] for got in batched]
     assert kinds == ["ok"] * 4 + ["error"] * 3 + ["ok"]
@@ -77,42 +77,75 @@ def _raise_or_return(value):
     return value
 
 
-def committed_body(group, body):
-    """``body`` with every range proof in commitment form (its a_j added)."""
-    out = copy.deepcopy(body)
-    for contest in out["contests"]:
-        cts = [Ciphertext.from_dict(group, s) for s in contest["selections"]]
-        for ct, proof in zip(cts, contest["proofs"], strict=True):
-            proof["a"] = [a.hex() for a in commitments_a(ct, RangeProof.from_dict(group, proof, 1))]
-        total = cts[0]
-        for ct in cts[1:]:
-            total = total * ct
-        lp = contest["limit_proof"]
-        limit = len(lp["c"]) - 1
-        lp["a"] = [a.hex() for a in commitments_a(total, RangeProof.from_dict(group, lp, limit))]
-    return out
-
-
-def test_commitment_form_ballots(election):
-    sim, prepared = election
+def _variants(sim, prepared):
+    """Ballot bodies, honest and false in every way the proofs can be: the pool the
+    property test draws its batches from."""
     m, key = sim.manifest, sim.joint_key
     bctx = m.ballot_context(key)
     group = m.group
-    if group.name != "ristretto255":
-        with pytest.raises(ParameterError):
-            check_ballots(m, key, bctx, [], committed=True)
-        return
-    bodies = [committed_body(group, p.body) for p in prepared]
-    bad = copy.deepcopy(bodies[2])
-    a = bad["contests"][0]["proofs"][1]["a"]
-    a[0], a[1] = a[1], a[0]  # the challenge no longer matches
-    plain = [p.body for p in prepared]
-    results = check_ballots(m, key, bctx, [*bodies, bad], committed=True)
-    for got, body in zip(results[:4], plain, strict=True):
-        expected = check_ballot(m, key, bctx, body)
-        assert got[0] == expected[0] and got[1] == expected[1]
-    assert isinstance(results[4], InvalidProof)
-    cid, cand = m.contests[0].id, m.contests[0].candidates[1].id
-    assert str(results[4]).startswith(f"contest {cid}, candidate {cand}: range: the challenges")
-    # a plain ballot where commitment form is required is a decoding error
-    assert isinstance(check_ballots(m, key, bctx, plain[:1], committed=True)[0], DecodeError)
+    out = [p.body for p in prepared]
+    for which in ("a", "b"):  # an equation false, only the equations catch it
+        body = copy.deepcopy(prepared[1].body)
+        credential = bytes.fromhex(body["credential"])
+        sel = Ciphertext.from_dict(group, body["contests"][0]["selections"][0])
+        vote, nonce = prepared[1].votes[0][0], prepared[1].nonces[0][0]
+        ctx = selection_context(bctx, credential, 0, 0)
+        _, proof = false_proof(group, key, vote, 1, ctx, ct=sel, nonce=nonce, which=which)
+        body["contests"][0]["proofs"][0] = proof.to_dict()
+        out.append(body)
+    swapped = copy.deepcopy(prepared[2].body)  # the challenge no longer matches
+    a = swapped["contests"][0]["limit_proof"]["a"]
+    a[0], a[1] = a[1], a[0]
+    out.append(swapped)
+    flipped = copy.deepcopy(prepared[3].body)
+    s = flipped["contests"][0]["proofs"][1]["s"]
+    s[1] = (group.decode_scalar(bytes.fromhex(s[1])) + group.scalar(1)).hex()
+    out.append(flipped)
+    no_a = copy.deepcopy(prepared[0].body)
+    del no_a["contests"][0]["proofs"][2]["a"]
+    out.append(no_a)
+    not_canonical = copy.deepcopy(prepared[0].body)
+    not_canonical["contests"][0]["limit_proof"]["a"][0] = "ff" * group.element_size
+    out.append(not_canonical)
+    return out
+
+
+@pytest.fixture(scope="module")
+def variants(election):
+    sim, prepared = election
+    m, key = sim.manifest, sim.joint_key
+    bctx = m.ballot_context(key)
+    bodies = _variants(sim, prepared)
+    reference = [outcome(lambda b=b: check_ballot_one_by_one(m, key, bctx, b)) for b in bodies]
+    assert [r[0] for r in reference] == ["ok"] * len(prepared) + ["error"] * 6
+    return bodies, reference
+
+
+def test_false_a_and_b_equations_are_named(election, variants):
+    sim, _ = election
+    _, reference = variants
+    cid = sim.manifest.contests[0].id
+    cand = sim.manifest.contests[0].candidates[0].id
+    where = f"contest {cid}, candidate {cand}: range: branch 1: "
+    assert reference[4][1:] == ("InvalidProof", where + "a_j is not g^s_j · α^-c_j")
+    assert reference[5][1:] == ("InvalidProof", where + "b_j is not h^s_j · (β/g^j)^-c_j")
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_batched_and_one_by_one_verdicts_agree(election, variants, data):
+    """Random mixes of valid and invalid ballots: check_ballots (one random linear
+    combination, bisected) and check_ballot (a batch of one) give each ballot exactly the
+    verdict and message of checking it proof by proof."""
+    sim, _ = election
+    m, key = sim.manifest, sim.joint_key
+    bctx = m.ballot_context(key)
+    bodies, reference = variants
+    picks = data.draw(st.lists(st.integers(0, len(bodies) - 1), min_size=1, max_size=10))
+    batched = check_ballots(m, key, bctx, [bodies[i] for i in picks])
+    got = [outcome(lambda r=r: _raise_or_return(r)) for r in batched]
+    assert got == [reference[i] for i in picks]
+    i = data.draw(st.sampled_from(picks))
+    assert outcome(lambda: check_ballot(m, key, bctx, bodies[i])) == reference[i]

@@ -27,8 +27,9 @@ BALLOT_CASES = (
     "ballot-in-plain-sight",
     "ballot-wrong-types",
     "range-commitment-torsion",
+    "range-a-",
 )
-MODP_CASES = ("selection-proof-flipped", "ciphertext-outside-subgroup")
+MODP_CASES = ("selection-proof-flipped", "ciphertext-outside-subgroup", "range-a-false")
 
 
 def _one_by_one(self: BallotChecker, batch: list[tuple[int, bytes]]) -> list[BallotResult]:
@@ -117,3 +118,55 @@ def test_one_false_proof_among_many_is_named(group: str, voters: int) -> None:
     assert check == "ballot.proof"
     assert reason.startswith(f"contest {contest.id}, candidate {contest.candidates[2].id}: ")
     assert all(r.accumulated for r in batched if r.failure is None)
+
+
+def test_one_false_proof_in_ten_thousand_is_named() -> None:
+    """10,000 range proofs (1,250 ballots of two contests: 4 + 2 selection proofs and 2
+    limit proofs) in one batch on ristretto255's compiled backend; one selection proof is
+    false in its b-equation only (its challenge holds). The batch names that ballot with
+    the check and reason of checking it alone."""
+    from test_range_multi import false_proof
+
+    from verivote.election.ballot import selection_context
+    from verivote.elgamal import Ciphertext
+
+    sim = SimulatedElection(3, "ristretto255", seed=7)
+    if sim.manifest.group.backend.name != "native":
+        pytest.skip("the compiled ristretto255 backend is not built")
+    sim.run_ceremony()
+    sim.publish_roll()
+    m, key = sim.manifest, sim.joint_key
+    contest = m.contests[0]
+    per_ballot = sum(len(c.candidates) + 1 for c in m.contests)
+    assert per_ballot == 8 and not any(c.ranked for c in m.contests)
+    time = "2026-01-01T00:00:00Z"
+    honest: list[bytes] = []
+    for voter in range(2):  # honest ballots, reused: the batch stays cheap to build
+        choice = {contest.id: [contest.candidates[voter].id]}
+        body = sim.prepare(voter, choice).body
+        honest.append(
+            dumps(sign_entry(sim.credentials[voter], m.fingerprint, "ballot", body, time).to_dict())
+        )
+    prepared = sim.prepare(2, {contest.id: [contest.candidates[1].id]})
+    body = copy.deepcopy(prepared.body)
+    credential = bytes.fromhex(body["credential"])
+    ct = Ciphertext.from_dict(m.group, body["contests"][0]["selections"][3])
+    ctx = selection_context(m.ballot_context(key), credential, 0, 3)
+    _, proof = false_proof(m.group, key, 0, 1, ctx, ct=ct, nonce=prepared.nonces[0][3], which="b")
+    body["contests"][0]["proofs"][3] = proof.to_dict()
+    false_line = dumps(
+        sign_entry(sim.credentials[2], m.fingerprint, "ballot", body, time).to_dict()
+    )
+    bad = 1234
+    batch = [(n, false_line if n == bad else honest[n % 2]) for n in range(1_250)]
+    assert len(batch) * per_ballot == 10_000
+    roll = {r.key: (r.category, r.weight) for r in sim.records}
+    results = BallotChecker(m, key, roll).check_many(batch)
+    failed = [r for r in results if r.failure is not None]
+    alone = BallotChecker(m, key, roll).check_and_tally(bad, false_line)
+    assert [(r.index, r.failure) for r in failed] == [(bad, alone.failure)]
+    assert alone.failure == (
+        "ballot.proof",
+        f"contest {contest.id}, candidate {contest.candidates[3].id}: "
+        "range: branch 1: b_j is not h^s_j · (β/g^j)^-c_j",
+    )

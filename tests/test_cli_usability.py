@@ -90,7 +90,7 @@ def test_demo_help_says_what_seed_fixes(capsys):
         main(["demo", "--help"])
     assert info.value.code == 0
     out = " ".join(capsys.readouterr().out.split())
-    assert "(default: 1000)" in out and "(default: ed25519)" in out
+    assert "(default: 1000)" in out and "(default: ristretto255)" in out
     assert "record itself differs" in out
     assert "exit status: 0" in out and "2 --out cannot take the record" in out
 

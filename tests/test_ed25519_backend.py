@@ -73,9 +73,15 @@ def test_falls_back_without_the_private_module():
         "g = get_group('ed25519')\n"
         "k = 12345\n"
         "print(ed25519.BACKEND.name, (g.generator ** k).to_bytes().hex())\n"
+        "from verivote.groups import edwards_ct\n"  # secrets: blinded, through the bindings
+        "h = g.generator ** 7\n"
+        "print(edwards_ct.ZERO_WRITES_IDENTITY, g.secret_product([g.generator, h], [k, 0]).hex(),"
+        " g.secret_product([h], [0]).hex())\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     ).stdout.split()
+    group = get_group("ed25519")
     assert out[0] == "nacl.bindings"
-    assert out[1] == (get_group("ed25519").generator ** 12345).to_bytes().hex()
+    assert out[1] == (group.generator**12345).to_bytes().hex()
+    assert out[2:] == ["False", out[1], group.identity.hex()]

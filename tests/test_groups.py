@@ -28,8 +28,8 @@ def _cases(kind, result):
 
 # --- get_group --------------------------------------------------------------------------
 def test_get_group_singletons():
-    assert DEFAULT_GROUP == "ed25519"
-    assert get_group() is get_group("ed25519")
+    assert DEFAULT_GROUP == "ristretto255"
+    assert get_group() is get_group("ristretto255")
     for name in GROUP_NAMES:
         assert get_group(name) is get_group(name)
         assert get_group(name).name == name

@@ -255,6 +255,7 @@ def _range_fields(group):
         fields[f"c{j}"] = proof.challenges[j]
         fields[f"s{j}"] = proof.responses[j]
         fields[f"b{j}"] = proof.commitments[j]
+        fields[f"a{j}"] = proof.a_commitments[j]
     return fields
 
 
@@ -264,6 +265,7 @@ def _range_verify(f):
         tuple(f[f"c{j}"] for j in range(n)),
         tuple(f[f"s{j}"] for j in range(n)),
         tuple(f[f"b{j}"] for j in range(n)),
+        tuple(f[f"a{j}"] for j in range(n)),
     )
     ct = elgamal.Ciphertext(f["alpha"], f["beta"])
     rp.verify_range(f["h"], ct, proof, f["limit"], f["context"])
@@ -275,7 +277,7 @@ KINDS = {
     "range": (
         _range_fields,
         _range_verify,
-        [f"{x}{j}" for x in "bcs" for j in range(RANGE_LIMIT + 1)]
+        [f"{x}{j}" for x in "abcs" for j in range(RANGE_LIMIT + 1)]
         + ["h", "alpha", "beta", "context", "limit"],
     ),
 }
@@ -339,7 +341,9 @@ def test_range_limit_is_bound_into_the_transcript(group, keypair):
     r = group.scalar(5)
     ct = elgamal.encrypt_with_nonce(h, 1, r)
     proof = rp.prove_range(h, ct, 1, r, 3, CONTEXT)
-    cut = rp.RangeProof(proof.challenges[:3], proof.responses[:3], proof.commitments[:3])
+    cut = rp.RangeProof(
+        proof.challenges[:3], proof.responses[:3], proof.commitments[:3], proof.a_commitments[:3]
+    )
     with pytest.raises(InvalidProof):
         rp.verify_range(h, ct, cut, 2, CONTEXT)
     with pytest.raises(InvalidProof):
@@ -348,7 +352,9 @@ def test_range_limit_is_bound_into_the_transcript(group, keypair):
         rp.verify_range(
             h,
             ct,
-            rp.RangeProof(proof.challenges, proof.responses[:3], proof.commitments),
+            rp.RangeProof(
+                proof.challenges, proof.responses[:3], proof.commitments, proof.a_commitments
+            ),
             3,
             CONTEXT,
         )
@@ -512,7 +518,7 @@ def test_range_from_dict_rejects(group, keypair):
     r = group.scalar(8)
     ct = elgamal.encrypt_with_nonce(keypair.public, 1, r)
     good = rp.prove_range(keypair.public, ct, 1, r, 2, CONTEXT).to_dict()
-    b, c, s = good["b"], good["c"], good["s"]
+    a, b, c, s = good["a"], good["b"], good["c"], good["s"]
     q = group.order.to_bytes(group.scalar_size, "big").hex()
     not_canonical = "ff" * group.element_size
     cases = [
@@ -520,15 +526,20 @@ def test_range_from_dict_rejects(group, keypair):
         (good, 3, DecodeError),
         (good, 0, DecodeError),
         (good, rp.MAX_RANGE + 1, DecodeError),
-        ({"b": b, "c": c, "s": s[:2]}, 2, DecodeError),
-        ({"b": b, "c": [*c, c[0]], "s": s}, 2, DecodeError),
-        ({"b": b, "c": c[0], "s": s}, 2, DecodeError),
-        ({"b": b, "c": c}, 2, DecodeError),
-        ({"c": c, "s": s}, 2, DecodeError),
-        ({"b": b[:2], "c": c, "s": s}, 2, DecodeError),
-        ({"b": [*b[:2], not_canonical], "c": c, "s": s}, 2, InvalidElement),
-        ({"b": b, "c": [*c[:2], q], "s": s}, 2, InvalidScalar),
-        ({"b": b, "c": c, "s": [s[0].upper(), *s[1:]]}, 2, DecodeError),
+        ({"a": a, "b": b, "c": c, "s": s[:2]}, 2, DecodeError),
+        ({"a": a, "b": b, "c": [*c, c[0]], "s": s}, 2, DecodeError),
+        ({"a": a, "b": b, "c": c[0], "s": s}, 2, DecodeError),
+        ({"a": a, "b": b, "c": c}, 2, DecodeError),
+        ({"a": a, "c": c, "s": s}, 2, DecodeError),
+        ({"a": a, "b": b[:2], "c": c, "s": s}, 2, DecodeError),
+        ({"a": a, "b": [*b[:2], not_canonical], "c": c, "s": s}, 2, InvalidElement),
+        ({"a": a, "b": b, "c": [*c[:2], q], "s": s}, 2, InvalidScalar),
+        ({"a": a, "b": b, "c": c, "s": [s[0].upper(), *s[1:]]}, 2, DecodeError),
+        ({"b": b, "c": c, "s": s}, 2, DecodeError),
+        ({"a": a[:2], "b": b, "c": c, "s": s}, 2, DecodeError),
+        ({"a": a[0], "b": b, "c": c, "s": s}, 2, DecodeError),
+        ({"a": [*a[:2], not_canonical], "b": b, "c": c, "s": s}, 2, InvalidElement),
+        ({"a": a, "b": b, "c": c, "s": s, "d": a}, 2, DecodeError),
         ([c, s], 2, DecodeError),
     ]
     for obj, limit, error in cases:

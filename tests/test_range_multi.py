@@ -10,7 +10,6 @@ from verivote import elgamal
 from verivote.errors import InvalidProof, ParameterError
 from verivote.groups import get_group
 from verivote.proofs.range import RangeProof, _transcript, prove_range, verify_range
-from verivote.proofs.range_committed import commitments_a
 from verivote.proofs.range_multi import MultiRangeBatch
 
 CTX = b"verivote/tests/range-multi"
@@ -30,32 +29,56 @@ def setup():
     return group, pk, pool
 
 
-def false_b_proof(group, pk, value, limit, ctx, ct=None, nonce=None):
-    """A proof whose challenge check passes (every a_j is consistent) but whose last
-    b-equation is false: b_L is a random element, and the prover knows the nonce (of a
-    fresh encryption of ``value``, or of ``ct`` when given with its nonce)."""
+def false_proof(group, pk, value, limit, ctx, ct=None, nonce=None, which="b"):
+    """A proof whose challenge check passes (every published commitment is hashed) but one
+    of whose last branch's equations is false: ``a_L`` (``which="a"``) or ``b_L`` is a
+    random element, and the other is honest; the prover knows the nonce (of a fresh
+    encryption of ``value``, or of ``ct`` when given with its nonce)."""
     if ct is None:
         nonce = group.random_nonzero_scalar()
         ct = elgamal.encrypt_with_nonce(pk, value, nonce)
     g = group.generator
     cs = [group.random_scalar() for _ in range(limit)]
     ss = [group.random_scalar() for _ in range(limit)]
-    ab, bs = [], []
+    ab, as_, bs = [], [], []
     shifted = ct.beta
     for j in range(limit):
-        ab.append(g ** ss[j] * ct.alpha ** (-cs[j]))
+        a = g ** ss[j] * ct.alpha ** (-cs[j])
         b = pk ** ss[j] * shifted ** (-cs[j])
-        ab.append(b)
+        ab += [a, b]
+        as_.append(a)
         bs.append(b)
         shifted = shifted / g
     w = group.random_scalar()
-    b_last = group.hash_to_element(b"verivote/tests/not-b", bytes(w))
-    ab += [g**w, b_last]
+    random = group.hash_to_element(b"verivote/tests/not-a-commitment", bytes(w))
+    a_last, b_last = (random, pk**w) if which == "a" else (g**w, random)
+    ab += [a_last, b_last]
+    as_.append(a_last)
     bs.append(b_last)
     challenge = _transcript(pk, ct, limit, ctx).elements(b"ab", ab).challenge()
     c_last = challenge - sum(cs, group.scalar(0))
-    proof = RangeProof((*cs, c_last), (*ss, w + c_last * nonce), tuple(bs))
+    proof = RangeProof((*cs, c_last), (*ss, w + c_last * nonce), tuple(bs), tuple(as_))
     return ct, proof
+
+
+def false_b_proof(group, pk, value, limit, ctx, ct=None, nonce=None):
+    """:func:`false_proof` with a false ``b``-equation."""
+    return false_proof(group, pk, value, limit, ctx, ct, nonce, "b")
+
+
+def test_false_a_equation_is_named(setup):
+    group, pk, pool = setup
+    ct, proof = false_proof(group, pk, 2, 3, CTX, which="a")
+    with pytest.raises(InvalidProof, match="branch 3: a_j is not g") as single:
+        verify_range(pk, ct, proof, 3, CTX)
+    batch = MultiRangeBatch(pk)
+    for i in range(20):
+        c, p, limit, ctx = pool[i % len(pool)]
+        batch.add(i, "sel", c, p, limit, ctx)
+    batch.add(20, "limit", ct, proof, 3, CTX)
+    (failure,) = batch.verify()
+    assert (failure.key, failure.where, str(failure.error)) == (20, "limit", str(single.value))
+    assert [f.key for f in batch.verify(name=False)] == [20]
 
 
 def test_honest_batch_holds(setup):
@@ -120,15 +143,14 @@ def test_needs_a_group_with_multi_exp():
 def test_one_false_proof_in_ten_thousand_is_named(setup):
     group, pk, pool = setup
     ct, proof = false_b_proof(group, pk, 0, 1, CTX)
-    pool_a = [commitments_a(c, p) for c, p, _, _ in pool[:2]]
     batch = MultiRangeBatch(pk)
     bad = 7321
     for i in range(10_000):
         if i == bad:
             batch.add(i, "contest c, candidate z", ct, proof, 1, CTX)
-        else:  # honest proofs in commitment form: no a_j to recompute, a fast test
+        else:  # honest proofs reused: a fast test
             c, p, limit, ctx = pool[i % 2]
-            batch.add(i, "contest c, candidate a", c, p, limit, ctx, a=pool_a[i % 2])
+            batch.add(i, "contest c, candidate a", c, p, limit, ctx)
     start = time.perf_counter()
     failures = batch.verify()
     elapsed = time.perf_counter() - start

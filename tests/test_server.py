@@ -270,6 +270,21 @@ def test_verify_url_downloads_and_verifies_a_finished_election(capsys):
     assert main(["verify", "http://127.0.0.1:9"]) == 2
 
 
+def test_verify_url_save_keeps_the_downloaded_record(tmp_path, capsys):
+    sim = voting_election(voters=6, seed=3)
+    sim.cast(1, {"leader": ["carver"]})
+    sim.close()
+    sim.count(present=[1, 2])
+    kept = tmp_path / "record"
+    with serving(sim.board) as url:
+        assert main(["verify", url, "--save", str(kept)]) == 0
+        assert main(["verify", url, "--save", str(kept)]) == 2  # not empty: nothing written
+        assert "not a new or empty directory" in capsys.readouterr().err
+    assert main(["verify", str(kept)]) == 0  # the saved copy is a record, offline
+    assert (kept / "heads.jsonl").read_bytes().count(b"\n") >= 1
+    assert main(["verify", str(kept), "--save", str(tmp_path / "x")]) == 2
+
+
 def test_client_errors_are_typed():
     with pytest.raises(BoardClientError):
         BoardClient("ftp://example")

@@ -169,3 +169,23 @@ def test_split_view_evidence_is_printed_as_json(tmp_path, capsys):
         assert main(["watch", b, "--state", str(state), "--once"]) == 1
     evidence = json.loads(capsys.readouterr().out)
     assert evidence["split_view"] == "fork" and len(evidence["heads"]) == 2
+
+
+def test_a_board_shorter_than_a_head_it_signed_is_caught_without_asking_it(tmp_path):
+    """An observer kept a head of size n + 2; the board it is shown later signs a head of
+    size n + 1. That board cannot prove consistency up to a size its log does not have,
+    and need not be asked: its own two signed heads contradict an append-only log."""
+    sim = voting_election(voters=10, seed=30)
+    other = fork(sim, len(sim.board))
+    cast_on(sim.board, sim, 0, 0)
+    cast_on(sim.board, sim, 1, 1)
+    alice, bob = tmp_path / "alice.jsonl", tmp_path / "bob.jsonl"
+    with serving(sim.board) as a, serving(other) as b:
+        assert main(["watch", a, "--state", str(alice), "--once"]) == 0
+        cast_on(other, sim, 2, 2)  # later, on the shorter board
+        with pytest.raises(SplitViewError) as caught:
+            poll(Watcher(alice), BoardClient(b))
+        assert caught.value.kind == "time"
+        assert caught.value.second.size == len(sim.board) > len(other)
+        assert main(["watch", b, "--state", str(bob), "--once"]) == 0  # alone, nothing seen
+        assert main(["watch", b, "--state", str(bob), "--once", "--import", str(alice)]) == 1

@@ -139,6 +139,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="also write the report as one self-contained HTML page",
     )
+    verify.add_argument(
+        "--save",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="with a board URL: keep the downloaded record in DIR (a new or empty "
+        "directory), to check receipts and heads against it later",
+    )
     # export: the record of a board kept in a durable store
     export = sub.add_parser("export", help="write the record of a board kept in a store")
     export.add_argument(
@@ -292,10 +300,12 @@ def main(argv: list[str] | None = None) -> int:
             downloaded.append(path)
             return _verify(path, args.json, args.jobs, args.html, args.dask)
 
-        status = verify_url(args.record, run)
+        status = verify_url(args.record, run, args.save)
         if not downloaded and args.json:  # verify_url said why on stderr
             print(json.dumps({"valid": None, "error": f"cannot download {args.record}"}))
         return status
+    if args.save is not None:
+        return verify_error("--save keeps a downloaded record: give a board URL", args.json)
     return _verify(Path(args.record), args.json, args.jobs, args.html, args.dask)
 
 

@@ -223,16 +223,21 @@ def compare_command(a: Path, b: Path, election: Path | None = None) -> int:
     return 0
 
 
-def verify_url(url: str, verify: Callable[[Path], int]) -> int:
-    """``verivote verify URL``: download the board's record to a temporary directory and
-    run ``verify`` on it; 2 when the board cannot be read."""
+def verify_url(url: str, verify: Callable[[Path], int], save: Path | None = None) -> int:
+    """``verivote verify URL``: download the board's record to a temporary directory (or
+    to ``save``, which must be new or empty, and is kept) and run ``verify`` on it; 2 when
+    the board cannot be read or ``save`` holds files already."""
     from verivote.board.client import BoardClient
     from verivote.errors import VerivoteError
 
+    if save is not None and save.exists() and (not save.is_dir() or any(save.iterdir())):
+        print(f"verivote verify: --save {save}: not a new or empty directory", file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory(prefix="verivote-record-") as tmp:
+        directory = Path(tmp) if save is None else save
         try:
-            BoardClient(url).download_record(Path(tmp))
+            BoardClient(url).download_record(directory)
         except (VerivoteError, OSError) as exc:
             print(f"verivote verify: cannot download {url}: {exc}", file=sys.stderr)
             return 2
-        return verify(Path(tmp))
+        return verify(directory)

@@ -49,7 +49,7 @@ from verivote.election.roll import (
     roll_bodies,
 )
 from verivote.election.seal import ENTRY_ROLE, seal_body
-from verivote.groups import Element, get_group
+from verivote.groups import DEFAULT_GROUP, Element, get_group
 from verivote.signatures import Signer
 from verivote.verify.record import Report, verify_record
 
@@ -175,7 +175,7 @@ class SimulatedElection:
     def __init__(
         self,
         voters: int,
-        group: str = "ed25519",
+        group: str = DEFAULT_GROUP,
         seed: int | None = None,
         trustees: int = 3,
         threshold: int = 2,
@@ -365,7 +365,7 @@ def _parse(moment: str) -> datetime:
 
 def run_demo(
     voters: int = 1000,
-    group: str = "ed25519",
+    group: str = DEFAULT_GROUP,
     out: Path = Path("record"),
     seed: int | None = None,
     say: Callable[[str], None] = print,

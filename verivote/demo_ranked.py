@@ -33,6 +33,7 @@ from verivote.election.ranked_result import (
     make_mix_decryption,
     make_ranked_result_body,
 )
+from verivote.groups import DEFAULT_GROUP
 from verivote.verify.record import Report, verify_record
 
 LEADER = Contest(
@@ -66,7 +67,7 @@ class RankedOutcome:
 
 
 def ranked_election(
-    voters: int, group: str = "ed25519", seed: int | None = None
+    voters: int, group: str = DEFAULT_GROUP, seed: int | None = None
 ) -> SimulatedElection:
     """A simulated election whose manifest holds the ranked leader contest and the
     referendum."""
@@ -174,7 +175,7 @@ def recount(fields: dict[int, list[int]], seed: bytes) -> CountReport:
 
 def run_ranked_demo(
     voters: int = 200,
-    group: str = "ed25519",
+    group: str = DEFAULT_GROUP,
     out: Path = Path("record"),
     seed: int | None = None,
     say: Callable[[str], None] = print,

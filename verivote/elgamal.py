@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from verivote.encoding import from_hex
 from verivote.errors import DecodeError, DiscreteLogError, ParameterError
-from verivote.groups.base import Element, Group, Scalar, SecretScalar
+from verivote.groups.base import Element, Group, Scalar
 from verivote.groups.unchecked import UncheckedElement
 
 
@@ -141,17 +141,22 @@ def encrypt_with_nonce(public_key: Element, message: int, nonce: Scalar) -> Ciph
         raise ParameterError("exponential ElGamal encrypts non-negative integers only")
     group = public_key.group
     g = group.generator
-    # The nonce and the message are secrets: constant-time exponentiation for both.
-    secret_nonce = nonce if isinstance(nonce, SecretScalar) else group.secret_scalar(nonce.value)
-    return Ciphertext(g**secret_nonce, g ** group.secret_scalar(message) * public_key**secret_nonce)
+    # The nonce and the message are secrets, and so are g^m and the pad h^r: β is computed
+    # as one product of secret powers, whose factors never leave constant-time code.
+    return Ciphertext(
+        group.secret_product([g], [nonce]), group.secret_product([g, public_key], [message, nonce])
+    )
 
 
 def reencrypt(public_key: Element, ct: Ciphertext, nonce: Scalar) -> Ciphertext:
     """Multiply by an encryption of 0: same plaintext, unlinkable ciphertext."""
     group = public_key.group
     g = group.generator
-    secret_nonce = nonce if isinstance(nonce, SecretScalar) else group.secret_scalar(nonce.value)
-    return Ciphertext(ct.alpha * g**secret_nonce, ct.beta * public_key**secret_nonce)
+    # g^s and h^s would link the two ciphertexts: products of secret powers only.
+    return Ciphertext(
+        group.secret_product([ct.alpha, g], [1, nonce]),
+        group.secret_product([ct.beta, public_key], [1, nonce]),
+    )
 
 
 def reencrypt_fresh(public_key: Element, ct: Ciphertext) -> tuple[Ciphertext, Scalar]:
@@ -183,8 +188,9 @@ def reencrypt_row_with_nonces(
 
 def decrypt_to_element(secret: Scalar, ct: Ciphertext) -> Element:
     """``g^m`` for the ciphertext's message ``m`` (use :class:`DiscreteLog` for ``m``);
-    ``secret`` is used as a secret (constant-time exponentiation) whatever its type."""
-    return ct.beta / ct.alpha ** secret.group.secret_scalar(secret.value)
+    ``secret`` is used as a secret whatever its type: ``β·α^(-x)`` is one product of secret
+    powers, so the pad ``α^x`` never leaves constant-time code."""
+    return secret.group.secret_product([ct.beta, ct.alpha], [1, -secret.value])
 
 
 def product(cts: Iterable[Ciphertext], group: Group) -> Ciphertext:

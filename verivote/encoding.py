@@ -26,7 +26,8 @@ _LEN = struct.Struct(">I")
 
 def frame(*parts: bytes) -> bytes:
     """Concatenate ``parts``, each preceded by its length as 4 big-endian bytes."""
-    return b"".join(_LEN.pack(len(p)) + p for p in parts)
+    pack = _LEN.pack
+    return b"".join([pack(len(p)) + p for p in parts])
 
 
 def frame_all(parts: Iterable[bytes]) -> bytes:
@@ -80,12 +81,49 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+class _Unsure(Exception):
+    """Raised inside the fast canonical parse when the text may not be canonical: the
+    exact path (:func:`_loads_exact`) then decides, with its own error."""
+
+
+def _sorted_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """The fast parse's object hook: an object's keys, in the order written, must be
+    distinct and in increasing code-point order (the order ``dumps`` sorts them into);
+    anything else goes to the exact path."""
+    out = dict(pairs)
+    if len(pairs) > 1:
+        keys = list(out)
+        if len(keys) != len(pairs) or keys != sorted(keys):
+            raise _Unsure
+    return out
+
+
+def _canonical_int(text: str) -> int:
+    """The fast parse's integers: ``-0`` is the one spelling JSON's grammar allows that
+    differs from the integer's own (``0``)."""
+    if text == "-0":
+        raise _Unsure
+    return int(text)
+
+
+def _unsure(text: str) -> Any:
+    raise _Unsure
+
+
 _ENCODER = json.JSONEncoder(
     ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")
 )
 _DECODER = json.JSONDecoder(
     parse_float=_reject_float, parse_constant=_reject_constant, object_pairs_hook=_pairs
 )
+_FAST_DECODER = json.JSONDecoder(
+    parse_float=_unsure,
+    parse_constant=_unsure,
+    parse_int=_canonical_int,
+    object_pairs_hook=_sorted_pairs,
+)
+_NOT_IN_FAST_PATH = (b" ", b"\\", b"\n", b"\r", b"\t")
+_UNSURE: Any = object()
 
 
 def dumps(obj: Any) -> bytes:
@@ -118,7 +156,46 @@ def loads(data: bytes | str, *, canonical: bool = True) -> Any:
 
     Raises :class:`DecodeError` for malformed text, duplicate keys, floats, NaN, integers too
     large to parse, and non-canonical spellings.
+
+    Canonical bytes are checked without encoding the value again when that is provably the
+    same test (:func:`_canonical_fast`); every other input, and every input that fails,
+    goes through the exact re-encoding comparison, so the result and each error message
+    are those of re-encoding in all cases.
     """
+    if canonical and isinstance(data, bytes | bytearray):
+        obj = _canonical_fast(data)
+        if obj is not _UNSURE:
+            return obj
+    return _loads_exact(data, canonical)
+
+
+def _canonical_fast(data: bytes | bytearray) -> Any:
+    """The value of ``data`` if it is certainly canonical JSON, else :data:`_UNSURE`.
+
+    Why this accepts only canonical text (and so may skip re-encoding it):
+
+    * no space, tab, newline, carriage return or backslash occurs anywhere: so there is no
+      white space between tokens, and every string holds raw characters only (no escape),
+      which ``dumps`` writes raw too (the decoder refuses raw control characters, and valid
+      UTF-8 holds no lone surrogate);
+    * the object hook requires each object's keys distinct and in increasing code-point
+      order, the order ``dumps`` sorts them into;
+    * numbers must be integers (a float or NaN sends the text to the exact path), which
+      JSON's grammar spells without ``+`` or leading zeros, and the integer hook refuses
+      ``-0``, the one integer whose spelling differs from Python's;
+    * ``true``, ``false`` and ``null`` have one spelling each;
+    * valid UTF-8 is the encoding of its own decoding, byte for byte."""
+    for byte in _NOT_IN_FAST_PATH:
+        if byte in data:
+            return _UNSURE
+    try:
+        return _FAST_DECODER.decode(data.decode("utf-8"))
+    except (_Unsure, ValueError, RecursionError):
+        return _UNSURE
+
+
+def _loads_exact(data: bytes | str, canonical: bool) -> Any:
+    """:func:`loads` by decoding and, with ``canonical``, re-encoding and comparing."""
     try:
         text = data.decode("utf-8") if isinstance(data, bytes | bytearray) else data
         obj = _DECODER.decode(text)

@@ -315,25 +315,108 @@ def ballot_reencrypted(f: Forge) -> int:
     return src + 1
 
 
-def _torsion_proof(key: Element, ct: Ciphertext, vote: int, nonce: Scalar, context: bytes) -> dict:
-    """A 0/1 range proof of a true statement whose simulated branch's ``b_j`` has an element
-    of order 2 added before the challenge is hashed: each equation then holds only up to
-    that element, which a batch check that never tests subgroup membership would miss for
-    every even random weight."""
+def _torsion_proof(
+    key: Element, ct: Ciphertext, vote: int, nonce: Scalar, context: bytes, which: str = "b"
+) -> dict:
+    """A 0/1 range proof of a true statement whose simulated branch's ``b_j`` (or ``a_j``)
+    has an element of order 2 added before the challenge is hashed: each equation then
+    holds only up to that element, which a batch check that never tests subgroup
+    membership would miss for every even random weight."""
     group, g = key.group, key.group.generator
     other = 1 - vote
     w, c_other, s_other = group.random_scalar(), group.random_scalar(), group.random_scalar()
     a, b = [g**w, g**w], [key**w, key**w]
-    a[other] = g**s_other * ct.alpha ** (-c_other)
     raw = bytes.fromhex(outside_subgroup(group))  # built by hand: decoding would refuse it
     order2 = Element(group, raw if group.name == "ed25519" else int.from_bytes(raw, "big"))
-    b[other] = key**s_other * (ct.beta / g**other) ** (-c_other) * order2
+    a[other] = g**s_other * ct.alpha ** (-c_other)
+    b[other] = key**s_other * (ct.beta / g**other) ** (-c_other)
+    if which == "a":
+        a[other] = a[other] * order2
+    else:
+        b[other] = b[other] * order2
     transcript = _transcript(key, ct, 1, context).elements(b"ab", [a[0], b[0], a[1], b[1]])
     c = [c_other, c_other]
     c[vote] = transcript.challenge() - c_other
     s = [s_other, s_other]
     s[vote] = w + c[vote] * nonce
-    return RangeProof(tuple(c), tuple(s), tuple(b)).to_dict()
+    return RangeProof(tuple(c), tuple(s), tuple(b), tuple(a)).to_dict()
+
+
+def _false_a_proof(key: Element, ct: Ciphertext, vote: int, nonce: Scalar, context: bytes) -> dict:
+    """A 0/1 range proof whose real branch publishes a random ``a_j`` instead of ``g^w``:
+    the challenge is hashed from it, so only the equation ``g^s_j = a_j · α^c_j`` is false."""
+    group, g = key.group, key.group.generator
+    other = 1 - vote
+    w, c_other, s_other = group.random_scalar(), group.random_scalar(), group.random_scalar()
+    a = [group.hash_to_element(b"tamper/not-a-commitment", bytes(w))] * 2
+    b = [key**w, key**w]
+    a[other] = g**s_other * ct.alpha ** (-c_other)
+    b[other] = key**s_other * (ct.beta / g**other) ** (-c_other)
+    transcript = _transcript(key, ct, 1, context).elements(b"ab", [a[0], b[0], a[1], b[1]])
+    c = [c_other, c_other]
+    c[vote] = transcript.challenge() - c_other
+    s = [s_other, s_other]
+    s[vote] = w + c[vote] * nonce
+    return RangeProof(tuple(c), tuple(s), tuple(b), tuple(a)).to_dict()
+
+
+def _abstainer_ballot(f: Forge, make: Callable[..., dict]) -> int:
+    """The abstainer's device casts a ballot whose first selection proof is ``make(key,
+    ct, vote, nonce, context)``; returns the index of the inserted entry."""
+    b = f.base
+    m, key, voter = b.manifest, b.sim.joint_key, b.sim.credentials[ABSTAINER]
+    votes = votes_from_choices(m, CHOICES[0])
+    nonces = [[b.group.random_scalar() for _ in v] for v in votes]
+    body = _encrypt_ballot(m, key, voter.public_key, votes, nonces).body
+    contest = body["contests"][0]
+    ct = Ciphertext.from_dict(b.group, contest["selections"][0])
+    context = selection_context(m.ballot_context(key), voter.public_key, 0, 0)
+    contest["proofs"][0] = make(key, ct, votes[0][0], nonces[0][0], context)
+    at = b.ballots[1][0] + 1
+    time = f.entries[at - 1]["time"]
+    f.entries.insert(at, f.make("ballot", body, time, f.author(f"voter:{ABSTAINER}")))
+    return at
+
+
+@case("range-a-false", ("board", f"voter:{ABSTAINER}"), "ballot.proof", "ballot", modp=True)
+def range_a_false(f: Forge) -> int:
+    """The abstainer's device publishes a random commitment a_j in a selection proof and
+    hashes the challenge over it: the challenge sum holds, the equation g^s_j = a_j·α^c_j
+    does not (caught by the batched equation, named branch by branch)."""
+    return _abstainer_ballot(f, _false_a_proof)
+
+
+@case(
+    "range-a-torsion",
+    ("board", f"voter:{ABSTAINER}"),
+    "ballot.proof",
+    "ballot",
+    modp=True,
+)
+def range_a_torsion(f: Forge) -> int:
+    """The abstainer's device adds an element of order 2 to one simulated commitment a_j of
+    a selection proof before hashing the challenge (the a_j published is then not the
+    recomputed g^s_j·α^-c_j; on modp4096 the batched subgroup test refuses it first)."""
+    return _abstainer_ballot(f, lambda *args: _torsion_proof(*args, which="a"))
+
+
+@colluding("range-a-replaced", ("board", "voter:1"), "ballot.proof", "ballot", modp=True)
+def range_a_replaced(f: Forge) -> int:
+    """One published commitment a_j of a selection proof replaced by another element: the
+    challenge no longer matches the transcript."""
+    i, contest = _ballot_contest(f)
+    contest["proofs"][1]["a"][0] = (f.base.group.generator ** f.base.group.scalar(5)).hex()
+    f.sign(i, "voter:1")
+    return i
+
+
+@colluding("range-a-missing", ("board", "voter:1"), "ballot.decode", "ballot", modp=True)
+def range_a_missing(f: Forge) -> int:
+    """A limit proof without its commitments a_j (the form before they were published)."""
+    i, contest = _ballot_contest(f)
+    del contest["limit_proof"]["a"]
+    f.sign(i, "voter:1")
+    return i
 
 
 @colluding(
@@ -348,19 +431,7 @@ def range_commitment_torsion(f: Forge) -> int:
     """The abstainer's device proves a true ballot but adds an element of order 2 to one
     simulated commitment of a selection proof before hashing the challenge (on ed25519 the
     batch's validating scalar multiplication refuses the point, whatever the weights)."""
-    b = f.base
-    m, key, voter = b.manifest, b.sim.joint_key, b.sim.credentials[ABSTAINER]
-    votes = votes_from_choices(m, CHOICES[0])
-    nonces = [[b.group.random_scalar() for _ in v] for v in votes]
-    body = _encrypt_ballot(m, key, voter.public_key, votes, nonces).body
-    contest = body["contests"][0]
-    ct = Ciphertext.from_dict(b.group, contest["selections"][0])
-    context = selection_context(m.ballot_context(key), voter.public_key, 0, 0)
-    contest["proofs"][0] = _torsion_proof(key, ct, votes[0][0], nonces[0][0], context)
-    at = b.ballots[1][0] + 1
-    time = f.entries[at - 1]["time"]
-    f.entries.insert(at, f.make("ballot", body, time, f.author(f"voter:{ABSTAINER}")))
-    return at
+    return _abstainer_ballot(f, _torsion_proof)
 
 
 @case("ballot-in-plain-sight", ("board", f"voter:{ABSTAINER}"), "ballot.alpha", "ballot", modp=True)

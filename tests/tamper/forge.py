@@ -349,9 +349,13 @@ def element_times_g(group: Group, text: str) -> str:
 
 def outside_subgroup(group: Group) -> str:
     """A canonical encoding of an element of order 2, outside the prime-order subgroup:
-    the point (0, -1) of edwards25519, or p - 1 modulo the MODP prime."""
+    the point (0, -1) of edwards25519, or p - 1 modulo the MODP prime. ristretto255 has
+    no such element: there, a string of the right form that encodes no element (one of
+    RFC 9496's A.2 vectors, refused because x^2 would not be a square)."""
     if group.name == "ed25519":
         return (b"\xec" + b"\xff" * 30 + b"\x7f").hex()
+    if group.name == "ristretto255":
+        return "26948d35ca62e643e26a83177332e6b6afeb9d08e4268b650f1f5bbd8d81d371"
     p = int(group.parameters()["p"], 16)
     return (p - 1).to_bytes(group.element_size, "big").hex()
 

@@ -41,6 +41,7 @@ def _params() -> Iterator[object]:
         yield pytest.param("ed25519", c, id=f"ed25519-{c.name}")
         if c.modp:
             yield pytest.param("modp4096", c, id=f"modp4096-{c.name}")
+            yield pytest.param("ristretto255", c, id=f"ristretto255-{c.name}")
 
 
 @pytest.mark.parametrize(("group", "case"), list(_params()))

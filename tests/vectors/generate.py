@@ -589,10 +589,12 @@ def range_vectors(group: Group) -> list[dict[str, Any]]:
             }
         )
     base = out[2]
-    c, s, b = base["proof"]["c"], base["proof"]["s"], base["proof"]["b"]
+    a, c, s, b = (base["proof"][k] for k in "acsb")
     other = (group.generator ** sc(group, "range-other")).hex()
     enc5 = elgamal.encrypt_with_nonce(h, 5, sc(group, "range-enc-nonce-2")).to_dict()
-    truncated = range_proof.RangeProof.from_dict(group, {"b": b[:3], "c": c[:3], "s": s[:3]}, 2)
+    truncated = range_proof.RangeProof.from_dict(
+        group, {"a": a[:3], "b": b[:3], "c": c[:3], "s": s[:3]}, 2
+    )
     bumped_c = [
         bump(group.decode_scalar(bytes.fromhex(x))).hex() if j == 1 else x for j, x in enumerate(c)
     ]
@@ -602,16 +604,32 @@ def range_vectors(group: Group) -> list[dict[str, Any]]:
     # all zeros is the identity in ristretto255; s = 1 (negative) is never an element there
     not_an_element = "01" + "00" * 31 if group.name == "ristretto255" else "00" * group.element_size
     invalid = [
-        ("challenge 1 + 1", {"proof": {"b": b, "c": bumped_c, "s": s}}, "InvalidProof"),
-        ("response 3 + 1", {"proof": {"b": b, "c": c, "s": bumped_s}}, "InvalidProof"),
+        ("challenge 1 + 1", {"proof": {"a": a, "b": b, "c": bumped_c, "s": s}}, "InvalidProof"),
+        ("response 3 + 1", {"proof": {"a": a, "b": b, "c": c, "s": bumped_s}}, "InvalidProof"),
         (
             "commitment b_1 replaced",
-            {"proof": {"b": [b[0], other, *b[2:]], "c": c, "s": s}},
+            {"proof": {"a": a, "b": [b[0], other, *b[2:]], "c": c, "s": s}},
             "InvalidProof",
         ),
         (
+            "commitment a_1 replaced",
+            {"proof": {"a": [a[0], other, *a[2:]], "b": b, "c": c, "s": s}},
+            "InvalidProof",
+        ),
+        (
+            "commitments a_0 and a_1 swapped",
+            {"proof": {"a": [a[1], a[0], *a[2:]], "b": b, "c": c, "s": s}},
+            "InvalidProof",
+        ),
+        ("a list one short", {"proof": {"a": a[:3], "b": b, "c": c, "s": s}}, "DecodeError"),
+        (
+            "no a (the form without commitments a_j)",
+            {"proof": {"b": b, "c": c, "s": s}},
+            "DecodeError",
+        ),
+        (
             "challenges 0 and 1 swapped (same sum)",
-            {"proof": {"b": b, "c": [c[1], c[0], *c[2:]], "s": s}},
+            {"proof": {"a": a, "b": b, "c": [c[1], c[0], *c[2:]], "s": s}},
             "InvalidProof",
         ),
         ("other public key", {"public_key": other}, "InvalidProof"),
@@ -625,10 +643,21 @@ def range_vectors(group: Group) -> list[dict[str, Any]]:
             {"limit": 2, "proof": truncated.to_dict()},
             "InvalidProof",
         ),
-        ("challenge list one short", {"proof": {"b": b, "c": c[:3], "s": s}}, "DecodeError"),
+        (
+            "challenge list one short",
+            {"proof": {"a": a, "b": b, "c": c[:3], "s": s}},
+            "DecodeError",
+        ),
         (
             "challenge = q",
-            {"proof": {"b": b, "c": [group.order.to_bytes(32, "big").hex(), *c[1:]], "s": s}},
+            {
+                "proof": {
+                    "a": a,
+                    "b": b,
+                    "c": [group.order.to_bytes(32, "big").hex(), *c[1:]],
+                    "s": s,
+                }
+            },
             "InvalidScalar",
         ),
         (

@@ -28,7 +28,11 @@ HERE = Path(__file__).resolve().parent
 LABEL = b"verivote/test-vectors"
 CONTEXT = b"verivote/test/shuffle"
 # (group, rows N, width w, permutation): small, modp4096 smaller still.
-CASES = (("ed25519", 3, 2, (2, 0, 1)), ("modp4096", 2, 2, (1, 0)))
+CASES = (
+    ("ed25519", 3, 2, (2, 0, 1)),
+    ("modp4096", 2, 2, (1, 0)),
+    ("ristretto255", 3, 2, (2, 0, 1)),
+)
 
 
 def sc(group: Group, label: str) -> Scalar:

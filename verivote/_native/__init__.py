@@ -72,6 +72,16 @@ class Backend(Protocol):
         """RFC 9496's element derivation from 64 uniformly random bytes (MAP on each half,
         then the sum)."""
 
+    def to_edwards(self, p: bytes) -> bytes:
+        """The RFC 8032 encoding of the one point of ``p``'s class that lies in
+        edwards25519's prime-order subgroup (the class's other points differ from it by a
+        point of order 2 or 4). For PUBLIC elements only."""
+
+    def from_edwards(self, e: bytes) -> bytes:
+        """The ristretto255 encoding of the edwards25519 point ``e`` (RFC 8032 encoding, a
+        point of the prime-order subgroup); InvalidElement when ``e`` is not canonical or
+        not on the curve. For PUBLISHED values only."""
+
 
 _DEFAULT: Backend | None = None
 

@@ -25,6 +25,8 @@ int vv_scalarmult(unsigned char out[32], const unsigned char k[32], const unsign
 int vv_msm(unsigned char out[32], const unsigned char *scalars, const unsigned char *points,
            size_t n);
 void vv_from_uniform(unsigned char out[32], const unsigned char h[64]);
+int vv_to_edwards(unsigned char out[32], const unsigned char p[32]);
+int vv_from_edwards(unsigned char out[32], const unsigned char e[32]);
 """
 
 ffibuilder = FFI()

@@ -84,3 +84,17 @@ class NativeBackend:
         out = _new("unsigned char[32]")
         lib.vv_from_uniform(out, h)
         return bytes(_buffer(out))
+
+    def to_edwards(self, p: bytes) -> bytes:
+        out = _new("unsigned char[32]")
+        if lib.vv_to_edwards(out, _element(p)) != 0:
+            raise InvalidElement(_INVALID)
+        return bytes(_buffer(out))
+
+    def from_edwards(self, e: bytes) -> bytes:
+        if not isinstance(e, bytes) or len(e) != 32:
+            raise InvalidElement("edwards25519: a point is exactly 32 bytes")
+        out = _new("unsigned char[32]")
+        if lib.vv_from_edwards(out, e) != 0:
+            raise InvalidElement("edwards25519: not the canonical encoding of a point")
+        return bytes(_buffer(out))

@@ -144,6 +144,18 @@ _new = ffi.new
 _buffer = ffi.buffer
 
 
+def _times8(x: int, y: int) -> bytes:
+    """The edwards25519 encoding of 8·(x, y): in the prime-order subgroup."""
+    e = (y | ((x & 1) << 255)).to_bytes(32, "little")
+    for _ in range(3):
+        e = _ed_add(e, e)
+    return e
+
+
+_ED_IDENTITY = bytes([1]) + bytes(31)
+_INV8_BYTES = INV8.to_bytes(32, "little")
+
+
 def _ed_add(a: bytes, b: bytes) -> bytes:
     out = _new("unsigned char[32]")
     if lib.crypto_core_ed25519_add(out, a, b) != 0:  # pragma: no cover - points are on the curve
@@ -175,17 +187,31 @@ class PythonBackend:
         k %= L
         if k == 0 or p == IDENTITY:
             return IDENTITY
-        # The edwards25519 encoding of (x, y), then 8P in the prime-order subgroup.
-        e = (y | ((x & 1) << 255)).to_bytes(32, "little")
-        for _ in range(3):
-            e = _ed_add(e, e)
         out = _new("unsigned char[32]")
         scalar = (k * INV8 % L).to_bytes(32, "little")
-        if lib.crypto_scalarmult_ed25519_noclamp(out, scalar, e) != 0:  # pragma: no cover
-            raise InvalidElement("ristretto255: libsodium refused a point")
-        r = int.from_bytes(bytes(_buffer(out)), "little")
+        if lib.crypto_scalarmult_ed25519_noclamp(out, scalar, _times8(x, y)) != 0:
+            raise InvalidElement("ristretto255: libsodium refused a point")  # pragma: no cover
+        return self.from_edwards(bytes(_buffer(out)))
+
+    def to_edwards(self, p: bytes) -> bytes:
+        x, y, _, _ = _decode_or_raise(p)
+        if p == IDENTITY:
+            return _ED_IDENTITY
+        out = _new("unsigned char[32]")
+        if lib.crypto_scalarmult_ed25519_noclamp(out, _INV8_BYTES, _times8(x, y)) != 0:
+            raise InvalidElement("ristretto255: libsodium refused a point")  # pragma: no cover
+        return bytes(_buffer(out))
+
+    def from_edwards(self, e: bytes) -> bytes:
+        if not isinstance(e, bytes) or len(e) != 32:
+            raise InvalidElement("edwards25519: a point is exactly 32 bytes")
+        r = int.from_bytes(e, "little")
         ry = r & ((1 << 255) - 1)
-        _, rx = sqrt_ratio_m1(ry * ry - 1, D * ry * ry + 1)
+        if ry >= P:
+            raise InvalidElement("edwards25519: not the canonical encoding of a point")
+        on_curve, rx = sqrt_ratio_m1(ry * ry - 1, D * ry * ry + 1)
+        if not on_curve or (rx == 0 and r >> 255):
+            raise InvalidElement("edwards25519: not the canonical encoding of a point")
         if r >> 255:
             rx = (-rx) % P
         return encode((rx, ry, 1, rx * ry % P))

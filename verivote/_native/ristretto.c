@@ -645,3 +645,65 @@ void vv_from_uniform(unsigned char out[32], const unsigned char h[64]) {
     ge_add_ge(&p, &p, &q);
     ristretto_encode(out, &p);
 }
+
+/* ---- conversion to and from edwards25519 (RFC 8032 encodings), for public points ------------
+ * verivote's constant-time device path (verivote/groups/ristretto255.py) multiplies secret
+ * scalars with libsodium on edwards25519 points and converts only PUBLISHED results here. */
+
+/* 1/z as z^(p-2) = z^(2^255 - 21) (0 for z = 0). */
+static void fe_invert(fe h, const fe z) {
+    fe t, z3;
+    fe_pow22523(t, z);       /* z^(2^252 - 3) */
+    fe_sqn(t, t, 3);         /* z^(2^255 - 24) */
+    fe_sq(z3, z);
+    fe_mul(z3, z3, z);       /* z^3 */
+    fe_mul(h, t, z3);
+}
+
+/* 8^-1 modulo the group order L, little-endian. */
+static const unsigned char INV8[32] = {
+    0x79, 0x2f, 0xdc, 0xe2, 0x29, 0xe5, 0x06, 0x61,
+    0xd0, 0xda, 0x1c, 0x7d, 0xb3, 0x9d, 0xd3, 0x07,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x06};
+
+int vv_to_edwards(unsigned char out[32], const unsigned char p[32]) {
+    ge q, r;
+    ge_cached table[8];
+    signed char digits[65];
+    fe zinv, x, y;
+    if (ristretto_decode(&q, p)) return -1;
+    /* p's class is {P0 + T : T of order dividing 4} with P0 of order L: 8^-1 (8p) = P0. */
+    ge_dbl_n(&q, &q, 3);
+    straus(&r, INV8, &q, 1, table, digits);
+    fe_invert(zinv, r.Z);
+    fe_mul(x, r.X, zinv);
+    fe_mul(y, r.Y, zinv);
+    fe_tobytes(out, y);
+    out[31] |= (unsigned char)(fe_isneg(x) << 7);
+    return 0;
+}
+
+int vv_from_edwards(unsigned char out[32], const unsigned char e[32]) {
+    fe x, y, u, v;
+    ge p;
+    unsigned char check[32];
+    int sign = e[31] >> 7;
+    fe_frombytes(y, e);
+    fe_tobytes(check, y);
+    check[31] |= (unsigned char)(sign << 7);
+    if (memcmp(check, e, 32) != 0) return -1;  /* y >= p */
+    fe_sq(u, y);
+    fe_mul(v, u, D);
+    fe_sub(u, u, FE_ONE);                      /* y^2 - 1 */
+    fe_add(v, v, FE_ONE);                      /* d y^2 + 1 */
+    if (!sqrt_ratio_m1(x, u, v)) return -1;    /* not on the curve */
+    if (fe_iszero(x) && sign) return -1;       /* x = 0 with the sign bit: not canonical */
+    if (fe_isneg(x) != sign) fe_neg(x, x);
+    fe_copy(p.X, x);
+    fe_copy(p.Y, y);
+    fe_copy(p.Z, FE_ONE);
+    fe_mul(p.T, x, y);
+    ristretto_encode(out, &p);
+    return 0;
+}

@@ -23,5 +23,10 @@ int vv_scalarmult(unsigned char out[32], const unsigned char k[32], const unsign
 int vv_msm(unsigned char out[32], const unsigned char *scalars, const unsigned char *points,
            size_t n);
 void vv_from_uniform(unsigned char out[32], const unsigned char h[64]);
+/* The RFC 8032 encoding of the prime-order point in p's class (-1 for an invalid p). */
+int vv_to_edwards(unsigned char out[32], const unsigned char p[32]);
+/* The ristretto255 encoding of the edwards25519 point e, given in RFC 8032 encoding, of the
+ * prime-order subgroup (-1 when e is not canonical or not on the curve). */
+int vv_from_edwards(unsigned char out[32], const unsigned char e[32]);
 
 #endif

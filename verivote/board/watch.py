@@ -183,12 +183,13 @@ class Watcher:
             return None
         return (min(last.size, head.size), max(last.size, head.size))
 
-    def observe(self, head: TreeHead, proof: Sequence[bytes] = ()) -> bool:
-        """Check a new signed head: signed by the pinned key, no fork with a kept head, and
-        consistent with the largest kept head by ``proof`` (see :meth:`proof_needed`).
-        Keeps it and returns True if its size and root are new. Raises InvalidSignature
-        (not kept) or SplitViewError (also when a kept head of another size is timed the
-        wrong way round: a larger head signed before a smaller one)."""
+    def precheck(self, head: TreeHead) -> bool:
+        """The checks that need no proof from the board: ``head`` is signed by the pinned
+        key (else InvalidSignature), does not fork from a kept head (same size, another
+        root) and is not timed the wrong way round against one (else SplitViewError).
+        Returns False when it is kept already. Run before asking the board for a proof, so
+        that a board that cannot give one (its log now shorter than a head it signed) is
+        still caught by its own signatures."""
         self._check_signature(head)
         for kept in self.heads:
             if kept.size == head.size:
@@ -199,6 +200,16 @@ class Watcher:
             small, large = (kept, head) if kept.size < head.size else (head, kept)
             if large.time < small.time:
                 raise SplitViewError("time", small, large, "a longer log signed earlier")
+        return True
+
+    def observe(self, head: TreeHead, proof: Sequence[bytes] = ()) -> bool:
+        """Check a new signed head: signed by the pinned key, no fork with a kept head, and
+        consistent with the largest kept head by ``proof`` (see :meth:`proof_needed`).
+        Keeps it and returns True if its size and root are new. Raises InvalidSignature
+        (not kept) or SplitViewError (also when a kept head of another size is timed the
+        wrong way round: a larger head signed before a smaller one)."""
+        if not self.precheck(head):
+            return False
         last = self.last
         if last is not None:
             first, second = (last, head) if last.size < head.size else (head, last)
@@ -233,6 +244,8 @@ class Watcher:
             same = [k for k in self.heads if k.size == head.size]
             if needed is not None and not same and proofs is None:
                 result.unchecked += 1
+                continue
+            if not self.precheck(head):
                 continue
             proof = proofs(*needed) if needed is not None and proofs is not None else ()
             result.imported += self.observe(head, proof)
@@ -283,6 +296,8 @@ def poll(watcher: Watcher, board: BoardReader) -> tuple[TreeHead, bool]:
             ) from None
     else:
         watcher.pin(line)
+    if not watcher.precheck(head):
+        return head, False
     needed = watcher.proof_needed(head)
     proof = board.consistency(*needed) if needed is not None else []
     return head, watcher.observe(head, proof)

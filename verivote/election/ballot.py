@@ -9,6 +9,10 @@ A ballot body is ``{"credential": hex, "contests": [{"id", "selections", "proofs
 * ``limit_proof`` — a range proof that the product of the contest's selections encrypts a
   value in ``[0, limit]`` (so over-votes are impossible and under-votes allowed).
 
+Every range proof is in commitment form, ``{"a", "b", "c", "s"}``
+(:mod:`verivote.proofs.range`), so that a verifier can check the proofs of many ballots as
+one random linear combination (:mod:`verivote.election.ballot_batch`).
+
 A ranked contest (:mod:`verivote.election.ranked`) is ``{"id", "selections", "proofs"}``:
 one ciphertext per rank, encrypting the candidate's position + 1 or 0 for no preference,
 each with a range proof for ``[0, M]`` (``M`` candidates), and no limit proof.
@@ -281,13 +285,41 @@ def check_ballot(
     """Check a ballot body completely except its signature and the roll: canonical form,
     every element, every selection proof and every limit proof. Returns the credential and
     the ciphertexts per contest, every element validated. Raises DecodeError or
-    InvalidProof naming the contest and the candidate."""
-    # In a group whose exponentiation validates its input (ed25519) the ballot's proofs are
-    # checked as one batch (RangeBatch), and its points are decoded with encoding checks
-    # only: every alpha is raised to a non-zero challenge when its proof's a_j are
-    # recomputed, every beta and b_j to a random weight by the batch, and that is where a
-    # point outside the prime-order subgroup is refused. Their type (DeferredCiphertext,
-    # UncheckedElement) keeps them apart from validated ones until then.
+    InvalidProof naming the contest and the candidate — exactly what
+    :func:`check_ballot_one_by_one` raises.
+
+    The fastest complete check of one ballot in its group: in a group with a multi-scalar
+    multiplication (ristretto255, modp4096) the ballot is a batch of one
+    (:func:`~verivote.election.ballot_batch.check_ballots`: every proof equation in one
+    random linear combination); otherwise (ed25519) its proofs are checked together by a
+    :class:`~verivote.proofs.range.RangeBatch`. Any failure is named by
+    :func:`check_ballot_one_by_one`."""
+    if callable(getattr(manifest.group, "multi_exp", None)):
+        # ballot_batch builds on this module, hence the import here
+        from verivote.election.ballot_batch import check_ballots
+
+        outcome = check_ballots(manifest, joint_key, ballot_context, [body])[0]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+    return check_ballot_one_by_one(manifest, joint_key, ballot_context, body)
+
+
+def check_ballot_one_by_one(
+    manifest: Manifest, joint_key: Element, ballot_context: bytes, body: Any
+) -> tuple[bytes, list[list[Ciphertext]]]:
+    """:func:`check_ballot` without batches across proofs when one fails: the reference
+    verdict, and the names of the checks. Raises DecodeError (the first bad encoding) or
+    InvalidProof ``"contest C, candidate K: …"`` / ``"…, limit proof: …"`` with the message
+    of :func:`~verivote.proofs.range.verify_range` for the first false proof in ballot
+    order (per contest: each selection, then the limit proof)."""
+    # In a group whose exponentiation validates its input (ed25519, ristretto255) the
+    # ballot's proofs are checked as one batch (RangeBatch), and its points are decoded with
+    # encoding checks only: every alpha is raised to the challenges and every a_j compared
+    # with a recomputed element when the proof is added, every beta and b_j raised to a
+    # random weight by the batch, and that is where a point outside the prime-order
+    # subgroup is refused. Their type (DeferredCiphertext, UncheckedElement) keeps them
+    # apart from validated ones until then. Any failure is named proof by proof.
     if not manifest.group.pow_validates:
         credential, selections, contests = decode_ballot(manifest, body)
         checks = _proof_checks(manifest, ballot_context, credential, selections, contests)
@@ -296,12 +328,9 @@ def check_ballot(
     credential, deferred, contests = decode_ballot_deferred(manifest, body)
     batch_checks = _proof_checks(manifest, ballot_context, credential, deferred, contests)
     batch = RangeBatch(joint_key)
-    for where, ct, proof, limit, ctx, betas in batch_checks:
-        try:
-            batch.add(ct, proof, limit, ctx, betas)
-        except InvalidProof as exc:
-            raise InvalidProof(f"{where}: {exc}") from None
     try:
+        for _, ct, proof, limit, ctx, betas in batch_checks:
+            batch.add(ct, proof, limit, ctx, betas)
         batch.verify()
     except InvalidProof:
         _verify_each(joint_key, batch_checks)  # find and name the false proof

@@ -16,7 +16,7 @@ from typing import Any
 
 from verivote.election import ranked
 from verivote.election.ballot import (
-    check_ballot,
+    check_ballot_one_by_one,
     decode_ballot,
     decode_ballot_deferred,
     limit_context,
@@ -24,11 +24,10 @@ from verivote.election.ballot import (
 )
 from verivote.election.manifest import Manifest
 from verivote.elgamal import Ciphertext, DeferredCiphertext
-from verivote.errors import DecodeError, InvalidProof, ParameterError, VerivoteError
-from verivote.groups.base import Element, Group
+from verivote.errors import DecodeError, InvalidProof, VerivoteError
+from verivote.groups.base import Element
 from verivote.groups.unchecked import UncheckedElement
 from verivote.proofs.range import RangeProof
-from verivote.proofs.range_committed import CommittedRangeProof
 from verivote.proofs.range_multi import MultiRangeBatch
 
 Outcome = tuple[bytes, list[list[Ciphertext]]] | Exception
@@ -39,30 +38,20 @@ that :class:`~verivote.election.checker.BallotChecker` reports as a malformed en
 MALFORMED = (TypeError, KeyError, IndexError, AttributeError, ValueError, OverflowError)
 
 
-Check = tuple[
-    str, Ciphertext, RangeProof, int, bytes, list[Element] | None, tuple[Element, ...] | None
-]
-Parsed = tuple[RangeProof, tuple[Element, ...] | None]
+Check = tuple[str, Ciphertext, RangeProof, int, bytes, list[Ciphertext] | None]
 
 
-def _proof(group: Group, obj: Any, limit: int, committed: bool) -> Parsed:
-    if committed:
-        cproof = CommittedRangeProof.from_dict(group, obj, limit)
-        return cproof.proof, cproof.a
-    return RangeProof.from_dict(group, obj, limit), None
-
-
-def _parse(manifest: Manifest, contests: list[dict[str, Any]], committed: bool) -> list[Parsed]:
+def _parse(manifest: Manifest, contests: list[dict[str, Any]]) -> list[RangeProof]:
     """A ballot's range proofs decoded, in ``check_ballot``'s order (per contest: one per
     field, then the limit proof unless the contest is ranked). Raises DecodeError."""
     group = manifest.group
-    out: list[Parsed] = []
+    out: list[RangeProof] = []
     for contest, obj in zip(manifest.contests, contests, strict=True):
         bound = contest.field_bound
         for ki in range(contest.fields):
-            out.append(_proof(group, obj["proofs"][ki], bound, committed))
+            out.append(RangeProof.from_dict(group, obj["proofs"][ki], bound))
         if not contest.ranked:
-            out.append(_proof(group, obj["limit_proof"], contest.limit, committed))
+            out.append(RangeProof.from_dict(group, obj["limit_proof"], contest.limit))
     return out
 
 
@@ -71,7 +60,7 @@ def _checks(
     ballot_context: bytes,
     credential: bytes,
     selections: list[list[Ciphertext]],
-    proofs: list[Parsed],
+    proofs: list[RangeProof],
 ) -> list[Check]:
     """The proofs of one ballot, in ``check_ballot``'s order and with its names."""
     out: list[Check] = []
@@ -79,13 +68,13 @@ def _checks(
     for ci, (contest, cts) in enumerate(zip(manifest.contests, selections, strict=True)):
         bound = contest.field_bound
         for ki, ct in enumerate(cts):
-            proof, a = next(parsed)
+            proof = next(parsed)
             where = f"contest {contest.id}, " + ranked.field_name(contest, ki)
             ctx = selection_context(ballot_context, credential, ci, ki)
-            out.append((where, ct, proof, bound, ctx, None, a))
+            out.append((where, ct, proof, bound, ctx, None))
         if contest.ranked:
             continue
-        proof, a_limit = next(parsed)
+        proof = next(parsed)
         total = cts[0]
         for ct in cts[1:]:
             total = total * ct
@@ -97,8 +86,7 @@ def _checks(
                 proof,
                 contest.limit,
                 ctx,
-                [ct.beta for ct in cts],
-                a_limit,
+                cts,
             )
         )
     return out
@@ -106,18 +94,18 @@ def _checks(
 
 def _one(manifest: Manifest, joint_key: Element, ballot_context: bytes, body: Any) -> Outcome:
     try:
-        return check_ballot(manifest, joint_key, ballot_context, body)
+        return check_ballot_one_by_one(manifest, joint_key, ballot_context, body)
     except (VerivoteError, *MALFORMED) as exc:
         return exc
 
 
 def _unvalidated(
-    selections: list[list[DeferredCiphertext]], proofs: list[Parsed]
+    selections: list[list[DeferredCiphertext]], proofs: list[RangeProof]
 ) -> list[UncheckedElement]:
     out = [e for cts in selections for ct in cts for e in (ct.alpha, ct.beta)]
-    out.extend(
-        b for proof, _ in proofs for b in proof.commitments if isinstance(b, UncheckedElement)
-    )
+    for proof in proofs:
+        for points in (proof.a_commitments, proof.commitments):
+            out.extend(p for p in points if isinstance(p, UncheckedElement))
     return out
 
 
@@ -137,27 +125,22 @@ def check_ballots(
     joint_key: Element,
     ballot_context: bytes,
     bodies: Sequence[Any],
-    *,
-    committed: bool = False,
 ) -> list[Outcome]:
     """Check every ballot body completely except its signature and the roll, as
     :func:`~verivote.election.ballot.check_ballot` does; return one outcome per body, in
     order. Never raises for a bad ballot: its error is its outcome.
 
-    A ballot that fails anywhere in the batched path (decoding, the subgroup test, a
-    challenge, the batched equation) is checked again alone with ``check_ballot``, and that
-    is its outcome: the same exception type and message as checking it alone, by
-    construction. In a group with ``validate_batch`` (modp4096) the ballots' elements are
-    decoded with range checks only and their subgroup membership is established for the
-    whole batch at once (Jacobi symbols and one weighted product raised to ``q``), bisected
-    by ballot when it fails.
-
-    ``committed``: every range proof is in commitment form (its ``a_j`` published, see
-    :mod:`verivote.proofs.range_committed`), a ballot format the record does not use yet;
-    needs a group with ``multi_exp``; its failures are named by the batch itself."""
+    In a group with a multi-scalar multiplication every proof equation of every ballot is
+    checked as one random linear combination (:class:`MultiRangeBatch`, bisected when it
+    fails). A ballot that fails anywhere in the batched path (decoding, the subgroup test,
+    a challenge, the batched equation) is checked again alone with
+    :func:`~verivote.election.ballot.check_ballot_one_by_one`, and that is its outcome: the
+    same exception type and message as checking it alone, by construction. In a group with
+    ``validate_batch`` (modp4096) the ballots' elements are decoded with range checks only
+    and their subgroup membership is established for the whole batch at once (Jacobi
+    symbols and one weighted product raised to ``q``), bisected by ballot when it fails.
+    Groups without ``multi_exp`` (ed25519) check one ballot at a time."""
     group = manifest.group
-    if committed and not callable(getattr(group, "multi_exp", None)):
-        raise ParameterError(f"commitment-form ballots need multi_exp, which {group.name} lacks")
     if not callable(getattr(group, "multi_exp", None)):
         return [_one(manifest, joint_key, ballot_context, body) for body in bodies]
     validate: Callable[[list[UncheckedElement]], bool] | None = getattr(
@@ -165,55 +148,40 @@ def check_ballots(
     )
     results: list[Outcome | None] = [None] * len(bodies)
     retry: set[int] = set()
-    parsed: dict[int, tuple[bytes, list[list[Ciphertext]], list[Parsed]]] = {}
-    deferred: dict[int, tuple[bytes, list[list[DeferredCiphertext]], list[Parsed]]] = {}
+    parsed: dict[int, tuple[bytes, list[list[Ciphertext]], list[RangeProof]]] = {}
+    deferred: dict[int, tuple[bytes, list[list[DeferredCiphertext]], list[RangeProof]]] = {}
     for i, body in enumerate(bodies):
         try:
             if validate is not None:
                 credential, lazy, contests = decode_ballot_deferred(manifest, body)
-                deferred[i] = (credential, lazy, _parse(manifest, contests, committed))
+                deferred[i] = (credential, lazy, _parse(manifest, contests))
             else:
                 credential, selections, contests = decode_ballot(manifest, body)
-                parsed[i] = (credential, selections, _parse(manifest, contests, committed))
-        except (DecodeError, *MALFORMED) as exc:
-            if committed:
-                results[i] = exc
-            else:
-                retry.add(i)
+                parsed[i] = (credential, selections, _parse(manifest, contests))
+        except (DecodeError, *MALFORMED):
+            retry.add(i)
     if validate is not None:
         sets = [(i, _unvalidated(lazy, proofs)) for i, (_, lazy, proofs) in deferred.items()]
         bad = {i for i, _ in _failing(validate, sets)}
         for i, (credential, lazy, proofs) in deferred.items():
             if i in bad:
-                if committed:
-                    results[i] = DecodeError("modp4096: element is not in the order-q subgroup")
-                else:
-                    retry.add(i)
+                retry.add(i)
                 continue
-            # every alpha, beta and b_j was validated by validate_batch: checked() is free
+            # every alpha, beta, a_j and b_j was validated by validate_batch: checked() is free
             parsed[i] = (credential, [[ct.checked() for ct in cts] for cts in lazy], proofs)
     batch = MultiRangeBatch(joint_key)
     for i, (credential, selections, proofs) in parsed.items():
         try:
-            for where, ct, proof, limit, ctx, parts, a in _checks(
+            for _, ct, proof, limit, ctx, parts in _checks(
                 manifest, ballot_context, credential, selections, proofs
             ):
-                try:
-                    batch.add(i, where, ct, proof, limit, ctx, parts, a)
-                except InvalidProof as exc:
-                    raise InvalidProof(f"{where}: {exc}") from None
-        except (DecodeError, InvalidProof, *MALFORMED) as exc:
+                batch.add(i, "", ct, proof, limit, ctx, parts)
+        except (DecodeError, InvalidProof, *MALFORMED):
             batch.discard(i)
-            if committed:
-                results[i] = exc
-            else:
-                retry.add(i)
-    for failure in batch.verify():
+            retry.add(i)
+    for failure in batch.verify(name=False):
         assert isinstance(failure.key, int)
-        if committed:
-            results[failure.key] = InvalidProof(f"{failure.where}: {failure.error}")
-        else:
-            retry.add(failure.key)
+        retry.add(failure.key)
     for i in retry:
         results[i] = _one(manifest, joint_key, ballot_context, bodies[i])
     for i, (credential, selections, _) in parsed.items():

@@ -176,8 +176,11 @@ def _make_announcement(
     _check_secrets(secrets, manifest)
     if len(nonces) != secrets.threshold:
         raise ParameterError("one proof nonce per coefficient")
-    g, i = manifest.group.generator, secrets.index
-    commitments = [g**a for a in secrets.coefficients]
+    group, i = manifest.group, secrets.index
+    g = group.generator
+    # Coefficients are secrets whatever their type (read back from a key file they are
+    # plain scalars): constant-time powers.
+    commitments = [group.secret_product([g], [a]) for a in secrets.coefficients]
     proofs = [
         _prove_schnorr(a, c, _coefficient_context(manifest, i, t), w).to_dict()
         for t, (a, c, w) in enumerate(zip(secrets.coefficients, commitments, nonces, strict=True))
@@ -300,7 +303,8 @@ def check_share_value(value: Scalar, announcement: Announcement, to: int) -> Non
     i.e. ``value`` is its polynomial at ``to``; otherwise raise :class:`ProtocolError`."""
     if to < 1:
         raise ParameterError("shares are evaluated at trustee indices >= 1")
-    if value.group.generator**value != announcement.evaluate(to):
+    group = value.group
+    if group.secret_product([group.generator], [value]) != announcement.evaluate(to):
         raise ProtocolError(
             f"share from trustee {announcement.index} to trustee {to} does not match "
             f"trustee {announcement.index}'s commitments"

@@ -38,6 +38,7 @@ KINDS = ("plurality", "approval", "referendum", "ranked")
 RANKED = "ranked"
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+_TIME_ASCII = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 
 
 def check_id(value: Any, what: str) -> str:
@@ -48,7 +49,33 @@ def check_id(value: Any, what: str) -> str:
 
 
 def check_time(value: Any, what: str) -> str:
-    """A UTC time ``YYYY-MM-DDTHH:MM:SSZ``; such strings compare in time order."""
+    """A UTC time ``YYYY-MM-DDTHH:MM:SSZ``; such strings compare in time order. Raises
+    DecodeError for any other form, or for a date or time that does not exist (February
+    30, hour 24, second 60).
+
+    The common case — 20 ASCII characters — is checked with ``datetime.fromisoformat``
+    (about 1 µs); anything else takes :func:`_check_time_exact`, the definition, whose
+    answer and messages the fast path reproduces exactly (tests/test_fast_paths.py)."""
+    if (
+        isinstance(value, str)
+        and len(value) == 20
+        and value.isascii()
+        and _TIME_ASCII.fullmatch(value) is not None
+    ):
+        # ASCII digits in place: the same fields strptime reads. Its hour is at most 23;
+        # fromisoformat reads the date and time with datetime's own range checks.
+        if value[11:13] <= "23":
+            try:
+                datetime.fromisoformat(value[:19])
+                return value
+            except ValueError:
+                pass
+        raise DecodeError(f"{what}: {value!r} is not a real date and time")
+    return _check_time_exact(value, what)
+
+
+def _check_time_exact(value: Any, what: str) -> str:
+    """:func:`check_time` by its definition: the pattern, then ``strptime``."""
     if not isinstance(value, str) or not _TIME.match(value):
         raise DecodeError(f"{what}: {value!r} is not a time of the form 2026-01-31T12:00:00Z")
     try:

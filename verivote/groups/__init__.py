@@ -1,8 +1,10 @@
 """Prime-order groups: :func:`get_group` returns the singleton for a name.
 
-``ed25519`` (the default) is edwards25519's prime-order subgroup through libsodium;
-``modp4096`` is ElectionGuard's 4096-bit group on gmpy2; ``ristretto255`` is RFC 9496's
-group on verivote's own compiled backend (or PyNaCl). All satisfy :class:`Group`.
+``ristretto255`` (the default) is RFC 9496's group: verification on verivote's own
+compiled backend (or, without a C compiler, Python integers and PyNaCl), secrets always in
+libsodium's constant-time edwards25519 code; ``ed25519`` is edwards25519's prime-order
+subgroup through libsodium; ``modp4096`` is ElectionGuard's 4096-bit group on gmpy2. All
+satisfy :class:`Group`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from verivote.groups.base import Element, Group, Scalar
 
 __all__ = ["DEFAULT_GROUP", "GROUP_NAMES", "Element", "Group", "Scalar", "get_group"]
 
-DEFAULT_GROUP = "ed25519"
+DEFAULT_GROUP = "ristretto255"
 GROUP_NAMES = ("ed25519", "modp4096", "ristretto255")
 _INSTANCES: dict[str, Group] = {}
 

@@ -22,8 +22,10 @@ to one (see :class:`~verivote.groups.unchecked.UncheckedElement`).
 Secrets. Scalars from :meth:`Group.random_scalar` and :meth:`Group.secret_scalar` are
 :class:`SecretScalar`: arithmetic involving one stays secret, exponentiation by one goes
 through the group's constant-time path (:meth:`Group._pow_secret`: libsodium's scalar
-multiplication for edwards25519, ``gmpy2.powmod_sec`` for the 4096-bit group, never a
-fixed-base table indexed by the exponent's digits), and it cannot be pickled. No scalar
+multiplication for edwards25519 and ristretto255, ``gmpy2.powmod_sec`` for the 4096-bit
+group, never a fixed-base table indexed by the exponent's digits), and it cannot be
+pickled. A product of secret powers whose factors must stay secret (``g^m·h^r``) is
+computed by :meth:`Group.secret_product`, never by multiplying elements. No scalar
 prints its value (``repr``, ``str``, f-strings): use :meth:`Scalar.hex` on purpose. Scalar
 arithmetic itself is Python integer arithmetic modulo ``q``, which is not constant-time.
 """
@@ -74,9 +76,21 @@ class Group(ABC):
 
     def _pow_secret(self, a: Any, k: int) -> Any:
         """Raw value ``a`` raised to the secret ``k`` (``0 <= k < order``) in time that does
-        not depend on ``k``. The default is :meth:`_pow`, for backends whose exponentiation
-        is constant-time already."""
+        not depend on ``k`` (``k = 0`` included: a vote for 0 is a secret exponent). The
+        default is :meth:`_pow`, for backends whose exponentiation is constant-time
+        already."""
         return self._pow(a, k)
+
+    def _secret_product(self, values: list[Any], exponents: list[int]) -> Any:
+        """Raw ``Π values[i]^exponents[i]`` for secret exponents and public bases, in time
+        that depends on neither the exponents nor any partial product. The default
+        multiplies :meth:`_pow_secret` results with :meth:`_op`, for groups whose ``_op``
+        is constant-time (no shortcut for the identity)."""
+        result = self._identity()
+        for i, (value, k) in enumerate(zip(values, exponents, strict=True)):
+            term = self._pow_secret(value, k)
+            result = term if i == 0 else self._op(result, term)
+        return result
 
     @abstractmethod
     def _encode(self, a: Any) -> bytes:
@@ -159,9 +173,7 @@ class Group(ABC):
         exponentiates every ciphertext component and compares or exponentiates every
         commitment. Raises InvalidElement for a bad encoding. (This default validates in
         full; each concrete group defers.)"""
-        from verivote.groups.unchecked import UncheckedElement
-
-        return UncheckedElement(self, self._decode(data), validated=True)
+        return _unchecked.UncheckedElement(self, self._decode(data), validated=True)
 
     pow_validates = False
     """True when exponentiating a non-subgroup element raises InvalidElement."""
@@ -203,6 +215,33 @@ class Group(ABC):
             values.append(element.value)
             ks.append(e)
         return Element(self, self._multi_pow(values, ks))
+
+    def secret_product(
+        self, elements: Sequence[Element], exponents: Sequence[Scalar | int]
+    ) -> Element:
+        """``Π elements[i] ^ exponents[i]`` where the exponents may be secrets (nonces, keys,
+        votes) and the bases are public: every exponent is treated as secret whatever its
+        type, and the powers and partial products never leave constant-time code (in
+        ``ristretto255`` they are never even encoded). Only the product comes out, so use
+        it for values that are published (a ciphertext, a proof's commitment) or that the
+        caller is entitled to see. Integers are reduced modulo ``q``; raises ParameterError
+        when the lengths differ or an operand is of another group."""
+        if len(elements) != len(exponents):
+            raise ParameterError("secret_product: as many exponents as elements")
+        q = self.order
+        values: list[Any] = []
+        ks: list[int] = []
+        for element, k in zip(elements, exponents, strict=True):
+            if element.group is not self:
+                raise ParameterError("secret_product: element of another group")
+            if isinstance(k, Scalar):
+                if k.group is not self:
+                    raise ParameterError("secret_product: scalar of another group")
+                ks.append(k.value)
+            else:
+                ks.append(k % q)
+            values.append(element.value)
+        return Element(self, self._secret_product(values, ks))
 
     fast_multi_pow = False
     """True when :meth:`product_of_powers` costs markedly less per term than an
@@ -459,3 +498,8 @@ class SecretScalar(Scalar):
 
     def __reduce__(self) -> Any:
         raise TypeError("a secret scalar is never pickled")
+
+
+# At the end: unchecked.py builds on Element, so it is imported once they exist (not in
+# each call of decode_element_deferred, which runs for every point of every ballot).
+from verivote.groups import unchecked as _unchecked  # noqa: E402

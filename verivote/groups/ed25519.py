@@ -22,8 +22,10 @@ What libsodium refuses, and how it is handled:
   and raises :class:`~verivote.errors.InvalidElement`.
 * ``crypto_core_ed25519_is_valid_point`` rejects the identity (it has small order); decoding
   accepts exactly the one canonical identity encoding ``01 00 … 00`` explicitly.
-* Secret exponents need no separate path: libsodium's scalar multiplications (variable
-  and fixed base) run in constant time, so :meth:`Group._pow_secret` is ``_pow``.
+* Secret exponents go through :mod:`verivote.groups.edwards_ct`: the same libsodium
+  multiplications (constant time, fixed and variable base) and additions, but with no
+  shortcut for a zero exponent or an identity operand, which ``_pow`` and ``_op`` take
+  (they would tell a vote for 0 from a vote for 1 by its timing).
 * Inversion is negation of ``x``: for every subgroup point other than the identity ``x`` is
   non-zero, so flipping the sign bit of the encoding is exact and stays canonical.
 """
@@ -34,6 +36,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from verivote.errors import InvalidElement
+from verivote.groups import edwards_ct
 from verivote.groups.base import Group
 from verivote.groups.unchecked import UncheckedElement
 
@@ -165,6 +168,12 @@ class Ed25519Group(Group):
         if out is None:
             raise InvalidElement("ed25519: not a point of the prime-order subgroup")
         return out
+
+    def _pow_secret(self, a: bytes, k: int) -> bytes:
+        return edwards_ct.mul_base(k) if a == BASE else edwards_ct.mul(k, a)
+
+    def _secret_product(self, values: list[bytes], exponents: list[int]) -> bytes:
+        return edwards_ct.combination(values, exponents)
 
     def _encode(self, a: bytes) -> bytes:
         return a

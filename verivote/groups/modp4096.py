@@ -53,6 +53,7 @@ R = (P - 1) // Q
 G = pow(2, R, P)
 
 _P = mpz(P)
+_TWO_Q = 2 * Q
 _ONE = mpz(1)
 _WINDOW = 8
 _MASK = (1 << _WINDOW) - 1
@@ -230,9 +231,12 @@ class Modp4096Group(Group):
         return True
 
     def _pow_secret(self, a: Any, k: int) -> Any:
-        # GMP's mpz_powm_sec: no table look-up or branch depends on k. It needs k > 0;
-        # k = 0 happens with probability 2^-256 for a random secret.
-        return powmod_sec(a, k, _P) if k else _ONE
+        # GMP's mpz_powm_sec: no table look-up or branch depends on the exponent, and its
+        # running time depends on the exponent's length in limbs only. It needs a positive
+        # exponent, and a vote for 0 is a secret exponent 0: raise to k + 2q instead (the
+        # same power, as a^q = 1 for every element), which is positive and lies in
+        # [2^257 - 378, 2^258) for every k, so always has the same length.
+        return powmod_sec(a, k + _TWO_Q, _P)
 
     def _encode(self, a: Any) -> bytes:
         return int(a).to_bytes(512, "big")

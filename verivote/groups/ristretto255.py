@@ -1,29 +1,35 @@
 """The ristretto255 group (RFC 9496): a prime-order group built on edwards25519.
 
 Order ``L = 2^252 + 27742317777372353535851937790883648493`` (the same as edwards25519's
-prime-order subgroup); generator RFC 9496's ``B`` (encoding ``e2f2ae0a…2d76``). Every
-32-byte string that is the canonical encoding of an element IS an element: there is no
-cofactor and no subgroup check, so validation is one decoding (one inverse square root).
+prime-order subgroup); generator RFC 9496's ``B`` (encoding ``e2f2ae0a…2d76``), the
+ristretto255 encoding of edwards25519's base point. Every 32-byte string that is the
+canonical encoding of an element IS an element: there is no cofactor and no subgroup
+check, so validation is one decoding (one inverse square root). This is verivote's default
+group.
 
 Elements are stored as their canonical 32-byte encodings, so encoding is free and equality
 is byte equality. The identity encodes as 32 zero bytes and is a legitimate element (an
 encryption of 0 under randomness 0, an empty tally), handled here without calling the
 backend, as the ``ed25519`` group does.
 
-Arithmetic runs on a backend from :mod:`verivote._native`: compiled C when built, else
-Python integers with libsodium through PyNaCl. The compiled code runs in variable time and
-must never see a secret, so the split is:
+Two paths, by who may see the data:
 
-* ``element ** k`` (:meth:`Group._pow`), which may be given a secret exponent (encryption
-  randomness, a key, a proof nonce), always multiplies with libsodium's constant-time
-  edwards25519 ladder through PyNaCl (see :mod:`verivote._native.python`);
-* :meth:`Ristretto255Group.multi_exp` and :meth:`Ristretto255Group.pow_public`, for public
-  exponents only (verifiers' challenges, responses and random weights), run on the backend:
-  Pippenger's multi-scalar multiplication in the compiled one.
-
-Decoding, encoding and addition are variable time in both backends (they see points, not
-exponents). This is one reason the group is not the default yet: a voter's device adds the
-secret pad ``K^r`` to ``g^m`` when it encrypts.
+* **Public** (verification; exponents typed :class:`~verivote.groups.base.Scalar`, never
+  :class:`~verivote.groups.base.SecretScalar`): ``element ** k``, :meth:`multi_exp`,
+  :meth:`pow_public`, products and inverses run on a backend from :mod:`verivote._native`:
+  compiled C when built (Pippenger's multi-scalar multiplication), else Python integers
+  with libsodium. Both run in VARIABLE time.
+* **Secret** (a voter's device, a trustee, a mix server: exponentiation by a
+  :class:`~verivote.groups.base.SecretScalar`, :meth:`~verivote.groups.base.Group.secret_product`):
+  each public base is mapped once to the edwards25519 point of its class that lies in the
+  prime-order subgroup (:meth:`~verivote._native.Backend.to_edwards`, cached; public data),
+  every multiplication by a secret and every addition of the products runs in libsodium's
+  constant-time edwards25519 code (:mod:`verivote.groups.edwards_ct`), and only the final
+  point, which the caller publishes, is converted to its ristretto255 encoding
+  (:meth:`~verivote._native.Backend.from_edwards`, variable time on a public value). A
+  secret partial product such as the pad ``h^r`` of an encryption is never encoded and
+  never reaches the backend. ``docs/crypto.md`` ("Secrets and constant time") lists which
+  code sees which secret.
 """
 
 from __future__ import annotations
@@ -32,15 +38,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from verivote._native import Backend, default_backend
-from verivote._native.python import PythonBackend
 from verivote.errors import InvalidElement, ParameterError
+from verivote.groups import edwards_ct
 from verivote.groups.base import Element, Group, Scalar
 
 L = 2**252 + 27742317777372353535851937790883648493
 IDENTITY = bytes(32)
 BASE = bytes.fromhex("e2f2ae0a6abc4e71a884a961c500515f58e30b6aa582dd8db6a65945e08d2d76")
-# Exponentiation by possibly secret exponents: libsodium's constant-time ladder.
-_LADDER = PythonBackend()
+_EDWARDS_CACHE_SIZE = 256
 
 
 class Ristretto255Group(Group):
@@ -53,6 +58,21 @@ class Ristretto255Group(Group):
 
     def __init__(self, backend: Backend | None = None) -> None:
         self.backend = backend if backend is not None else default_backend()
+        self._edwards_points: dict[bytes, bytes] = {BASE: edwards_ct.BASE}
+        # Pippenger's method makes a term much cheaper than a scalar multiplication only in
+        # the compiled backend.
+        self.fast_multi_pow = self.backend.name == "native"
+
+    def _edwards(self, a: bytes) -> bytes:
+        """The prime-order edwards25519 point of the PUBLIC element ``a``'s class (cached:
+        a public key is a base of every encryption)."""
+        point = self._edwards_points.get(a)
+        if point is None:
+            point = edwards_ct.IDENTITY if a == IDENTITY else self.backend.to_edwards(a)
+            if len(self._edwards_points) >= _EDWARDS_CACHE_SIZE:
+                self._edwards_points = {BASE: edwards_ct.BASE}
+            self._edwards_points[a] = point
+        return point
 
     def _op(self, a: bytes, b: bytes) -> bytes:
         if a == IDENTITY:
@@ -65,9 +85,26 @@ class Ristretto255Group(Group):
         return a if a == IDENTITY else self.backend.neg(a)
 
     def _pow(self, a: bytes, k: int) -> bytes:
+        # Public exponents only (variable time); secrets come through _pow_secret.
         if k == 0 or a == IDENTITY:
             return IDENTITY
-        return _LADDER.scalarmult(k, a)
+        return self.backend.scalarmult(k, a)
+
+    def _multi_pow(self, values: list[bytes], exponents: list[int]) -> bytes:
+        # product_of_powers: public exponents only (checkers); secrets use secret_product.
+        points = [v for v, k in zip(values, exponents, strict=True) if k and v != IDENTITY]
+        ks = [k for v, k in zip(values, exponents, strict=True) if k and v != IDENTITY]
+        return self.backend.msm(ks, points) if points else IDENTITY
+
+    def _pow_secret(self, a: bytes, k: int) -> bytes:
+        point = self._edwards_points.get(a) or self._edwards(a)
+        product = edwards_ct.mul_base(k) if point == edwards_ct.BASE else edwards_ct.mul(k, point)
+        return self.backend.from_edwards(product)
+
+    def _secret_product(self, values: list[bytes], exponents: list[int]) -> bytes:
+        known = self._edwards_points.get
+        points = [known(v) or self._edwards(v) for v in values]
+        return self.backend.from_edwards(edwards_ct.combination(points, exponents))
 
     def _encode(self, a: bytes) -> bytes:
         return a

@@ -78,7 +78,11 @@ def _prove_equal_logs(
     context: bytes,
     nonce: Scalar,
 ) -> ChaumPedersenProof:
-    commitments = (bases[0] ** nonce, bases[1] ** nonce)
+    group = secret.group
+    commitments = (
+        group.secret_product([bases[0]], [nonce]),
+        group.secret_product([bases[1]], [nonce]),
+    )
     c = _challenge(bases, values, commitments, context)
     return ChaumPedersenProof(c, nonce + c * secret)
 

@@ -28,4 +28,22 @@ def scalar_list(group: Group, obj: Any, what: str, length: int | None = None) ->
     if length is not None and len(obj) != length:
         raise DecodeError(f"{what}: expected {length} scalars, got {len(obj)}")
     size = group.scalar_size
-    return [group.decode_scalar(from_hex(x, size, what)) for x in obj]
+    width = 2 * size
+    order = group.order
+    out: list[Scalar] = []
+    for x in obj:
+        # The common case inline: lowercase hex of exactly ``size`` bytes, reduced modulo
+        # the order (what from_hex and decode_scalar accept); anything else goes through
+        # them, for their exact errors.
+        if type(x) is str and len(x) == width:
+            try:
+                data = bytes.fromhex(x)
+            except ValueError:
+                data = b""
+            if len(data) == size and data.hex() == x:
+                value = int.from_bytes(data, "big")
+                if value < order:
+                    out.append(Scalar(group, value))
+                    continue
+        out.append(group.decode_scalar(from_hex(x, size, what)))
+    return out

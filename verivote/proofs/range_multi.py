@@ -3,27 +3,28 @@
 :class:`~verivote.proofs.range.RangeBatch` batches the proofs of one ballot. This module
 batches across ballots, for a group with a multi-scalar multiplication
 (``group.multi_exp``: ``ristretto255`` on its compiled backend, ``modp4096`` with its
-bucket multi-exponentiation). Each proof
-contributes, as in ``RangeBatch``:
+bucket multi-exponentiation). Each proof contributes:
 
-* at :meth:`MultiRangeBatch.add`: its shape and its challenge, checked at once. The
-  ``a_j = g^s_j · α^-c_j`` are recomputed (each a two-term ``multi_exp``) and hashed with
-  the published ``b_j``; a failure raises :class:`~verivote.errors.InvalidProof` with
-  ``verify_range``'s message;
-* deferred: its equations ``h^s_j = b_j · (β/g^j)^c_j``, each raised to a fresh random
-  128-bit weight ``ρ`` from :mod:`secrets`.
+* at :meth:`MultiRangeBatch.add`: its size and its challenge, hashed from the published
+  ``a_j, b_j`` (no exponentiation), checked at once; a failure raises
+  :class:`~verivote.errors.InvalidProof` with ``verify_range``'s message;
+* deferred: its equations ``g^s_j = a_j · α^c_j`` and ``h^s_j = b_j · (β/g^j)^c_j``, each
+  raised to its own fresh random 128-bit weight (``ρ'_j`` and ``ρ_j``) from
+  :mod:`secrets`.
 
-:meth:`MultiRangeBatch.verify` checks all deferred equations as ONE product
+:meth:`MultiRangeBatch.verify` checks all deferred equations of the batch as ONE product
 
-    h^(-Σρs) · g^(-Σρ·j·c) · Π b_j^ρ · Π β^(ρ·c) = 1
+    h^(-Σρ·s) · g^(-Σρ·j·c - Σρ'·s) · Π a_j^ρ' · Π α^(Σρ'·c) · Π b_j^ρ · Π β^(Σρ·c) = 1
 
-(one ``multi_exp`` over every ``b_j`` and ``β`` of the batch). A false equation makes it
-fail except with probability at most 2^-127 per false item (small-exponent batch
-verification with odd 128-bit weights in a group of prime order). When it fails, the batch
-is bisected — each half re-checked with the same weights, only failing halves split again —
-until single items remain, and each remaining item's proofs are verified one by one with
-:func:`~verivote.proofs.range.verify_range`, so the failure is named exactly as the
-one-ballot verifier names it. One false item among ``n`` costs about ``2n`` more terms.
+(one ``multi_exp`` over every ``a_j``, ``b_j``, ``α`` and ``β`` of the batch; a contest's
+limit proof enters through its selections' ``α`` and ``β``, whose product is its
+ciphertext). A false equation makes it fail except with probability at most 2^-127 per
+false item (small-exponent batch verification with odd 128-bit weights in a group of prime
+order). When it fails, the batch is bisected — each half re-checked with the same weights,
+only failing halves split again — until single items remain, and each remaining item's
+proofs are verified one by one with :func:`~verivote.proofs.range.verify_range`, so the
+failure is named exactly as the one-ballot verifier names it. One false item among ``n``
+costs about ``2n`` more terms.
 
 Every point given must be a validated :class:`~verivote.groups.base.Element` (commitments
 still unchecked are validated by :func:`_validated`, free when already established):
@@ -44,7 +45,7 @@ from verivote.elgamal import Ciphertext
 from verivote.errors import InvalidProof, ParameterError
 from verivote.groups.base import Element, Group, Scalar
 from verivote.groups.unchecked import UncheckedElement
-from verivote.proofs.range import RangeProof, _check_shape, _transcript, verify_range
+from verivote.proofs.range import RangeProof, _check_challenge, _check_shape, verify_range
 
 WEIGHT_BITS = 128
 
@@ -63,7 +64,6 @@ class _Check:
     proof: RangeProof
     limit: int
     context: bytes
-    a: Sequence[Element] | None = None
 
 
 @dataclass
@@ -127,58 +127,38 @@ class MultiRangeBatch:
         proof: RangeProof,
         limit: int,
         context: bytes,
-        beta_parts: Sequence[Element] | None = None,
-        a: Sequence[Element] | None = None,
+        parts: Sequence[Ciphertext] | None = None,
     ) -> None:
-        """Check ``proof``'s shape and challenge now (InvalidProof with ``verify_range``'s
-        message on failure) and defer its ``b``-equations under item ``key``. Several
-        proofs may share a key (one ballot's selections and limit proofs). ``beta_parts``:
-        elements whose product is ``ct.beta`` (a contest total), entered instead of it.
-
-        ``a``: the proof's ``a_j`` when it publishes them (commitment form,
-        :mod:`verivote.proofs.range_committed`): the challenge is then hashed from them
-        without any exponentiation, and their equations ``g^s_j = a_j · α^c_j`` join the
-        deferred ones."""
+        """Check ``proof``'s size and challenge now (hashed from its published ``a_j, b_j``;
+        InvalidProof with ``verify_range``'s message on failure) and defer all its
+        equations under item ``key``. Several proofs may share a key (one ballot's
+        selections and limit proofs). ``parts``: ciphertexts whose product is ``ct`` (a
+        contest total), whose ``α`` and ``β`` enter the equation instead of its own."""
         _check_shape(proof, limit)
-        if a is not None and len(a) != limit + 1:
-            raise InvalidProof(f"range: {len(a)} commitments a_j, expected {limit + 1}")
-        group, q = self.group, self.order
-        g = group.generator
-        ab: list[Element] = []
-        total = 0
-        for j in range(limit + 1):
-            c = proof.challenges[j].value
-            if a is None:
-                ab.append(_multi_exp(group, [g, ct.alpha], [proof.responses[j].value, -c % q]))
-            else:
-                ab.append(a[j])
-            ab.append(_validated(proof.commitments[j]))
-            total += c
-        expected = _transcript(self.public_key, ct, limit, context).elements(b"ab", ab).challenge()
-        if expected.value != total % q:
-            raise InvalidProof("range: the challenges do not sum to the transcript challenge")
+        _check_challenge(self.public_key, ct, proof, limit, context)
+        q = self.order
         item = self.items.get(key)
         if item is None:
             item = self.items[key] = _Item(key)
-        item.checks.append(_Check(where, ct, proof, limit, context, a))
+        item.checks.append(_Check(where, ct, proof, limit, context))
         beta = alpha = 0
         for j in range(limit + 1):
             rho = secrets.randbits(WEIGHT_BITS) | 1
+            rho_a = secrets.randbits(WEIGHT_BITS) | 1
             c = proof.challenges[j].value
             s = proof.responses[j].value
+            # b_j^ρ · (β/g^j)^(ρ·c_j) · h^(-ρ·s_j) = 1
             item.h = (item.h + rho * s) % q
             item.g = (item.g - rho * j * c) % q
             _merge(item.terms, _validated(proof.commitments[j]), rho, q)
             beta = (beta + rho * c) % q
-            if a is not None:  # a_j^ρ' · α^(ρ'·c_j) · g^(-ρ'·s_j) = 1
-                rho_a = secrets.randbits(WEIGHT_BITS) | 1
-                _merge(item.terms, a[j], rho_a, q)
-                alpha = (alpha + rho_a * c) % q
-                item.g = (item.g - rho_a * s) % q
-        for part in beta_parts if beta_parts is not None else (ct.beta,):
-            _merge(item.terms, part, beta, q)
-        if a is not None:
-            _merge(item.terms, ct.alpha, alpha, q)
+            # a_j^ρ' · α^(ρ'·c_j) · g^(-ρ'·s_j) = 1
+            _merge(item.terms, _validated(proof.a_commitments[j]), rho_a, q)
+            alpha = (alpha + rho_a * c) % q
+            item.g = (item.g - rho_a * s) % q
+        for part in parts if parts is not None else (ct,):
+            _merge(item.terms, part.beta, beta, q)
+            _merge(item.terms, part.alpha, alpha, q)
 
     def discard(self, key: Hashable) -> None:
         """Forget item ``key`` (a ballot found bad before :meth:`verify`)."""
@@ -194,40 +174,40 @@ class MultiRangeBatch:
                 scalars.append(weight)
         return _multi_exp(self.group, elements, scalars).is_identity()
 
-    def verify(self) -> list[Failure]:
-        """Check every deferred equation; return the failed items (empty when all hold), each
-        with the first of its proofs that :func:`verify_range` rejects and that error. An
-        item whose proofs all pass one by one although its batched equation failed (it
-        cannot happen with honest arithmetic) is reported with a generic error."""
+    def verify(self, *, name: bool = True) -> list[Failure]:
+        """Check every deferred equation; return the failed items (empty when all hold), in
+        the order they were added. With ``name`` each failure carries the first of its
+        item's proofs that :func:`verify_range` rejects and that error (an item whose
+        proofs all pass one by one although its batched equation failed — it cannot happen
+        with honest arithmetic — gets a generic error); without it, only the key (for a
+        caller that names failures its own way)."""
         items = list(self.items.values())
         if not items:
             return []
-        failures: list[Failure] = []
-        self._bisect(items, failures, known_bad=False)
-        return failures
+        bad: list[_Item] = []
+        self._bisect(items, bad, known_bad=False)
+        if not name:
+            unnamed = InvalidProof("the batched range equations fail")
+            return [Failure(item.key, "", unnamed) for item in bad]
+        return [self._name(item) for item in bad]
 
-    def _bisect(self, items: list[_Item], failures: list[Failure], known_bad: bool) -> None:
+    def _bisect(self, items: list[_Item], bad: list[_Item], known_bad: bool) -> None:
         if not known_bad and self._holds(items):
             return
         if len(items) == 1:
-            failures.append(self._name(items[0]))
+            bad.append(items[0])
             return
         mid = len(items) // 2
         left, right = items[:mid], items[mid:]
         left_ok = self._holds(left)
         if not left_ok:
-            self._bisect(left, failures, known_bad=True)
+            self._bisect(left, bad, known_bad=True)
         # When the left half holds, the right half must be the one that fails.
-        self._bisect(right, failures, known_bad=left_ok)
+        self._bisect(right, bad, known_bad=left_ok)
 
     def _name(self, item: _Item) -> Failure:
-        g, q = self.group.generator, self.order
         for check in item.checks:
             try:
-                for j, a_j in enumerate(check.a or ()):
-                    c, s = check.proof.challenges[j].value, check.proof.responses[j].value
-                    if _multi_exp(self.group, [g, check.ct.alpha], [s, -c % q]) != a_j:
-                        raise InvalidProof(f"range: branch {j}: a_j is not g^s_j · α^-c_j")
                 verify_range(self.public_key, check.ct, check.proof, check.limit, check.context)
             except InvalidProof as exc:
                 return Failure(item.key, check.where, exc)

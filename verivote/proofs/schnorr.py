@@ -58,7 +58,7 @@ def prove_schnorr(secret: Scalar, public: Element, context: bytes) -> SchnorrPro
 
 def _prove_schnorr(secret: Scalar, public: Element, context: bytes, nonce: Scalar) -> SchnorrProof:
     group = secret.group
-    commitment = group.generator**nonce
+    commitment = group.secret_product([group.generator], [nonce])
     c = _challenge(public, commitment, context)
     return SchnorrProof(c, nonce + c * secret)
 

@@ -196,19 +196,27 @@ def _prove_shuffle(
     def draw(count: int) -> list[Scalar]:
         return [next(randomness) for _ in range(count)]
 
+    # Every exponent below is a secret (nonces, and products of u'_i, which follow the
+    # permutation), and so is every partial product (g^r_j alone would reveal which h_i
+    # went into c_j): each published value is one Group.secret_product.
     # Permutation commitment: c_{ψ(i)} = g^{r_ψ(i)} · h_i.
     r = draw(n)
-    com = [g**x for x in r]
+    committed: list[list[Element]] = [[] for _ in range(n)]
     for i, j in enumerate(psi):
-        com[j] = com[j] * hs[i]
+        committed[j].append(hs[i])
+    com = [
+        group.secret_product([g, *committed[j]], [r[j], *(1 for _ in committed[j])])
+        for j in range(n)
+    ]
 
     transcript, u = statement_transcript(public_key, gens, inputs, outputs, com, width, context)
     u_perm = [u[j] for j in psi]  # u'_i = u_{ψ(i)}
 
     # Commitment chain: ĉ_0 = h, ĉ_i = g^{r̂_i} · ĉ_{i-1}^{u'_i}, computed in closed form
     # ĉ_i = g^{R_i} · h^{U_i} with R_i = r̂_i + u'_i·R_{i-1}, U_i = u'_i·U_{i-1} (R_0 = 0,
-    # U_0 = 1): powers of the two fixed bases g and h instead of a chain of variable ones
-    # (with a fixed-base table for h on modp4096, about 7× cheaper).
+    # U_0 = 1): powers of the two fixed bases g and h instead of a chain of variable ones.
+    # The exponents are secrets, so these powers never use a fixed-base table; h's table
+    # (modp4096) serves the checker's public exponents when it runs in the same process.
     if n >= 20:
         group.precompute(h)
     r_hat = draw(n)
@@ -218,28 +226,29 @@ def _prove_shuffle(
     for i in range(n):
         big_r.append(r_hat[i] + u_perm[i] * big_r[i])
         big_u.append(u_perm[i] * big_u[i])
-        chain.append(g ** big_r[i + 1] * h ** big_u[i + 1])
+        chain.append(group.secret_product([g, h], [big_r[i + 1], big_u[i + 1]]))
 
     w1, w2, w3 = draw(3)
     w4 = draw(width)
     w_hat = draw(n)
     w_prime = draw(n)
-    t1 = g**w1
-    t2 = g**w2
-    t3 = g**w3 * group.product_of_powers(hs, w_prime)
+    t1 = group.secret_product([g], [w1])
+    t2 = group.secret_product([g], [w2])
+    t3 = group.secret_product([g, *hs], [w3, *w_prime])
     t4: list[tuple[Element, Element]] = []
     for k in range(width):
         alphas = [row[k].alpha for row in outputs]
         betas = [row[k].beta for row in outputs]
         t4.append(
             (
-                g ** (-w4[k]) * group.product_of_powers(alphas, w_prime),
-                public_key ** (-w4[k]) * group.product_of_powers(betas, w_prime),
+                group.secret_product([g, *alphas], [-w4[k], *w_prime]),
+                group.secret_product([public_key, *betas], [-w4[k], *w_prime]),
             )
         )
     # t̂_i = g^{ω̂_i} · ĉ_{i-1}^{ω'_i} = g^{ω̂_i + ω'_i·R_{i-1}} · h^{ω'_i·U_{i-1}}
     t_hat = [
-        g ** (w_hat[i] + w_prime[i] * big_r[i]) * h ** (w_prime[i] * big_u[i]) for i in range(n)
+        group.secret_product([g, h], [w_hat[i] + w_prime[i] * big_r[i], w_prime[i] * big_u[i]])
+        for i in range(n)
     ]
     c = final_challenge(transcript, chain, t1, t2, t3, t4, t_hat)
 

@@ -116,9 +116,13 @@ def _prove_decryption(
     secret: Scalar, alpha: Element, context: bytes, nonce: Scalar
 ) -> tuple[Element, DecryptionProof]:
     group = secret.group
-    share_key = group.generator**secret
-    share = alpha**secret
-    partial = DecryptionProof(group.generator**nonce, alpha**nonce, group.scalar(0))
+    g = group.generator
+    # Every exponent is a secret (share, nonce): constant-time powers, published results.
+    share_key = group.secret_product([g], [secret])
+    share = group.secret_product([alpha], [secret])
+    partial = DecryptionProof(
+        group.secret_product([g], [nonce]), group.secret_product([alpha], [nonce]), group.scalar(0)
+    )
     c = _challenge(share_key, alpha, share, partial, context)
     return share, DecryptionProof(partial.a1, partial.a2, nonce + c * secret)
 

@@ -27,7 +27,9 @@ from verivote.groups.unchecked import UncheckedElement
 PREFIX = b"verivote/v1"
 _LEN = struct.Struct(">I")
 _COUNT = _LEN.pack(4)
+_EIGHT = _LEN.pack(8)
 _GROUP_DIGESTS: dict[str, bytes] = {}
+_STARTS: dict[tuple[bytes, str], hashlib._Hash] = {}
 
 
 def group_digest(group: Group) -> bytes:
@@ -46,14 +48,17 @@ class Transcript:
 
     def __init__(self, protocol: bytes, group: Group, context: bytes) -> None:
         self._group = group
-        self._hash = hashlib.sha512()
-        self._put(PREFIX)
-        self._put(protocol)
-        self._put(group_digest(group))
-        self._put(context)
-
-    def _put(self, data: bytes) -> None:
-        self._hash.update(_LEN.pack(len(data)) + data)
+        # The first three fields are the same for every proof of a protocol in a group: the
+        # hash state after them is computed once and copied (the same digest as feeding
+        # them each time).
+        start = _STARTS.get((protocol, group.name))
+        if start is None:
+            start = hashlib.sha512()
+            for field in (PREFIX, protocol, group_digest(group)):
+                start.update(_LEN.pack(len(field)) + field)
+            _STARTS[(protocol, group.name)] = start
+        self._hash = start.copy()
+        self._hash.update(_LEN.pack(len(context)) + context)
 
     def bytes(self, label: bytes, data: bytes) -> Transcript:
         """Append a labelled byte string."""
@@ -62,11 +67,14 @@ class Transcript:
 
     def integer(self, label: builtins.bytes, value: int) -> Transcript:
         """Append a labelled non-negative integer (8 bytes, big-endian)."""
-        return self.bytes(label, value.to_bytes(8, "big"))
+        self._hash.update(_LEN.pack(len(label)) + label + _EIGHT + value.to_bytes(8, "big"))
+        return self
 
     def element(self, label: builtins.bytes, element: Element | UncheckedElement) -> Transcript:
         """Append a labelled group element (its canonical encoding)."""
-        return self.bytes(label, element.to_bytes())
+        data = element.to_bytes()
+        self._hash.update(_LEN.pack(len(label)) + label + _LEN.pack(len(data)) + data)
+        return self
 
     def elements(
         self,

@@ -4,7 +4,7 @@
 
     election_id = "leadership-2026"
     title = "Leadership election 2026"
-    group = "ed25519"                 # optional: ed25519 (default) or modp4096
+    group = "ristretto255"            # optional: ristretto255 (default), ed25519, modp4096
     opens = 2026-09-01T09:00:00Z      # UTC, a TOML date-time or a string; or --opens
     closes = 2026-09-08T17:00:00Z     # or --closes
     threshold = 2                     # trustees needed to decrypt
