@@ -118,10 +118,14 @@ def use_public_paths(group: Group) -> None:
     group._pow_secret = power  # type: ignore[method-assign]
     if hasattr(group, "_secret_product"):
 
+        multi = group._multi_pow if group.fast_multi_pow else None
+
         def product(values: list[Any], exponents: list[int]) -> Any:
+            if multi is not None and len(values) > 1:
+                return multi(values, [k % group.order for k in exponents])
             result = identity
             for value, k in zip(values, exponents, strict=True):
-                result = op(result, power(value, k))
+                result = op(result, power(value, k % group.order))
             return result
 
         group._secret_product = product
