@@ -117,7 +117,6 @@ def use_public_paths(group: Group) -> None:
     power, op = group._pow, group._op
     group._pow_secret = power  # type: ignore[method-assign]
     if hasattr(group, "_secret_product"):
-
         multi = group._multi_pow if group.fast_multi_pow else None
 
         def product(values: list[Any], exponents: list[int]) -> Any:

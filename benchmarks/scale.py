@@ -268,11 +268,16 @@ def summary(runs: list[Run], jobs: int) -> list[str]:
             slope = (memory - m0) / (n - sizes[0])
             memory = memory + slope * (TARGET_BALLOTS - n)
             main = main + (main - k0) / (n - sizes[0]) * (TARGET_BALLOTS - n)
-        else:
-            memory *= TARGET_BALLOTS / n
-            main *= TARGET_BALLOTS / n
+        else:  # one size: no way to tell the fixed part from the part per ballot
+            memory = main = float("nan")
     verdict = "met" if wall <= TARGET_SECONDS else f"**missed by {wall / TARGET_SECONDS:.2f}×**"
-    mem_verdict = "met" if memory <= TARGET_MIB else f"**missed by {memory / TARGET_MIB:.2f}×**"
+    mem_verdict = (
+        "not projected from one size"
+        if memory != memory
+        else "met"
+        if memory <= TARGET_MIB
+        else f"**missed by {memory / TARGET_MIB:.2f}×**"
+    )
     lines += [
         "",
         f"422,664 ballots with --jobs {jobs}, {how}: **{wall / 60:.2f} min** (median; "
