@@ -310,8 +310,9 @@ def main(argv: list[str] | None = None) -> int:
 
     print("\n### The floor from primitive counts\n")
     print(
-        "Each path once under cProfile: calls into compiled code per ballot × their measured "
-        "cost per call (own time under the profiler). Floor = their sum; measured = the "
+        f"Each path {args.floor_passes} more time(s) under cProfile: calls into compiled code "
+        "per ballot × their least measured cost per call (own time under the profiler). "
+        "Floor = their sum; measured = the "
         "median CPU time above. modp4096's inline `mpz` products are not calls, so its "
         "floor is a lower bound.\n"
     )
