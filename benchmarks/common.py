@@ -167,9 +167,21 @@ def code_version() -> str:
     except (OSError, subprocess.CalledProcessError):
         return "verivote (no git checkout)"
     changed = sorted(line[3:] for line in dirty if line.strip())
+    try:
+        last = subprocess.run(
+            ["git", "-C", str(root), "log", "-1", "--format=%h", "--", "verivote"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        last = head
+    where = f"verivote at commit `{head}`"
+    if last and last != head:
+        where += f" (package last changed at `{last}`)"
     if not changed:
-        return f"verivote at commit `{head}`"
-    return f"verivote at commit `{head}` with uncommitted changes to {', '.join(changed)}"
+        return where
+    return f"{where} with uncommitted changes to {', '.join(changed)}"
 
 
 RECORD_CODE = (

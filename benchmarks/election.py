@@ -18,7 +18,9 @@ ballots (encrypted and signed by their credentials on worker processes), close, 
 recomputed from the ballots' ciphertexts with :class:`TallyAccumulator`, two trustees'
 decryptions with proofs, the result; Merkle tree heads signed by the board key after every
 phase change and every 1,000 entries, as the board does. The generator checks the decrypted
-result against the plaintext votes it chose.
+result against the plaintext votes it chose. The generator is ``records.py`` (benchmark
+only: its worker processes use the groups' public-exponent fast paths for the secrets they
+throw away, see its docstring).
 
 The record is cached in ``--dir`` (default ``/tmp/verivote-bench-N``, with ``-modp4096``
 for that group); a rerun reuses it. Each verification runs ``python -m verivote verify
@@ -34,258 +36,20 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import multiprocessing
 import os
-import random
 import statistics
 import subprocess
 import sys
 import threading
 import time
-from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from common import (
-    CANDIDATES,
-    CATEGORIES,
-    POPULARITY,
-    START,
-    code_digest,
-    code_version,
-    machine_line,
-    make_election,
-)
-
-from verivote.board.heads import sign_head
-from verivote.board.merkle import MerkleTree, leaf_hash
-from verivote.election import ceremony, decryption
-from verivote.election.ballot import decode_ballot, encrypt_ballot
-from verivote.election.entries import sign_entry
-from verivote.election.keygen import make_schedule, with_run
-from verivote.election.manifest import Manifest, format_time
-from verivote.election.roll import Half, issue_credentials, issuer_bodies, roll_bodies
-from verivote.election.seal import seal_body
-from verivote.election.tally import TallyAccumulator
-from verivote.encoding import dumps
-from verivote.signatures import Signer
+from common import code_digest, code_version, machine_line
+from records import META, generate, say
 
 TARGET_BALLOTS = 422_664
 TARGET_SECONDS = 15 * 60
-CHUNK = 250
-"""Ballots per task sent to a generating worker."""
-CHECKPOINT_EVERY = 1000
-CHECKPOINT_TYPES = frozenset({"election", "joint_key", "open", "close", "tally", "result"})
-META = "bench.json"
-
-
-def say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
-# --- generating ballots on workers -----------------------------------------------------------
-
-_manifest: Manifest | None = None
-_key: Any = None
-
-
-def _init(manifest: dict[str, Any], joint_key: bytes) -> None:
-    global _manifest, _key
-    _manifest = Manifest.from_dict(manifest)
-    _key = _manifest.group.decode_element(joint_key)
-    _manifest.group.precompute(_key)
-
-
-def _chunk(task: tuple[int, int, list[str]]) -> tuple[list[tuple[dict, Half, bytes]], Any, dict]:
-    """Ballots ``start .. start + count``: a fresh split credential each in roll slot
-    ``start + i`` (randomness from the OS), a category and choice from a seeded simulation,
-    encrypted, signed and timed. Returns ``(registrar item, issuer half, record line)`` per
-    ballot, the chunk's partial tally and its plaintext counts per category."""
-    start, count, times = task
-    m, key = _manifest, _key
-    assert m is not None
-    rng = random.Random(start)
-    names = [c for c, _ in CATEGORIES]
-    weights = [w for _, w in CATEGORIES]
-    partial = TallyAccumulator(m)
-    plain: dict[str, Counter[str]] = {c: Counter() for c in names}
-    out = []
-    for i in range(count):
-        category = rng.choices(names, weights)[0]
-        issued = issue_credentials(m.fingerprint, [(category, 1)], start + i)
-        voter = issued.credentials[0]
-        chosen = [] if rng.random() < 0.01 else rng.choices(CANDIDATES, POPULARITY)
-        body = encrypt_ballot(m, key, voter, {"leader": chosen}).body
-        line = sign_entry(voter, m.fingerprint, "ballot", body, times[i]).to_line()
-        _, selections, _ = decode_ballot(m, body)
-        partial.add(category, 1, selections)
-        plain[category].update(chosen)
-        out.append((issued.registrar[0], issued.issuer[0], line))
-    return out, partial, {c: dict(v) for c, v in plain.items()}
-
-
-# --- writing the record ----------------------------------------------------------------------
-
-
-class RecordWriter:
-    """Appends entry lines to board.jsonl, keeps the Merkle tree and signs heads as the
-    board does (after phase changes and every CHECKPOINT_EVERY entries)."""
-
-    def __init__(self, directory: Path, board: Signer, manifest: Manifest) -> None:
-        self.out = (directory / "board.jsonl").open("wb")
-        self.heads = (directory / "heads.jsonl").open("wb")
-        self.tree = MerkleTree()
-        self.board = board
-        self.m = manifest
-
-    def add(self, entry_type: str, line: bytes, time_: str) -> None:
-        self.out.write(line + b"\n")
-        self.tree.append(leaf_hash(line))
-        if entry_type in CHECKPOINT_TYPES or len(self.tree) % CHECKPOINT_EVERY == 0:
-            head = sign_head(
-                self.board,
-                self.m.fingerprint,
-                self.m.election_id,
-                len(self.tree),
-                self.tree.root(),
-                time_,
-            )
-            self.heads.write(dumps(head.to_dict()) + b"\n")
-
-    def close(self) -> None:
-        self.out.close()
-        self.heads.close()
-
-
-def _clock(start: dt.datetime) -> Iterator[str]:
-    moment = start
-    while True:
-        yield format_time(moment)
-        moment += dt.timedelta(seconds=1)
-
-
-def generate(directory: Path, ballots: int, group: str, jobs: int) -> dict[str, Any]:
-    """Write a complete, valid record of ``ballots`` ballots in ``directory``."""
-    began = time.perf_counter()
-    voting = max(3600, ballots + 60)
-    e = make_election(group, voting_seconds=voting)
-    m = e.manifest
-    fp = m.fingerprint
-    directory.mkdir(parents=True, exist_ok=True)
-    for name in ("board.jsonl", "heads.jsonl", META):
-        (directory / name).unlink(missing_ok=True)
-    opens = dt.datetime.strptime(m.opens, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
-    closes = dt.datetime.strptime(m.closes, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
-    span = voting - 60
-    times = [
-        format_time(opens + dt.timedelta(seconds=i * span // max(1, ballots)))
-        for i in range(ballots)
-    ]
-
-    # Ballots first, on workers, into a spool file: the roll must precede them.
-    spool = directory / "ballots.spool"
-    items: list[dict[str, Any]] = []
-    halves: list[Half] = []
-    total = TallyAccumulator(m)
-    plain: dict[str, Counter[str]] = {c: Counter() for c, _ in CATEGORIES}
-    tasks = [(s, min(CHUNK, ballots - s), times[s : s + CHUNK]) for s in range(0, ballots, CHUNK)]
-    ctx = multiprocessing.get_context("fork")
-    done = 0
-    with (
-        spool.open("wb") as out,
-        ctx.Pool(jobs, _init, (m.to_dict(), e.joint_key.to_bytes())) as pool,
-    ):
-        for rows, partial, counts in pool.imap(_chunk, tasks):
-            for item, half, line in rows:
-                items.append(item)
-                halves.append(half)
-                out.write(line + b"\n")
-            total.merge(partial)
-            for c, v in counts.items():
-                plain[c].update(v)
-            done += len(rows)
-            if done % (CHUNK * 40) == 0 or done == ballots:
-                rate = done / (time.perf_counter() - began)
-                say(f"  {done}/{ballots} ballots encrypted and signed ({rate:.0f}/s)")
-    ballot_seconds = time.perf_counter() - began
-
-    clock = _clock(START)
-    w = RecordWriter(directory, e.board, m)
-
-    def post(signer: Signer, entry_type: str, body: dict[str, Any], when: str | None = None):
-        when = when or next(clock)
-        entry = sign_entry(signer, b"" if entry_type == "election" else fp, entry_type, body, when)
-        w.add(entry_type, entry.to_line(), when)
-
-    post(e.organiser, "election", m.to_dict())
-    schedule = make_schedule(START)
-    post(e.organiser, "ceremony", schedule.to_dict())
-    for s, body in zip(e.trustees, e.announcement_bodies, strict=True):
-        post(s.signer, "trustee", with_run(body, schedule.run))
-    for body in e.share_bodies:
-        post(e.trustees[body["from"] - 1].signer, "share", with_run(body, schedule.run))
-    deadline = dt.datetime.strptime(schedule.justifications, "%Y-%m-%dT%H:%M:%SZ")
-    clock = _clock(deadline.replace(tzinfo=dt.UTC))  # the joint key after the deadlines
-    post(e.organiser, "joint_key", with_run(e.joint_key_body, schedule.run))
-    registrar_parts = list(roll_bodies(items))
-    issuer_parts = list(issuer_bodies(halves))
-    for body in registrar_parts:
-        post(e.registrar, "roll", body)
-    for body in issuer_parts:
-        post(e.issuer, "issuer", body)
-    post(e.organiser, "open", {"roll_size": len(items)})
-    with spool.open("rb") as spooled:
-        for raw, when in zip(spooled, times, strict=True):
-            w.add("ballot", raw.rstrip(b"\n"), when)
-    spool.unlink()
-
-    after = _clock(closes)
-    seals = (
-        (e.registrar, seal_body(fp, "registrar", [("roll", b) for b in registrar_parts])),
-        (e.issuer, seal_body(fp, "issuer", [("issuer", b) for b in issuer_parts])),
-    )
-    for signer, body in seals:
-        post(signer, "seal", body, next(after))
-    post(
-        e.organiser,
-        "close",
-        {"ballots": ballots, "audits": 0, "counted": ballots, "added": 0},
-        next(after),
-    )
-    tally = total.finish()
-    post(e.organiser, "tally", tally.to_dict(), next(after))
-    present = [1, 2]  # trustee 3 is absent on counting day
-    shares = {}
-    for j in present:
-        body = decryption.make_decryption(m, tally, j, e.secret_shares[j])
-        post(e.trustees[j - 1].signer, "decryption", body, next(after))
-        key_j = ceremony.public_share_key(e.announcements, e.qualified, j)
-        shares[j] = decryption.check_decryption(body, m, tally, key_j)
-    counts = decryption.combine(m, tally, shares, m.threshold)
-    result = decryption.make_result_body(m, tally, counts, present, [3])
-    post(e.organiser, "result", result, next(after))
-    w.close()
-
-    overall = result["contests"][0]["overall"]
-    want = {c: sum(plain[cat][c] for cat in plain) for c in CANDIDATES}
-    if overall != want:
-        raise SystemExit(f"the decrypted result {overall} is not the votes cast {want}")
-    meta = {
-        "ballots": ballots,
-        "group": group,
-        "code": code_digest(),
-        "version": code_version(),
-        "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "generation_seconds": round(time.perf_counter() - began, 1),
-        "ballot_seconds": round(ballot_seconds, 1),
-        "generation_jobs": jobs,
-        "entries": len(w.tree),
-        "bytes": (directory / "board.jsonl").stat().st_size,
-        "result": overall,
-    }
-    (directory / META).write_text(json.dumps(meta, indent=2) + "\n")
-    return meta
 
 
 # --- verifying -------------------------------------------------------------------------------
