@@ -221,3 +221,21 @@ def test_a_bad_share_is_complained_of_and_justified(tmp_path, clock):
         # trustee 2's share of the key uses the revealed value, not the wrong one it received
         expected = s1.evaluate(2) + s2.evaluate(2) + s3.evaluate(2)
         assert combined_share(view, s2) == expected
+
+
+def test_the_issuer_completes_only_the_slot_it_is_sure_of():
+    """An added elector's issuer half goes to the next slot the registrar filled; when
+    several wait, the issuer must be told which (else two electors' halves could pair)."""
+    from verivote.roles.issuer import awaited_slot
+
+    assert awaited_slot(5, 4, None) == 4
+    assert awaited_slot(5, 4, 4) == 4
+    assert awaited_slot(7, 4, 4) == 4
+    with pytest.raises(ValueError, match=r"3 slots await the issuer's half \(4 to 6\): say which"):
+        awaited_slot(7, 4, None)
+    with pytest.raises(ValueError, match="slot 5 is not the next to complete: slot 4 is"):
+        awaited_slot(7, 4, 5)
+    with pytest.raises(ValueError, match="slot 3 is not the next"):
+        awaited_slot(5, 4, 3)
+    with pytest.raises(NotDue, match="no slot awaits the issuer's half"):
+        awaited_slot(4, 4, None)

@@ -144,6 +144,13 @@ def add_role_commands(sub: Any) -> None:
     iadd = acts.add_parser("add", help="complete the credential of an elector added in voting")
     iadd.add_argument("elector_id", help="the elector the registrar added")
     iadd.add_argument("--email", default="", help="address for the mail-merge row (optional)")
+    iadd.add_argument(
+        "--slot",
+        type=int,
+        default=None,
+        help="the elector's slot, as `registrar add` printed it; required when several "
+        "added electors await the issuer's half (default: the only one waiting)",
+    )
     _common(iadd)
     _common(acts.add_parser("seal", help="seal the issuer's entries (before the close)"))
     for parser in (imp, add, iimp, iadd):
@@ -386,6 +393,7 @@ def _issuer(args: argparse.Namespace) -> list[str]:
             poster,
             credentials_dir=args.credentials,
             mail_merge=args.mail_merge,
+            slot=args.slot,
         )
     else:
         said = iss.seal(args.board, poster)

@@ -47,6 +47,31 @@ def keygen(directory: Path, passphrase: str) -> bytes:
     return signer.public_key
 
 
+def awaited_slot(filled_registrar: int, filled_issuer: int, slot: int | None) -> int:
+    """The slot the issuer completes next, given how many slots have the registrar's half
+    and how many the issuer's. The issuer completes slots in the order the registrar filled
+    them, so a half can only go to slot ``filled_issuer``; with ``slot`` given it must be
+    that one, and without it only one slot may be waiting — otherwise the issuer could not
+    know the elector in front of it is the one the registrar put in that slot, and the two
+    halves of two electors would be paired. Raises NotDue when no slot awaits and
+    ValueError for a missing or wrong ``slot``."""
+    if filled_issuer >= filled_registrar:
+        raise NotDue("no slot awaits the issuer's half: the registrar has not added anyone")
+    waiting = filled_registrar - filled_issuer
+    if slot is None and waiting > 1:
+        raise ValueError(
+            f"{waiting} slots await the issuer's half ({filled_issuer} to "
+            f"{filled_registrar - 1}): say which is this elector's with --slot (the "
+            "registrar's `registrar add` printed it); they are completed in order"
+        )
+    if slot is not None and slot != filled_issuer:
+        raise ValueError(
+            f"slot {slot} is not the next to complete: slot {filled_issuer} is (slots get "
+            "the issuer's half in the order the registrar filled them)"
+        )
+    return filled_issuer
+
+
 def read_slots(path: Path) -> list[tuple[str, str, int]]:
     """The rows ``(elector_id, email, slot)`` of the registrar's ``slots.csv``, which
     must number the slots 0, 1, 2, … in order. Raises ElectorFileError."""
@@ -153,18 +178,20 @@ class Issuer:
         *,
         credentials_dir: Path | None = None,
         mail_merge: Path | None = None,
+        slot: int | None = None,
     ) -> list[str]:
         """Complete the credential of an elector the registrar added during voting: the
-        issuer's half for the next slot the registrar filled. NotDue when there is none."""
+        issuer's half for the next slot the registrar filled, which must be ``slot`` when
+        given (the slot ``registrar add`` printed for this elector). NotDue when no slot
+        awaits; ValueError when several do and ``slot`` is not given, or ``slot`` is not
+        the next one (see :func:`awaited_slot`)."""
         known = self.electors()
         if elector_id in known:
             raise NotDue(f"elector {elector_id!r} has the issuer's half already")
         view = self._view(board)
         m, st = view.manifest, view.state
         assert st.roll is not None
-        filled_r, filled_i = st.roll.slots
-        if filled_i >= filled_r:
-            raise NotDue("no slot awaits the issuer's half: the registrar has not added anyone")
+        filled_i = awaited_slot(*st.roll.slots, slot)
         secrets, halves = make_halves(m.fingerprint, "issuer", filled_i, 1)
         hand_out("issuer", [(elector_id, email)], secrets, credentials_dir, mail_merge)
         known[elector_id] = {**halves[0].to_dict(), "slot": filled_i, "email": email}
