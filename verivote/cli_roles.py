@@ -332,6 +332,14 @@ def _trustee(args: argparse.Namespace) -> list[str]:
     return _finish(poster, t.decrypt(args.board, poster))
 
 
+def _added_elector_destination(args: argparse.Namespace) -> dict[str, Path | None]:
+    """Where an elector added during voting gets their credential half: ``add`` needs one
+    of ``--credentials DIR`` or ``--mail-merge`` (ValueError otherwise)."""
+    if args.credentials is None and args.mail_merge is None:
+        raise ValueError("say where the credential goes: --credentials DIR or --mail-merge")
+    return {"credentials_dir": args.credentials, "mail_merge": args.mail_merge}
+
+
 def _registrar(args: argparse.Namespace) -> list[str]:
     from verivote.roles import registrar
 
@@ -353,16 +361,13 @@ def _registrar(args: argparse.Namespace) -> list[str]:
     elif args.action == "seal":
         said = reg.seal(args.board, poster)
     else:
-        if args.credentials is None and args.mail_merge is None:
-            raise ValueError("say where the credential goes: --credentials DIR or --mail-merge")
         elector = registrar.Elector(args.elector_id, args.category, args.weight, args.email)
         said = reg.add(
             args.board,
             elector,
             args.reason,
             poster,
-            credentials_dir=args.credentials,
-            mail_merge=args.mail_merge,
+            **_added_elector_destination(args),
         )
     return _finish(poster, said)
 
@@ -384,15 +389,12 @@ def _issuer(args: argparse.Namespace) -> list[str]:
             mail_merge=args.mail_merge,
         )
     elif args.action == "add":
-        if args.credentials is None and args.mail_merge is None:
-            raise ValueError("say where the credential goes: --credentials DIR or --mail-merge")
         said = iss.add(
             args.board,
             args.elector_id,
             args.email,
             poster,
-            credentials_dir=args.credentials,
-            mail_merge=args.mail_merge,
+            **_added_elector_destination(args),
             slot=args.slot,
         )
     else:
