@@ -7,6 +7,7 @@ Usage (from the repository root)::
     python benchmarks/scale.py --ballots 500 2000 --repeat 3      # small, to try it out
     python benchmarks/scale.py --ballots 2000 --profile           # + where the time goes
     python benchmarks/scale.py --ballots 10000 --group ed25519 --jobs 1 2
+    python benchmarks/scale.py --ballots --record /tmp/big-record   # a record kept elsewhere
 
 For each size N a complete, valid record of N ballots is made by ``records.py`` (benchmark
 only, see its docstring; one contest, four candidates, vote for one) or reused from its
@@ -50,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from common import code_version, machine_line
-from records import DEFAULT_CACHE, cached_records, say
+from records import DEFAULT_CACHE, META, cached_records, say
 
 from verivote.groups import GROUP_NAMES
 
@@ -343,7 +344,7 @@ def profile_summary(directory: Path, top: int) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ballots", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--ballots", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument("--group", choices=GROUP_NAMES, default="ristretto255")
     parser.add_argument("--jobs", type=int, nargs="+", default=[2], help="verify --jobs values")
     parser.add_argument("--repeat", type=int, default=1, help="runs per size and --jobs")
@@ -351,6 +352,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="record cache")
     parser.add_argument("--regenerate", action="store_true", help="ignore cached records")
     parser.add_argument("--generate-only", action="store_true")
+    parser.add_argument(
+        "--record",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also verify this record made by records.py (its bench.json gives its size), "
+        "whatever code made it: a record kept outside the cache, e.g. one too slow to remake "
+        "after every change to the code that makes records (it must still verify VALID)",
+    )
     parser.add_argument(
         "--device-paths",
         action="store_true",
@@ -362,14 +373,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=15, help="rows of the profile tables")
     args = parser.parse_args(argv)
 
-    records = cached_records(
-        args.ballots,
-        args.group,
-        args.gen_jobs,
-        args.cache,
-        args.regenerate,
-        fast=not args.device_paths,
+    records = (
+        cached_records(
+            args.ballots,
+            args.group,
+            args.gen_jobs,
+            args.cache,
+            args.regenerate,
+            fast=not args.device_paths,
+        )
+        if args.ballots
+        else {}
     )
+    for directory in args.record:
+        meta = json.loads((directory / META).read_text())
+        records[int(meta["ballots"])] = (directory, meta)
+    records = dict(sorted(records.items()))
     if args.generate_only:
         print(json.dumps({n: str(d) for n, (d, _) in records.items()}, indent=2))
         return 0
