@@ -21,6 +21,10 @@ Manifest, encrypt_ballot, ElectionClient, verify_record``), in the order of an e
 * **the board** — :class:`Board` (in process), :class:`ElectionClient` and
   :class:`BoardClient` (over HTTP), :class:`Entry`, :func:`sign_entry`;
 * **counting** — :func:`make_decryption`, :func:`combine`, :func:`make_result_body`;
+* **counting preferential ballots** (plaintext rankings, e.g. a BLT file) —
+  :func:`read_blt`, :func:`parse_blt`, :func:`build_profile`, :class:`Profile`,
+  :func:`alternative_vote`, :func:`scottish_stv`, :func:`plurality`, :func:`approval`,
+  :class:`CountReport`, :class:`BltError`;
 * **receipts** — :class:`Receipt`, :func:`read_receipt`, :func:`check_receipt`;
 * **verification** — :func:`verify_record`, :class:`Report`, :class:`Failure`;
 * **errors** — one tree under :class:`VerivoteError`.
@@ -116,10 +120,23 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "verivote.board.receipt": ("Receipt", "read_receipt"),
     "verivote.board.receipt_check": ("check_receipt", "ReceiptCheck", "RecordSource"),
     "verivote.verify.record": ("verify_record", "Report", "Failure", "RecordUnreadable"),
+    "verivote.count": (
+        "read_blt",
+        "parse_blt",
+        "build_profile",
+        "Profile",
+        "alternative_vote",
+        "scottish_stv",
+        "plurality",
+        "approval",
+        "CountReport",
+        "BltError",
+    ),
 }
 _EXPORTS = {name: module for module, names in _MODULES.items() for name in names}
 
 __all__ = [
+    "BltError",
     "Board",
     "BoardClient",
     "BoardClientError",
@@ -127,6 +144,7 @@ __all__ = [
     "CastBallot",
     "ConflictError",
     "Contest",
+    "CountReport",
     "CredentialRecord",
     "DecodeError",
     "DiscreteLogError",
@@ -148,6 +166,7 @@ __all__ = [
     "ParameterError",
     "PostRejected",
     "PreparedBallot",
+    "Profile",
     "ProtocolError",
     "Receipt",
     "ReceiptCheck",
@@ -167,6 +186,9 @@ __all__ = [
     "VerivoteError",
     "__version__",
     "add_body",
+    "alternative_vote",
+    "approval",
+    "build_profile",
     "check_announcement",
     "check_ballot",
     "check_receipt",
@@ -192,11 +214,15 @@ __all__ = [
     "make_share",
     "open_share",
     "own_share",
+    "parse_blt",
+    "plurality",
+    "read_blt",
     "read_receipt",
     "registrar_items",
     "render_result",
     "revoke_body",
     "roll_bodies",
+    "scottish_stv",
     "seal_body",
     "sign_entry",
     "verify_record",
@@ -212,6 +238,18 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time see __getattr__
     from verivote.board.log import Board
     from verivote.board.receipt import Receipt, read_receipt
     from verivote.board.receipt_check import ReceiptCheck, RecordSource, check_receipt
+    from verivote.count import (
+        BltError,
+        CountReport,
+        Profile,
+        alternative_vote,
+        approval,
+        build_profile,
+        parse_blt,
+        plurality,
+        read_blt,
+        scottish_stv,
+    )
     from verivote.election.ballot import (
         PreparedBallot,
         check_ballot,
