@@ -91,6 +91,33 @@ def test_render_result_table(sc):
     assert "Frank" in text and lines[-1] == "decrypted by trustees 1, 3; absent: 2"
 
 
+def test_render_result_shows_a_ranked_contests_stages(sc):
+    """A ranked contest (its ``ranked_result`` in the report's shape) is shown with its
+    first preferences, every stage of its count and who was elected."""
+    body = copy.deepcopy(expected_result(sc))
+    stage = {"number": 1, "action": "first-preferences", "candidate": None}
+    body["contests"][0].update(
+        kind="ranked",
+        elected=["alice"],
+        stages=[
+            {**stage, "votes": {"alice": "5.00000", "bob": "3.00000"}, "non_transferable": "0"},
+            {
+                "number": 2,
+                "action": "exclusion",
+                "candidate": "bob",
+                "votes": {"alice": "7.00000", "bob": "0.00000"},
+                "non_transferable": "1.00000",
+            },
+        ],
+    )
+    lines = decryption.render_result(sc.manifest, body).splitlines()
+    assert lines[0] == "Party leader (leader): first preferences"
+    assert "  stage 2: exclusion of Bob" in lines
+    assert ["Alice", "5.00000", "7.00000"] in [line.split() for line in lines]
+    assert ["non-transferable", "0", "1.00000"] in [line.split() for line in lines]
+    assert "elected: Alice" in lines
+
+
 def test_empty_election_decrypts_to_zero():
     sc = scenario("ed25519")
     manifest = sc.manifest

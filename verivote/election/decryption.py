@@ -273,10 +273,37 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return [fmt(header), "  ".join("-" * w for w in widths), *(fmt(r) for r in rows)]
 
 
+def _rounds(co: Mapping[str, Any], names: Mapping[str, str]) -> list[str]:
+    """A ranked contest's overall count (the report's shape, ``ranked_result.display``):
+    each stage's action, then one row per candidate with its votes at every stage (exact,
+    as published), and who was elected."""
+    stages = co.get("stages") or []
+    lines = ["count of all groups, stage by stage:"]
+    for s in stages:
+        who = s.get("candidate")
+        action = str(s.get("action", ""))
+        if who is None:
+            what = "first preferences" if action == "first-preferences" else action
+        else:
+            name = names.get(who, who)
+            what = f"surplus of {name}" if action == "surplus" else f"exclusion of {name}"
+        lines.append(f"  stage {s.get('number')}: {what}")
+    candidates = list(stages[0]["votes"]) if stages else []
+    header = ["candidate", *(f"stage {s.get('number')}" for s in stages)]
+    rows = [[names.get(c, c), *(str(s["votes"].get(c, "-")) for s in stages)] for c in candidates]
+    if stages:
+        rows.append(["non-transferable", *(str(s.get("non_transferable", "")) for s in stages)])
+        lines += _table(header, rows)
+    elected = ", ".join(names.get(c, c) for c in co.get("elected", [])) or "none"
+    lines.append(f"elected: {elected}")
+    return lines
+
+
 def render_result(manifest: Manifest, body: Mapping[str, Any]) -> str:
     """A plain-text table of a (checked) result body: per contest, one row per candidate
-    with the overall count and one column per breakdown group, then the trustees who
-    decrypted and those absent."""
+    with the overall count and one column per breakdown group (for a ranked contest, the
+    first preferences, then its overall count stage by stage and who was elected), then
+    the trustees who decrypted and those absent."""
     lines: list[str] = []
     for co in body["contests"]:
         try:
@@ -290,7 +317,11 @@ def render_result(manifest: Manifest, body: Mapping[str, Any]) -> str:
             [names.get(cid, cid), str(n)] + [str(g["counts"][cid]) for g in co["groups"]]
             for cid, n in co["overall"].items()
         ]
-        lines += [title, *_table(header, rows), ""]
+        if co.get("kind") == "ranked":
+            lines += [f"{title}: first preferences", *_table(header, rows), ""]
+            lines += [*_rounds(co, names), ""]
+        else:
+            lines += [title, *_table(header, rows), ""]
     present = ", ".join(str(i) for i in body["trustees"]) or "none"
     missing = ", ".join(str(i) for i in body["missing"]) or "none"
     lines.append(f"decrypted by trustees {present}; absent: {missing}")
