@@ -635,6 +635,55 @@ int vv_msm(unsigned char out[32], const unsigned char *scalars, const unsigned c
     return 0;
 }
 
+/* Sums of consecutive runs of points, each decoded once: the sums a batch of ballots needs
+ * (a contest's total ciphertext, a tally's running products). */
+static int sum_run(ge *acc, const unsigned char *points, size_t n, size_t first) {
+    ge q;
+    ge_cached c;
+    ge_identity(acc);
+    for (size_t j = 0; j < n; j++) {
+        if (ristretto_decode(&q, points + 32 * j)) {
+            size_t bad = first + j;
+            return (int)(bad < 0x7ffffffe ? bad + 1 : 0x7fffffff);
+        }
+        if (j == 0) {
+            *acc = q;
+        } else {
+            ge_to_cached(&c, &q);
+            ge_add(acc, acc, &c);
+        }
+    }
+    return 0;
+}
+
+int vv_sum(unsigned char out[32], const unsigned char *points, size_t n) {
+    ge acc;
+    int rc = sum_run(&acc, points, n, 0);
+    if (rc) return rc;
+    ristretto_encode(out, &acc);
+    return 0;
+}
+
+int vv_sum_runs(unsigned char *out, const unsigned char *points, size_t k, size_t m) {
+    ge acc;
+    for (size_t i = 0; i < m; i++) {
+        int rc = sum_run(&acc, points + 32 * k * i, k, k * i);
+        if (rc) return rc;
+        ristretto_encode(out + 32 * i, &acc);
+    }
+    return 0;
+}
+
+size_t vv_valid_flags(unsigned char *flags, const unsigned char *points, size_t n) {
+    ge q;
+    size_t valid = 0;
+    for (size_t j = 0; j < n; j++) {
+        flags[j] = ristretto_decode(&q, points + 32 * j) == 0;
+        valid += flags[j];
+    }
+    return valid;
+}
+
 void vv_from_uniform(unsigned char out[32], const unsigned char h[64]) {
     fe t;
     ge p, q;
