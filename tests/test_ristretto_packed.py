@@ -11,10 +11,12 @@ from hypothesis import strategies as st
 from test_ristretto import BAD, BASE, IDENTITY, MULTIPLES, backend_or_skip
 
 from verivote.errors import InvalidElement, ParameterError
+from verivote.groups import get_group
 from verivote.groups.ristretto255 import L
 
 SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=40)
 BAD_POINTS = [bytes.fromhex(h) for cases in BAD.values() for h in cases]
+OTHER = {"ristretto255": "ed25519", "ed25519": "modp4096", "modp4096": "ristretto255"}
 EDGE = [0, 1, 2, L - 1, L, L + 1, 2**255 - 1, 2**256 - 1]
 
 
@@ -133,3 +135,17 @@ def test_lengths_are_checked(backend):
     assert backend.sum_runs(b"", 3) == b""
     assert backend.valid_flags(b"") == b""
     assert backend.msm_packed(b"", b"") == IDENTITY
+
+
+def test_group_product_equals_repeated_multiplication(group):
+    """Group.product (one backend sum on ristretto255; used by the tally) is the product
+    of its elements one by one, in every group."""
+    elements = [group.hash_to_element(b"product", bytes([i])) for i in range(5)]
+    elements += [group.identity, elements[0], elements[1].inverse()]
+    expected = group.identity
+    for n, element in enumerate(elements):
+        expected = expected * element
+        assert group.product(elements[: n + 1]) == expected
+    assert group.product([]) == group.identity
+    with pytest.raises(ParameterError):
+        group.product([group.identity, get_group(OTHER[group.name]).identity])
