@@ -82,69 +82,68 @@ _Shape = list[tuple[str, int, int]]
 """Per contest: its id, its number of selections ``n`` and its limit ``L``."""
 
 
-def _hex_items(items: Any, count: int, out: list[str]) -> bool:
-    """Append ``items`` to ``out`` if it is a list of ``count`` strings of 64 characters."""
-    if type(items) is not list or len(items) != count:
-        return False
-    for x in items:
-        if type(x) is not str or len(x) != 64:
-            return False
-    out.extend(items)
-    return True
+_BODY = frozenset(("credential", "contests"))
+_CONTEST = frozenset(("id", "selections", "proofs", "limit_proof"))
+_CIPHERTEXT = frozenset(("a", "b"))
+_PROOF = frozenset(("a", "b", "c", "s"))
 
 
 def _parse(shape: _Shape, body: Any) -> _Ballot | None:
     """A ballot in exactly the shape the strict decoders accept, as raw encodings; None for
     anything else (the one-by-one check then decides)."""
-    if type(body) is not dict or body.keys() != {"credential", "contests"}:
+    if type(body) is not dict or body.keys() != _BODY:
         return None
     cred_hex = body["credential"]
     contests = body["contests"]
     if type(contests) is not list or len(contests) != len(shape) or type(cred_hex) is not str:
         return None
-    points: list[str] = []
-    scalars: list[str] = []
+    points: list[Any] = []
+    scalars: list[Any] = []
     for (cid, n, limit), obj in zip(shape, contests, strict=True):
-        if type(obj) is not dict or obj.keys() != {"id", "selections", "proofs", "limit_proof"}:
+        if type(obj) is not dict or obj.keys() != _CONTEST:
             return None
         sels, proofs = obj["selections"], obj["proofs"]
         if obj["id"] != cid or type(sels) is not list or len(sels) != n:
             return None
         if type(proofs) is not list or len(proofs) != n:
             return None
-        alphas: list[str] = []
-        betas: list[str] = []
         for sel in sels:
-            if type(sel) is not dict or sel.keys() != {"a", "b"}:
+            if type(sel) is not dict or sel.keys() != _CIPHERTEXT:
                 return None
-            alphas.append(sel["a"])
-            betas.append(sel["b"])
-        if not (_hex_items(alphas, n, points) and _hex_items(betas, n, points)):
-            return None
-        for proof, size in [(p, 2) for p in proofs] + [(obj["limit_proof"], limit + 1)]:
-            if type(proof) is not dict or proof.keys() != {"a", "b", "c", "s"}:
+        points += [sel["a"] for sel in sels]
+        points += [sel["b"] for sel in sels]
+        for i, proof in enumerate([*proofs, obj["limit_proof"]]):
+            size = 2 if i < n else limit + 1
+            if type(proof) is not dict or proof.keys() != _PROOF:
                 return None
-            if not (
-                _hex_items(proof["a"], size, points)
-                and _hex_items(proof["b"], size, points)
-                and _hex_items(proof["c"], size, scalars)
-                and _hex_items(proof["s"], size, scalars)
-            ):
+            a, b, c, s = proof["a"], proof["b"], proof["c"], proof["s"]
+            if type(a) is not list or type(b) is not list or type(c) is not list:
                 return None
-    text = "".join(points)
-    stext = "".join(scalars)
+            if type(s) is not list or not len(a) == len(b) == len(c) == len(s) == size:
+                return None
+            points += a
+            points += b
+            scalars += c
+            scalars += s
     try:
+        text = "".join(points)
+        stext = "".join(scalars)
         raw = bytes.fromhex(text)
         sraw = bytes.fromhex(stext)
         credential = bytes.fromhex(cred_hex)
-    except ValueError:
+    except (TypeError, ValueError):  # not all strings, or not hex
+        return None
+    # every item exactly 64 characters: the total is 64 per item and none is shorter
+    if len(text) != 64 * len(points) or min(map(len, points), default=64) != 64:
+        return None
+    if len(stext) != 64 * len(scalars) or min(map(len, scalars), default=64) != 64:
         return None
     if raw.hex() != text or sraw.hex() != stext or credential.hex() != cred_hex:
         return None
     if len(credential) != 32:
         return None
     values = [int.from_bytes(sraw[i : i + 32], "big") for i in range(0, len(sraw), 32)]
-    if any(v >= L for v in values):
+    if max(values, default=0) >= L:
         return None
     return _Ballot(credential, raw, values)
 

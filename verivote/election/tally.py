@@ -26,7 +26,7 @@ from verivote.election.breakdown import breakdown_groups
 from verivote.election.manifest import Manifest
 from verivote.elgamal import Ciphertext
 from verivote.errors import DecodeError, ParameterError, ProtocolError
-from verivote.groups.base import Group
+from verivote.groups.base import Element, Group
 from verivote.proofs.codec import expect_keys
 
 OVERALL = "overall"
@@ -206,13 +206,14 @@ class TallyAccumulator:
         as multiplying them in one at a time)."""
         if not self._pending:
             return
-        product = self._group.product
+        group = self._group
+        product = group._product  # every element was checked to be of this group by add()
         for cat, flats in self._pending.items():
             acc = self._products[cat]
             self._products[cat] = [
                 Ciphertext(
-                    product([a.alpha] + [f[p].alpha for f in flats]),
-                    product([a.beta] + [f[p].beta for f in flats]),
+                    Element(group, product([a.alpha.value] + [f[p].alpha.value for f in flats])),
+                    Element(group, product([a.beta.value] + [f[p].beta.value for f in flats])),
                 )
                 for p, a in enumerate(acc)
             ]
