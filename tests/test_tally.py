@@ -377,3 +377,23 @@ def test_expected_tally_is_frozen(sc):
     with pytest.raises(AttributeError):
         sc.tally.counted = 0  # type: ignore[misc]
     assert replace(sc.tally, counted=0) != sc.tally
+
+
+@pytest.mark.parametrize("bound", [1, 2, 4096])
+def test_deferred_products_equal_ballot_by_ballot_products(sc, monkeypatch, bound):
+    """add() defers its multiplications (one Group.product per position for many ballots);
+    the running products are exactly those of multiplying each weighted ciphertext in at
+    once, whenever the pending contributions are flushed."""
+    from verivote.election import tally as tally_module
+
+    monkeypatch.setattr(tally_module, "_PENDING_MAX", bound)
+    acc = TallyAccumulator(sc.manifest)
+    zero = Ciphertext.zero(sc.group)
+    manual = {cat: [zero] * 7 for cat in CATEGORIES}
+    for cat, weight, selections in sc.ballots:
+        acc.add(cat, weight, selections)
+        flat = [ct**weight for row in selections for ct in row]
+        manual[cat] = [a * c for a, c in zip(manual[cat], flat, strict=True)]
+    products, *_ = acc.parts()
+    assert products == manual
+    assert acc.finish() == sc.tally

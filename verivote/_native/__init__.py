@@ -68,6 +68,27 @@ class Backend(Protocol):
         """The encoding of ``sum k_i·p_i`` (the identity for no terms). The error for an
         invalid point names its index."""
 
+    def msm_packed(self, scalars: bytes, points: bytes) -> bytes:
+        """:meth:`msm` on packed operands: ``n`` scalars as 32-byte little-endian integers
+        (any value below 2^256, used modulo the group order) and ``n`` points as 32-byte
+        encodings, concatenated. ParameterError unless both hold the same whole number of
+        32-byte items; InvalidElement naming the index of the first invalid point."""
+
+    def sum(self, points: Sequence[bytes]) -> bytes:
+        """The encoding of ``points[0] + … + points[n-1]`` (the identity for none), each
+        point decoded once. InvalidElement naming the index of the first invalid point."""
+
+    def sum_runs(self, points: bytes, k: int) -> bytes:
+        """Sums of consecutive runs: ``points`` packs ``m·k`` encodings (``k >= 1``); the
+        result packs ``m`` encodings, the ``i``-th the sum of points ``k·i .. k·i+k-1``.
+        ParameterError for a length that is not a multiple of ``32·k``; InvalidElement
+        naming the index of the first invalid point."""
+
+    def valid_flags(self, points: bytes) -> bytes:
+        """One byte per packed 32-byte item of ``points``: 1 when it is the canonical
+        encoding of an element, else 0. ParameterError for a length that is not a multiple
+        of 32."""
+
     def from_uniform(self, h: bytes) -> bytes:
         """RFC 9496's element derivation from 64 uniformly random bytes (MAP on each half,
         then the sum)."""

@@ -24,6 +24,9 @@ int vv_neg(unsigned char out[32], const unsigned char a[32]);
 int vv_scalarmult(unsigned char out[32], const unsigned char k[32], const unsigned char p[32]);
 int vv_msm(unsigned char out[32], const unsigned char *scalars, const unsigned char *points,
            size_t n);
+int vv_sum(unsigned char out[32], const unsigned char *points, size_t n);
+int vv_sum_runs(unsigned char *out, const unsigned char *points, size_t k, size_t m);
+size_t vv_valid_flags(unsigned char *flags, const unsigned char *points, size_t n);
 void vv_from_uniform(unsigned char out[32], const unsigned char h[64]);
 int vv_to_edwards(unsigned char out[32], const unsigned char p[32]);
 int vv_from_edwards(unsigned char out[32], const unsigned char e[32]);

@@ -29,6 +29,12 @@ def _scalar(k: int) -> bytes:
     return k.to_bytes(32, "little")
 
 
+def _count(points: bytes) -> int:
+    if not isinstance(points, bytes) or len(points) % 32:
+        raise ParameterError("ristretto255: packed points are a multiple of 32 bytes")
+    return len(points) // 32
+
+
 class NativeBackend:
     """See :class:`verivote._native.Backend`."""
 
@@ -77,6 +83,45 @@ class NativeBackend:
         if rc != 0:
             raise InvalidElement(f"{_INVALID} (point {rc - 1})")
         return bytes(_buffer(out))
+
+    def msm_packed(self, scalars: bytes, points: bytes) -> bytes:
+        n = _count(points)
+        if not isinstance(scalars, bytes) or len(scalars) != 32 * n:
+            raise ParameterError("ristretto255: as many scalars as points are needed")
+        out = _new("unsigned char[32]")
+        rc = lib.vv_msm(out, scalars, points, n)
+        if rc == -2:
+            raise MemoryError("ristretto255: multi-scalar multiplication out of memory")
+        if rc != 0:
+            raise InvalidElement(f"{_INVALID} (point {rc - 1})")
+        return bytes(_buffer(out))
+
+    def sum(self, points: Sequence[bytes]) -> bytes:
+        for i, p in enumerate(points):
+            if not isinstance(p, bytes) or len(p) != 32:
+                raise InvalidElement(f"ristretto255: point {i} is not 32 bytes")
+        out = _new("unsigned char[32]")
+        rc = lib.vv_sum(out, b"".join(points), len(points))
+        if rc != 0:
+            raise InvalidElement(f"{_INVALID} (point {rc - 1})")
+        return bytes(_buffer(out))
+
+    def sum_runs(self, points: bytes, k: int) -> bytes:
+        n = _count(points)
+        if not isinstance(k, int) or k < 1 or n % k:
+            raise ParameterError("ristretto255: the points do not split into runs of k")
+        m = n // k
+        out = _new("unsigned char[]", 32 * m or 1)
+        rc = lib.vv_sum_runs(out, points, k, m)
+        if rc != 0:
+            raise InvalidElement(f"{_INVALID} (point {rc - 1})")
+        return bytes(_buffer(out, 32 * m))
+
+    def valid_flags(self, points: bytes) -> bytes:
+        n = _count(points)
+        flags = _new("unsigned char[]", n or 1)
+        lib.vv_valid_flags(flags, points, n)
+        return bytes(_buffer(flags, n))
 
     def from_uniform(self, h: bytes) -> bytes:
         if not isinstance(h, bytes) or len(h) != 64:

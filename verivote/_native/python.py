@@ -163,6 +163,12 @@ def _ed_add(a: bytes, b: bytes) -> bytes:
     return bytes(_buffer(out))
 
 
+def _count(points: bytes) -> int:
+    if not isinstance(points, bytes) or len(points) % 32:
+        raise ParameterError("ristretto255: packed points are a multiple of 32 bytes")
+    return len(points) // 32
+
+
 class PythonBackend:
     """See :class:`verivote._native.Backend`."""
 
@@ -228,6 +234,40 @@ class PythonBackend:
             if term != IDENTITY:
                 acc = term if acc == IDENTITY else self.add(acc, term)
         return acc
+
+    def msm_packed(self, scalars: bytes, points: bytes) -> bytes:
+        n = _count(points)
+        if not isinstance(scalars, bytes) or len(scalars) != 32 * n:
+            raise ParameterError("ristretto255: as many scalars as points are needed")
+        ks = [int.from_bytes(scalars[32 * i : 32 * i + 32], "little") % L for i in range(n)]
+        return self.msm(ks, [points[32 * i : 32 * i + 32] for i in range(n)])
+
+    def sum(self, points: Sequence[bytes]) -> bytes:
+        acc: Point | None = None
+        for i, p in enumerate(points):
+            point = decode(p)
+            if point is None:
+                raise InvalidElement(f"{_INVALID} (point {i})")
+            acc = point if acc is None else add_points(acc, point)
+        return IDENTITY if acc is None else encode(acc)
+
+    def sum_runs(self, points: bytes, k: int) -> bytes:
+        n = _count(points)
+        if not isinstance(k, int) or k < 1 or n % k:
+            raise ParameterError("ristretto255: the points do not split into runs of k")
+        out = []
+        for start in range(0, n, k):
+            run = [points[32 * j : 32 * j + 32] for j in range(start, start + k)]
+            try:
+                out.append(self.sum(run))
+            except InvalidElement:
+                bad = next(j for j in range(k) if decode(run[j]) is None)
+                raise InvalidElement(f"{_INVALID} (point {start + bad})") from None
+        return b"".join(out)
+
+    def valid_flags(self, points: bytes) -> bytes:
+        n = _count(points)
+        return bytes(decode(points[32 * i : 32 * i + 32]) is not None for i in range(n))
 
     def from_uniform(self, h: bytes) -> bytes:
         if not isinstance(h, bytes) or len(h) != 64:

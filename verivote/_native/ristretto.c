@@ -292,6 +292,31 @@ static void ge_addsub(ge *r, const ge *p, const ge_cached *q, int sub) {
 
 static void ge_add(ge *r, const ge *p, const ge_cached *q) { ge_addsub(r, p, q, 0); }
 
+/* ge_addsub for a q whose Z is 1 (a point just decoded): its cached 2Z is 2, so Z_p * 2Z_q
+ * is an addition instead of a multiplication. */
+static void ge_addsub_z1(ge *r, const ge *p, const ge_cached *q, int sub) {
+    fe a, b, c, d, e, f, g, h;
+    fe_sub(a, p->Y, p->X);
+    fe_mul(a, a, sub ? q->YpX : q->YmX);
+    fe_add(b, p->Y, p->X);
+    fe_mul(b, b, sub ? q->YmX : q->YpX);
+    fe_mul(c, p->T, q->T2d);
+    fe_add(d, p->Z, p->Z);
+    fe_sub(e, b, a);
+    if (sub) {
+        fe_add(f, d, c);
+        fe_sub(g, d, c);
+    } else {
+        fe_sub(f, d, c);
+        fe_add(g, d, c);
+    }
+    fe_add(h, b, a);
+    fe_mul(r->X, e, f);
+    fe_mul(r->Y, g, h);
+    fe_mul(r->T, e, h);
+    fe_mul(r->Z, f, g);
+}
+
 static void ge_add_ge(ge *r, const ge *p, const ge *q) {
     ge_cached c;
     ge_to_cached(&c, q);
@@ -492,7 +517,8 @@ static uint32_t window_bits(const unsigned char k[32], int bit, int c) {
 /* Pippenger's bucket method with signed c-bit digits: per window, each point goes into
  * the bucket of its digit's magnitude (negated for a negative digit); the window's sum
  * sum_b b * bucket[b] is formed with two running sums; windows are combined from the top
- * by c doublings each. Returns -1 if memory runs out. */
+ * by c doublings each. Every point must have Z = 1 (as decoded). Returns -1 if memory
+ * runs out. */
 static int pippenger(ge *r, const unsigned char *scalars, const ge *points, size_t n, int c) {
     int windows = (256 + c - 1) / c + 1;
     int half = 1 << (c - 1);
@@ -527,7 +553,7 @@ static int pippenger(ge *r, const unsigned char *scalars, const ge *points, size
                 else ge_neg(&buckets[b], &points[j]);
                 used[b] = 1;
             } else {
-                ge_addsub(&buckets[b], &buckets[b], &cached[j], d < 0);
+                ge_addsub_z1(&buckets[b], &buckets[b], &cached[j], d < 0);
             }
         }
         ge running, sum;
@@ -560,6 +586,7 @@ static int choose_window(size_t n) {
     return best_c;
 }
 
+/* points: as decoded (Z = 1). */
 static int msm(ge *r, const unsigned char *scalars, const ge *points, size_t n) {
     int c = choose_window(n);
     if (c) return pippenger(r, scalars, points, n, c);
@@ -633,6 +660,55 @@ int vv_msm(unsigned char out[32], const unsigned char *scalars, const unsigned c
     if (rc) return -2;
     ristretto_encode(out, &r);
     return 0;
+}
+
+/* Sums of consecutive runs of points, each decoded once: the sums a batch of ballots needs
+ * (a contest's total ciphertext, a tally's running products). */
+static int sum_run(ge *acc, const unsigned char *points, size_t n, size_t first) {
+    ge q;
+    ge_cached c;
+    ge_identity(acc);
+    for (size_t j = 0; j < n; j++) {
+        if (ristretto_decode(&q, points + 32 * j)) {
+            size_t bad = first + j;
+            return (int)(bad < 0x7ffffffe ? bad + 1 : 0x7fffffff);
+        }
+        if (j == 0) {
+            *acc = q;
+        } else {
+            ge_to_cached(&c, &q);
+            ge_add(acc, acc, &c);
+        }
+    }
+    return 0;
+}
+
+int vv_sum(unsigned char out[32], const unsigned char *points, size_t n) {
+    ge acc;
+    int rc = sum_run(&acc, points, n, 0);
+    if (rc) return rc;
+    ristretto_encode(out, &acc);
+    return 0;
+}
+
+int vv_sum_runs(unsigned char *out, const unsigned char *points, size_t k, size_t m) {
+    ge acc;
+    for (size_t i = 0; i < m; i++) {
+        int rc = sum_run(&acc, points + 32 * k * i, k, k * i);
+        if (rc) return rc;
+        ristretto_encode(out + 32 * i, &acc);
+    }
+    return 0;
+}
+
+size_t vv_valid_flags(unsigned char *flags, const unsigned char *points, size_t n) {
+    ge q;
+    size_t valid = 0;
+    for (size_t j = 0; j < n; j++) {
+        flags[j] = ristretto_decode(&q, points + 32 * j) == 0;
+        valid += flags[j];
+    }
+    return valid;
 }
 
 void vv_from_uniform(unsigned char out[32], const unsigned char h[64]) {

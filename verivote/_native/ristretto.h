@@ -22,6 +22,16 @@ int vv_neg(unsigned char out[32], const unsigned char a[32]);
 int vv_scalarmult(unsigned char out[32], const unsigned char k[32], const unsigned char p[32]);
 int vv_msm(unsigned char out[32], const unsigned char *scalars, const unsigned char *points,
            size_t n);
+/* The encoding of p_0 + ... + p_(n-1) for n points packed in 32-byte encodings (the
+ * identity for n = 0); 1 + the index of the first invalid point otherwise. */
+int vv_sum(unsigned char out[32], const unsigned char *points, size_t n);
+/* m sums of k consecutive points each: out[32 i ..] = the encoding of points k i .. k i + k - 1
+ * (each point decoded once); 1 + the index of the first invalid point otherwise (out is
+ * then written only up to that point's run). */
+int vv_sum_runs(unsigned char *out, const unsigned char *points, size_t k, size_t m);
+/* flags[i] = 1 when points[32 i ..] is the canonical encoding of an element, else 0;
+ * returns the number of valid points. */
+size_t vv_valid_flags(unsigned char *flags, const unsigned char *points, size_t n);
 void vv_from_uniform(unsigned char out[32], const unsigned char h[64]);
 /* The RFC 8032 encoding of the prime-order point in p's class (-1 for an invalid p). */
 int vv_to_edwards(unsigned char out[32], const unsigned char p[32]);

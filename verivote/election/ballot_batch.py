@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from verivote.election import ranked
+from verivote.election import ballot_lean, ranked
 from verivote.election.ballot import (
     check_ballot_one_by_one,
     decode_ballot,
@@ -139,8 +139,18 @@ def check_ballots(
     ``validate_batch`` (modp4096) the ballots' elements are decoded with range checks only
     and their subgroup membership is established for the whole batch at once (Jacobi
     symbols and one weighted product raised to ``q``), bisected by ballot when it fails.
-    Groups without ``multi_exp`` (ed25519) check one ballot at a time."""
+    Groups without ``multi_exp`` (ed25519) check one ballot at a time. ristretto255
+    ballots without ranked contests take :mod:`~verivote.election.ballot_lean`, the same
+    check on raw encodings."""
     group = manifest.group
+    if ballot_lean.supports(manifest):
+        return ballot_lean.check_ballots_lean(
+            manifest,
+            joint_key,
+            ballot_context,
+            bodies,
+            lambda body: _one(manifest, joint_key, ballot_context, body),
+        )
     if not callable(getattr(group, "multi_exp", None)):
         return [_one(manifest, joint_key, ballot_context, body) for body in bodies]
     validate: Callable[[list[UncheckedElement]], bool] | None = getattr(

@@ -26,10 +26,12 @@ from verivote.election.breakdown import breakdown_groups
 from verivote.election.manifest import Manifest
 from verivote.elgamal import Ciphertext
 from verivote.errors import DecodeError, ParameterError, ProtocolError
-from verivote.groups.base import Group
+from verivote.groups.base import Element, Group
 from verivote.proofs.codec import expect_keys
 
 OVERALL = "overall"
+_PENDING_MAX = 4096
+"""Contributions of one category kept before they are multiplied in (bounded memory)."""
 
 
 def group_label(categories: Sequence[str]) -> str:
@@ -190,6 +192,32 @@ class TallyAccumulator:
         self._counts = dict.fromkeys(manifest.categories, 0)
         self._weights = dict.fromkeys(manifest.categories, 0)
         self._classes: dict[str, dict[int, int]] = {cat: {} for cat in manifest.categories}
+        # Contributions added but not yet multiplied in: one product per position for many
+        # ballots at once (Group.product, one backend call) instead of one per ballot.
+        self._pending: dict[str, list[list[Ciphertext]]] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (a worker's partial tally) with its pending contributions multiplied in."""
+        self._flush()
+        return self.__dict__
+
+    def _flush(self) -> None:
+        """Multiply the pending contributions into the running products (the same products
+        as multiplying them in one at a time)."""
+        if not self._pending:
+            return
+        group = self._group
+        product = group._product  # every element was checked to be of this group by add()
+        for cat, flats in self._pending.items():
+            acc = self._products[cat]
+            self._products[cat] = [
+                Ciphertext(
+                    Element(group, product([a.alpha.value] + [f[p].alpha.value for f in flats])),
+                    Element(group, product([a.beta.value] + [f[p].beta.value for f in flats])),
+                )
+                for p, a in enumerate(acc)
+            ]
+        self._pending = {}
 
     @property
     def counts(self) -> dict[str, int]:
@@ -241,8 +269,10 @@ class TallyAccumulator:
         below 1, the wrong number of contests or candidates, or a ciphertext of another
         group."""
         flat = self._contribution(category, weight, selections)
-        acc = self._products[category]
-        self._products[category] = [a * c for a, c in zip(acc, flat, strict=True)]
+        pending = self._pending.setdefault(category, [])
+        pending.append(flat)
+        if len(pending) >= _PENDING_MAX:
+            self._flush()
         self._counts[category] += 1
         self._weights[category] += weight
         self._count_class(category, weight, 1)
@@ -259,6 +289,7 @@ class TallyAccumulator:
         flat = self._contribution(category, weight, selections)
         if self._classes[category].get(weight, 0) < 1:
             raise ParameterError(f"category {category!r}: nothing to remove of weight {weight}")
+        self._flush()
         acc = self._products[category]
         self._products[category] = [
             Ciphertext(a.alpha / c.alpha, a.beta / c.beta) for a, c in zip(acc, flat, strict=True)
@@ -274,6 +305,7 @@ class TallyAccumulator:
     ]:
         """Copies of the running products, counts, weights and weight classes (with the
         classes emptied again), for a snapshot; :meth:`restore` takes them back."""
+        self._flush()
         return (
             {c: list(p) for c, p in self._products.items()},
             dict(self._counts),
@@ -296,6 +328,7 @@ class TallyAccumulator:
             raise ParameterError("an accumulator's parts name other categories")
         if any(len(p) != width for p in products.values()):
             raise ParameterError(f"an accumulator holds {width} products per category")
+        self._pending = {}
         self._products = {c: list(products[c]) for c in self.manifest.categories}
         self._counts = {c: counts[c] for c in self.manifest.categories}
         self._weights = {c: weights[c] for c in self.manifest.categories}
@@ -306,6 +339,8 @@ class TallyAccumulator:
         Raises :class:`ParameterError` if ``other`` is for another election."""
         if other.manifest.fingerprint != self.manifest.fingerprint:
             raise ParameterError("cannot merge accumulators of different elections")
+        self._flush()
+        other._flush()
         for cat, theirs in other._products.items():
             self._products[cat] = [a * b for a, b in zip(self._products[cat], theirs, strict=True)]
             self._counts[cat] += other._counts[cat]
@@ -317,6 +352,7 @@ class TallyAccumulator:
         """The encrypted tally of the ballots included now: overall products and one product
         per breakdown group (``manifest.min_category_size``, the ballot counts and their
         weight classes decide the groups). The accumulator is left unchanged."""
+        self._flush()
         m = self.manifest
         groups = breakdown_groups(
             self._counts, m.categories, m.min_category_size, self.weight_classes

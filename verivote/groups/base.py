@@ -243,6 +243,26 @@ class Group(ABC):
             values.append(element.value)
         return Element(self, self._secret_product(values, ks))
 
+    def product(self, elements: Sequence[Element]) -> Element:
+        """``elements[0] · … · elements[n-1]`` (the identity for none): the same element as
+        multiplying them one by one, in one backend call where the group has one
+        (ristretto255: each point decoded once, one encoding). Raises ParameterError for
+        an element of another group."""
+        values: list[Any] = []
+        for element in elements:
+            if element.group is not self:
+                raise ParameterError("product: element of another group")
+            values.append(element.value)
+        return Element(self, self._product(values) if values else self._identity())
+
+    def _product(self, values: list[Any]) -> Any:
+        """Raw product of validated raw values (at least one): by default one operation per
+        value (groups with a faster method override it)."""
+        result = values[0]
+        for value in values[1:]:
+            result = self._op(result, value)
+        return result
+
     fast_multi_pow = False
     """True when :meth:`product_of_powers` costs markedly less per term than an
     exponentiation, so that checking many proofs as one random linear combination pays
