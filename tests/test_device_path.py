@@ -152,6 +152,9 @@ class Spy:
             for arg in args:
                 if isinstance(arg, list | tuple):
                     yield from arg
+                elif isinstance(arg, bytes) and len(arg) > 32 and len(arg) % 32 == 0:
+                    # packed points or scalars (msm_packed, sum_runs, valid_flags)
+                    yield from (arg[i : i + 32] for i in range(0, len(arg), 32))
                 else:
                     yield arg
 
@@ -160,7 +163,19 @@ class Spy:
 def spy(monkeypatch):
     s = Spy()
     for cls in (native_module.NativeBackend, python_module.PythonBackend):
-        for method in ("is_valid", "add", "sub", "neg", "scalarmult", "msm", "from_uniform"):
+        for method in (
+            "is_valid",
+            "add",
+            "sub",
+            "neg",
+            "scalarmult",
+            "msm",
+            "from_uniform",
+            "msm_packed",
+            "sum",
+            "sum_runs",
+            "valid_flags",
+        ):
             name = f"{cls.__name__}.{method}"
             monkeypatch.setattr(cls, method, s.wrap(name, getattr(cls, method)))
         for method in ("to_edwards", "from_edwards"):
