@@ -136,14 +136,18 @@ def dumps(obj: Any) -> bytes:
 
 
 def _check_types(obj: Any) -> None:
+    # Exact str leaves (most of a record: hex) are skipped without a call; anything else,
+    # str subclasses included, takes the isinstance tests below.
     if isinstance(obj, dict):
         for key, value in obj.items():
             if not isinstance(key, str):
                 raise DecodeError(f"object key {key!r} is not a string")
-            _check_types(value)
+            if type(value) is not str:
+                _check_types(value)
     elif isinstance(obj, list):
         for value in obj:
-            _check_types(value)
+            if type(value) is not str:
+                _check_types(value)
     elif isinstance(obj, float):
         raise DecodeError("floats are not allowed in the record")
     elif obj is not None and not isinstance(obj, str | int | bool):
