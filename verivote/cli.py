@@ -124,7 +124,11 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("record", help="record directory (holding board.jsonl) or board URL")
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
     verify.add_argument(
-        "--jobs", type=int, default=1, help="processes that check ballots (default 1)"
+        "--jobs",
+        type=int,
+        default=1,
+        help="processes that read and check the log (default 1: all in this process; "
+        "from 2 on, worker processes each read and check their own chunks of the log)",
     )
     verify.add_argument(
         "--dask",
@@ -265,6 +269,7 @@ def _verify(
     from verivote.verify.chunked import ChunkMapper, verify_chunked
     from verivote.verify.dask_runner import DaskChunks, DaskUnavailable
     from verivote.verify.index import IndexMismatch
+    from verivote.verify.pool_chunks import PoolChunks
     from verivote.verify.record import RecordUnreadable, verify_record
     from verivote.verify.report import render
 
@@ -276,6 +281,8 @@ def _verify(
             mapper = DaskChunks(dask)
         except DaskUnavailable as exc:
             return verify_error(str(exc), as_json)
+    elif jobs > 1:
+        mapper = PoolChunks(jobs)
     tty = sys.stderr.isatty()
     try:
         if mapper is not None:
