@@ -33,6 +33,10 @@ NAMES = (
     "ballot-after-closing",
     "roll-credential-twice",
     "entry-retimed-naive",
+    # the roll, whose halves the workers check ahead of the rule book
+    "elector-removed-registrar",
+    "issuer-half-rogue",
+    "roll-weight-changed",
 )
 
 

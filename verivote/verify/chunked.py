@@ -30,10 +30,11 @@ from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, Protocol
 
 from verivote.board.merkle import EMPTY_ROOT
 from verivote.election.ballot import decode_ballot
+from verivote.election.roll import RollItem, precheck_halves
 from verivote.election.state import VOTING, ElectionState
 from verivote.errors import EntryRejected
 from verivote.verify.chunk_scan import BALLOT, LONG, ChunkResult, ChunkTask, scan_chunk
@@ -51,7 +52,6 @@ from verivote.verify.index import (
 )
 from verivote.verify.pipeline import RollRows, new_checker
 from verivote.verify.record import (
-    BALLOT_SUFFIX,
     HEADS_FILE,
     MAX_LINE,
     RECORD_FILE,
@@ -64,6 +64,7 @@ from verivote.verify.record import (
     conclude,
     head_claims,
 )
+from verivote.verify.setup_scan import Answer, setup_scan
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,11 @@ class ChunkMapper(Protocol):
         """How many chunks can run at once (at least 1)."""
         ...
 
+    def precheck(self, fingerprint: bytes, items: Sequence[RollItem]) -> Callable[[], Answer]:
+        """Queue :func:`~verivote.election.roll.precheck_halves` on ``items`` (before
+        ``start``); the call returned waits for its answer."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -112,6 +118,10 @@ class LocalChunks:
 
     def threads(self) -> int:
         return 1
+
+    def precheck(self, fingerprint: bytes, items: Sequence[RollItem]) -> Callable[[], Answer]:
+        answer = precheck_halves(fingerprint, items)
+        return lambda: answer
 
     def close(self) -> None:
         self.setup = None
@@ -146,29 +156,6 @@ def _raw(lines: _Lines, index: int) -> bytes:
     handle.seek(lines.offsets[index])
     item = read_line(handle, MAX_LINE)
     return b"" if item is None else item[0]
-
-
-def _setup_scan(handle: BinaryIO, state: ElectionState, report: Report, lines: _Lines) -> int:
-    """Apply the entries before the first ballot of the voting phase, as the local
-    verifier does; returns that ballot's index (the number of entries if none)."""
-    index = 0
-    while True:
-        offset = handle.tell()
-        item = read_line(handle, MAX_LINE)
-        if item is None:
-            return index
-        line, long = item
-        if not long and line.endswith(BALLOT_SUFFIX) and state.phase == VOTING:
-            return index
-        lines.offsets.append(offset)
-        if long:
-            report.failures.append(
-                Failure(index, "?", "entry.decode", f"line longer than {MAX_LINE} bytes")
-            )
-            state.skip()
-        else:
-            _apply_line(state, index, line, report)
-        index += 1
 
 
 class _Reduction:
@@ -321,7 +308,7 @@ def _verify_chunked(
         lines = _Lines(handle)
         state = ElectionState(lookup=lines.entry)
         claims = head_claims(board.parent / HEADS_FILE)
-        first_ballot = _setup_scan(handle, state, report, lines)
+        first_ballot = setup_scan(handle, state, report, lines, mapper)
         setup = None
         if first_ballot < index.entries and state.manifest is not None:
             assert state.joint_key is not None

@@ -2,12 +2,14 @@
 --jobs N``, N ≥ 2).
 
 A :class:`PoolChunks` is the :class:`~verivote.verify.chunked.ChunkMapper` of a
-:mod:`multiprocessing` pool: the setup (the record's path, the first ballot, the heads'
-claims, the manifest, the joint key and the roll) goes to each worker once, when it
-starts; then each task is one chunk of the log, which the worker reads from the record
-itself (:func:`~verivote.verify.chunk_scan.scan_chunk`). The main process only applies
-the order-dependent rules to the chunks' results (:mod:`verivote.verify.chunked`): it
-never reads a ballot, hashes the log or pickles a line.
+:mod:`multiprocessing` pool. While the main process applies the setup entries, the workers
+check the roll's halves ahead of it (:mod:`verivote.verify.setup_scan`); then the setup (the
+record's path, the first ballot, the heads' claims, the manifest, the joint key and the
+roll) goes to each worker once; then each task is one chunk of the log, which the worker
+reads from the record itself (:func:`~verivote.verify.chunk_scan.scan_chunk`). The main
+process only applies the order-dependent rules to the chunks' results
+(:mod:`verivote.verify.chunked`): it never reads a ballot, hashes the log or pickles a
+line.
 
 At most ``window`` chunks are in flight (results waiting in the main process included),
 so memory does not grow with the record. Dask (:mod:`verivote.verify.dask_runner`) is the
@@ -18,30 +20,43 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.pool import AsyncResult
 from typing import Any
 
 from verivote.election.checker import BallotChecker
+from verivote.election.roll import RollItem, precheck_halves
 from verivote.verify.chunk_scan import ChunkResult, ChunkTask, scan_chunk
 from verivote.verify.chunked import ChunkSetup
 from verivote.verify.pipeline import new_checker
+from verivote.verify.setup_scan import Answer
 
+INSTALL_SECONDS = 600.0
+"""How long a worker that has its setup waits for the others to take theirs."""
+
+_barrier: Any = None
 _setup: ChunkSetup | None = None
 _checker: BallotChecker | None = None
 _broken: Exception | None = None
 
 
-def _init_worker(setup: ChunkSetup) -> None:
-    """A worker's start: build its checker once, and keep the setup without the roll
-    (the checker holds it). An error is kept for the first task to raise: a pool whose
-    initializer fails would start new workers for ever."""
+def _init_worker(barrier: Any) -> None:
+    global _barrier
+    _barrier = barrier
+
+
+def _install(setup: ChunkSetup) -> None:
+    """Take ``setup``: build this worker's checker once, and keep the setup without the
+    roll (the checker holds it); then wait until every worker has taken one, so that no
+    worker takes two. An error is kept for the chunks to raise."""
     global _setup, _checker, _broken
+    _broken = None
     try:
         _checker = None if setup.checker is None else new_checker(*setup.checker)
-    except Exception as exc:  # raised again by every task, in the main process
+    except Exception as exc:  # raised again by every chunk, in the main process
         _broken = exc
     _setup = ChunkSetup(setup.path, setup.first_ballot, setup.claims, None)
+    _barrier.wait(INSTALL_SECONDS)
 
 
 def _run_chunk(task: ChunkTask) -> ChunkResult:
@@ -67,10 +82,23 @@ class PoolChunks:
         self.window = window or 2 * jobs + 1
         self.pool: Any = None
 
+    def _pool(self) -> Any:
+        if self.pool is None:
+            ctx = multiprocessing.get_context("spawn")
+            barrier = ctx.Barrier(self.jobs)
+            self.pool = ctx.Pool(self.jobs, _init_worker, (barrier,))
+        return self.pool
+
+    def precheck(self, fingerprint: bytes, items: Sequence[RollItem]) -> Callable[[], Answer]:
+        """Queue :func:`~verivote.election.roll.precheck_halves` on a worker."""
+        handle = self._pool().apply_async(precheck_halves, (fingerprint, items))
+        return lambda: handle.get()
+
     def start(self, setup: ChunkSetup) -> None:
-        """Start the worker processes, each with ``setup``."""
-        ctx = multiprocessing.get_context("spawn")
-        self.pool = ctx.Pool(self.jobs, _init_worker, (setup,))
+        """Give every worker ``setup`` (starting them if no roll was checked ahead)."""
+        pool = self._pool()
+        for handle in [pool.apply_async(_install, (setup,)) for _ in range(self.jobs)]:
+            handle.get()
 
     def threads(self) -> int:
         """The number of worker processes."""
