@@ -276,7 +276,7 @@ def verify_chunked(
 
     The chunks are those of ``path/index.jsonl`` when there is one (checked against the
     log as it is used), else of ``every`` entries (a power of two; by default about four
-    chunks per thread of the mapper, 16 to 1,024 entries) found by a pass over the file
+    chunks per thread of the mapper, 16 to 2,048 entries) found by a pass over the file
     that only looks for newlines. Raises :class:`RecordUnreadable` if it is not a
     record, :class:`~verivote.verify.index.IndexMismatch` when the index is malformed or
     does not describe the log (never a verdict from a wrong index), OSError when a worker
