@@ -105,3 +105,14 @@ def test_cli_jobs_unreadable_record_exit_2(base, tmp_path, capsys, monkeypatch):
 def test_jobs_below_one_refused():
     with pytest.raises(ValueError, match="at least 1"):
         PoolChunks(0)
+
+
+def test_packed_roll_round_trip():
+    from verivote.verify.pipeline import PackedRoll
+
+    rows = [(bytes([n]) * 32, "members" if n % 3 else "staff", 1 + n % 2) for n in range(50)]
+    table = PackedRoll.pack(rows).mapping()
+    assert table == {k: (c, w) for k, c, w in rows}
+    assert len({id(v) for v in table.values()}) == 4  # one tuple per (category, weight)
+    with pytest.raises(ValueError, match="32 bytes"):
+        PackedRoll.pack([(b"short", "members", 1)])

@@ -50,7 +50,7 @@ from verivote.verify.index import (
     read_line,
     scan_offsets,
 )
-from verivote.verify.pipeline import RollRows, new_checker
+from verivote.verify.pipeline import PackedRoll, new_checker
 from verivote.verify.record import (
     HEADS_FILE,
     MAX_LINE,
@@ -76,7 +76,7 @@ class ChunkSetup:
     path: str
     first_ballot: int
     claims: dict[int, str]
-    checker: tuple[dict[str, Any], bytes, RollRows] | None
+    checker: tuple[dict[str, Any], bytes, PackedRoll] | None
 
 
 class ChunkMapper(Protocol):
@@ -312,7 +312,9 @@ def _verify_chunked(
         setup = None
         if first_ballot < index.entries and state.manifest is not None:
             assert state.joint_key is not None
-            setup = (state.manifest.to_dict(), state.joint_key.to_bytes(), state.roll_view())
+            assert state.roll is not None
+            roll = PackedRoll.pack((k, r.category, r.weight) for k, r in state.roll.records.items())
+            setup = (state.manifest.to_dict(), state.joint_key.to_bytes(), roll)
         reduction = _Reduction(index, state, report, lines, first_ballot, claims)
         mapper.start(ChunkSetup(str(board), first_ballot, claims, setup))
         for result in mapper.map(reduction.tasks()):

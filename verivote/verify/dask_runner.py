@@ -39,7 +39,15 @@ from verivote.election.roll import RollItem, precheck_halves
 from verivote.errors import VerivoteError
 from verivote.verify.chunk_scan import ChunkResult, ChunkTask, scan_chunk
 from verivote.verify.chunked import ChunkSetup
-from verivote.verify.pipeline import Batch, Outcome, Pending, RollRows, check_batch, new_checker
+from verivote.verify.pipeline import (
+    Batch,
+    Outcome,
+    PackedRoll,
+    Pending,
+    RollRows,
+    check_batch,
+    new_checker,
+)
 from verivote.verify.record import RecordUnreadable
 from verivote.verify.setup_scan import Answer
 
@@ -50,7 +58,7 @@ class DaskUnavailable(VerivoteError):
     """Dask is not installed, or the scheduler cannot be reached."""
 
 
-def _checker(run: str, setup: tuple[dict[str, Any], bytes, RollRows]) -> BallotChecker:
+def _checker(run: str, setup: tuple[dict[str, Any], bytes, RollRows | PackedRoll]) -> BallotChecker:
     """This worker thread's checker for ``run``, built on first use."""
     checkers: dict[str, BallotChecker] = getattr(_local, "checkers", None) or {}
     _local.checkers = checkers
