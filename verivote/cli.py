@@ -180,12 +180,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _export(spec: str, election_id: str, out: Path) -> int:
-    """Export the signed part of a stored board; 0 done, 2 when the store cannot be read
-    or holds another election."""
+    """Export the signed part of a stored board, with its record index (``index.jsonl``,
+    for ``verify --jobs``/``--dask``); 0 done, 2 when the store cannot be read or holds
+    another election."""
     from verivote.board.log import export_store
     from verivote.board.store import open_store
     from verivote.encoding import loads
     from verivote.errors import VerivoteError
+    from verivote.verify.index import DEFAULT_EVERY, write_index
+    from verivote.verify.record import MAX_LINE
 
     try:
         store = open_store(spec, election_id)
@@ -199,6 +202,7 @@ def _export(spec: str, election_id: str, out: Path) -> int:
             path, written, stored = export_store(store, out)
         finally:
             store.close()
+        write_index(path.parent, DEFAULT_EVERY, MAX_LINE)
     except (VerivoteError, OSError, ImportError) as exc:
         print(f"verivote export: {exc}", file=sys.stderr)
         return 2
