@@ -1,12 +1,15 @@
-"""Verify a record in aligned chunks checked elsewhere (``verivote verify --dask``): the
-reduction, which applies the order-dependent rules.
+"""Verify a record in aligned chunks checked elsewhere (``verivote verify --jobs N`` and
+``--dask``): the reduction, which applies the order-dependent rules.
 
 The main process reads the record index (``index.jsonl``, :mod:`verivote.verify.index`), or
 finds the chunks' offsets with a pass that only looks for newlines when there is none. It
-reads and applies the setup entries itself, up to the first ballot of the voting phase;
-from there on the chunks — including those before it, for their Merkle leaves — go to a
-:class:`ChunkMapper` (a Dask cluster, :mod:`verivote.verify.dask_runner`, or this process),
-whose workers each read their own byte range and return a
+reads and applies the setup entries itself, up to the first ballot of the voting phase
+(the roll's proofs of possession checked a few entries ahead by the mapper's workers,
+:mod:`verivote.verify.setup_scan`); from there on the chunks — including those before it,
+for their Merkle leaves — go to a :class:`ChunkMapper` (a pool of processes of this
+machine, :mod:`verivote.verify.pool_chunks`; a Dask cluster,
+:mod:`verivote.verify.dask_runner`; or this process), whose workers each read their own
+byte range and return a
 :class:`~verivote.verify.chunk_scan.ChunkResult`: the chunk's complete Merkle subtree, its
 entries' offsets, each ballot line's state-free result (credential, index, tracking code and
 ciphertext hashes, the first failed check), a partial tally per run of ballot lines, and
