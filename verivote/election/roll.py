@@ -181,6 +181,8 @@ def _weight(obj: dict[str, Any], manifest: Manifest) -> tuple[str, int]:
     category = obj["category"]
     if category not in manifest.categories:
         raise DecodeError(f"credential: unknown category {category!r}")
+    # the manifest's own string: one object per category, not one per elector
+    category = manifest.categories[manifest.categories.index(category)]
     weight = obj["weight"]
     if not isinstance(weight, int) or isinstance(weight, bool):
         raise DecodeError("credential: weight must be an integer")

@@ -109,9 +109,14 @@ def new_checker(
     """A checker built from the plain data a worker receives."""
     m = Manifest.from_dict(manifest)
     key = m.group.decode_element(joint_key)
+    checker = BallotChecker(m, key)
+    # the checker's roll, built here once (not copied): one tuple per (category, weight)
     if isinstance(roll, PackedRoll):
-        return BallotChecker(m, key, roll.mapping())
-    return BallotChecker(m, key, {k: (c, w) for k, c, w in roll})
+        checker.roll = roll.mapping()
+    else:
+        classes: dict[tuple[str, int], tuple[str, int]] = {}
+        checker.roll = {k: classes.setdefault((c, w), (c, w)) for k, c, w in roll}
+    return checker
 
 
 class _Done:

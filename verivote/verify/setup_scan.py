@@ -66,7 +66,8 @@ class _ReadAhead:
         self.checker = checker
         self.depth = 2 * checker.threads() + 1 if checker is not None else 1
         self.queue: deque[_Ahead] = deque()
-        self.slots: dict[str, list[bytes]] = {"registrar": [], "issuer": []}
+        self.slots = {"registrar": bytearray(), "issuer": bytearray()}
+        """Each role's halves by slot, 32 bytes each (zeros for one that does not decode)."""
         self.done = False
 
     def next(self, state: ElectionState) -> _Ahead | None:
@@ -110,14 +111,16 @@ class _ReadAhead:
         own, other = self.slots[role], self.slots[OTHER[role]]
         items: list[RollItem] = []
         for obj in objs:
-            slot = len(own)
+            slot = len(own) // 32
             half = pop = b""
             if isinstance(obj, dict):
                 with contextlib.suppress(KeyError, TypeError, ValueError):
                     half, pop = bytes.fromhex(obj["half"]), bytes.fromhex(obj["pop"])
-            own.append(half)
-            if len(half) == 32 and len(pop) == 64:
-                items.append((role, slot, half, pop, other[slot] if slot < len(other) else b""))
+            good = len(half) == 32 and len(pop) == 64
+            own += half if good else bytes(32)
+            if good:
+                pair = bytes(other[32 * slot : 32 * slot + 32])  # b"" when not read yet
+                items.append((role, slot, half, pop, pair))
         return items
 
 
