@@ -37,6 +37,7 @@ from typing import Any, Protocol
 
 from verivote.board.merkle import EMPTY_ROOT
 from verivote.election.ballot import decode_ballot
+from verivote.election.checker import BallotResult
 from verivote.election.roll import RollItem, precheck_halves
 from verivote.election.state import VOTING, ElectionState
 from verivote.errors import EntryRejected
@@ -240,7 +241,7 @@ class _Reduction:
             if kind != BALLOT:
                 _apply_line(state, index, _raw(self.lines, index), report)
                 continue
-            checked = next(ballots)
+            checked = BallotResult(*next(ballots))
             if state.phase != VOTING:
                 _apply_line(state, index, _raw(self.lines, index), report)
                 continue
