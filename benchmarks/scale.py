@@ -18,7 +18,9 @@ interleaved. Each run reports:
 
 * wall time, and ballots per second;
 * CPU time of all its processes (user + system, from ``wait4``: the verifier and the
-  worker processes it waited for), and the main process's share of it (sampled);
+  worker processes it waited for — with ``--jobs`` 2 or more the pool that reads and
+  checks the log's chunks, which the verifier joins before it exits), and the main
+  process's share of it (sampled);
 * peak resident memory of the main process and of the largest worker (each process's
   ``VmHWM`` in /proc, sampled every 0.2 s, so exact unless a process lives less than
   that), and the peak of their sum (sampled ``VmRSS``);

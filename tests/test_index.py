@@ -72,7 +72,7 @@ def test_checkpoints_hold_the_tree_heads(tmp_path_factory, lines, every, newline
 
 @pytest.mark.parametrize(
     ("entries", "threads", "every"),
-    [(0, 2, 16), (2600, 2, 256), (2600, 1, 512), (10**6, 8, 1024), (100, 64, 16)],
+    [(0, 2, 16), (2600, 2, 256), (2600, 1, 512), (10**6, 8, 2048), (10**4, 2, 1024), (100, 64, 16)],
 )
 def test_auto_every(entries, threads, every):
     assert auto_every(entries, threads) == every

@@ -212,3 +212,42 @@ def test_a_refused_part_changes_nothing():
     roll.apply_part(next(roll_bodies(issued.registrar)))
     assert len(roll) == 3 and roll.pending == 0
     assert {r.key for r in roll.records.values()} == {r.key for r in issued.records}
+
+
+def test_precheck_halves_vouches_only_for_what_holds():
+    """The verifier's workers check halves ahead of the roll (``precheck_halves``): a
+    proof for its own slot verifies, one moved to another slot or by the wrong party does
+    not, and a sum is given only for a verified half with the other half known; the roll
+    then takes exactly those facts (``Prechecked``), and still refuses what is not
+    vouched for."""
+    from verivote.election.roll import Prechecked, Roll, precheck_halves
+
+    sim = SimulatedElection(4, seed=7)
+    fp = sim.manifest.fingerprint
+    issued = issue_credentials(fp, [("members", 1)] * 3)
+    reg = [(bytes.fromhex(i["half"]), bytes.fromhex(i["pop"])) for i in issued.registrar]
+    iss = [(h.key, h.pop) for h in issued.issuer]
+    items = [
+        ("registrar", 0, *reg[0], iss[0][0]),  # good, with its slot's other half
+        ("registrar", 1, *reg[1], b""),  # good, other half unknown
+        ("registrar", 1, *reg[2], iss[1][0]),  # proven for slot 2, not 1
+        ("issuer", 2, *reg[2], b""),  # the registrar's half posted as the issuer's
+        ("issuer", 2, *iss[2], reg[2][0]),  # good
+    ]
+    verified, sums = precheck_halves(fp, items)
+    assert verified == bytes([1, 1, 0, 0, 1])
+    expected = [combine_public_keys(reg[s][0], iss[s][0], "") for s in (0, 2)]
+    assert sums == [expected[0], b"", b"", b"", expected[1]]
+    facts = Prechecked()
+    facts.add(items, (verified, sums))
+    assert facts.halves == {items[n][:4] for n in (0, 1, 4)}
+    assert facts.sums == {(reg[0][0], iss[0][0]): expected[0], (reg[2][0], iss[2][0]): expected[1]}
+    roll = Roll(sim.manifest)
+    roll.prechecked = facts
+    roll.apply_issuer_part(next(issuer_bodies(issued.issuer)), False)
+    bad = dict(issued.registrar[0], pop=issued.registrar[1]["pop"])  # slot 1's proof
+    with pytest.raises(InvalidSignature, match="registrar half of slot 0"):
+        roll.apply_part(next(roll_bodies([bad])))
+    roll.apply_part(next(roll_bodies(issued.registrar)))
+    keys = [combine_public_keys(r[0], i[0], "") for r, i in zip(reg, iss, strict=True)]
+    assert list(roll.records) == keys

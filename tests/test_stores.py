@@ -27,7 +27,8 @@ from verivote.demo import SimulatedClock, SimulatedElection
 from verivote.election.ballot import encrypt_ballot
 from verivote.errors import ConflictError, EntryRejected, StoreError
 from verivote.signatures import ScalarSigner, Signer
-from verivote.verify.record import verify_record
+from verivote.verify.index import DEFAULT_EVERY, build_index, read_index
+from verivote.verify.record import MAX_LINE, verify_record
 
 PG_ENV = "VERIVOTE_TEST_PG"
 LEADER = {"leader": ["begum"], "rule-change": ["yes"]}
@@ -228,6 +229,8 @@ def test_election_survives_restart_and_exports(backend, tmp_path):
     assert main(["export", "--store", backend.spec, "--election", ELECTION, "--out", str(out)]) == 0
     for name in ("board.jsonl", "heads.jsonl"):
         assert (out / name).read_bytes() == (record / name).read_bytes()
+    # … with its record index, for verify --jobs and --dask
+    assert read_index(out) == build_index(out / "board.jsonl", DEFAULT_EVERY, MAX_LINE)
     assert main(["verify", str(out)]) == 0
     assert main(["export", "--store", backend.spec, "--election", "x", "--out", str(out)]) == 2
 

@@ -124,7 +124,11 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("record", help="record directory (holding board.jsonl) or board URL")
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
     verify.add_argument(
-        "--jobs", type=int, default=1, help="processes that check ballots (default 1)"
+        "--jobs",
+        type=int,
+        default=1,
+        help="processes that read and check the log (default 1: all in this process; "
+        "from 2 on, worker processes each read and check their own chunks of the log)",
     )
     verify.add_argument(
         "--dask",
@@ -176,12 +180,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _export(spec: str, election_id: str, out: Path) -> int:
-    """Export the signed part of a stored board; 0 done, 2 when the store cannot be read
-    or holds another election."""
+    """Export the signed part of a stored board, with its record index (``index.jsonl``,
+    for ``verify --jobs``/``--dask``); 0 done, 2 when the store cannot be read or holds
+    another election."""
     from verivote.board.log import export_store
     from verivote.board.store import open_store
     from verivote.encoding import loads
     from verivote.errors import VerivoteError
+    from verivote.verify.index import DEFAULT_EVERY, write_index
+    from verivote.verify.record import MAX_LINE
 
     try:
         store = open_store(spec, election_id)
@@ -195,6 +202,7 @@ def _export(spec: str, election_id: str, out: Path) -> int:
             path, written, stored = export_store(store, out)
         finally:
             store.close()
+        write_index(path.parent, DEFAULT_EVERY, MAX_LINE)
     except (VerivoteError, OSError, ImportError) as exc:
         print(f"verivote export: {exc}", file=sys.stderr)
         return 2
@@ -265,6 +273,7 @@ def _verify(
     from verivote.verify.chunked import ChunkMapper, verify_chunked
     from verivote.verify.dask_runner import DaskChunks, DaskUnavailable
     from verivote.verify.index import IndexMismatch
+    from verivote.verify.pool_chunks import PoolChunks
     from verivote.verify.record import RecordUnreadable, verify_record
     from verivote.verify.report import render
 
@@ -276,6 +285,8 @@ def _verify(
             mapper = DaskChunks(dask)
         except DaskUnavailable as exc:
             return verify_error(str(exc), as_json)
+    elif jobs > 1:
+        mapper = PoolChunks(jobs)
     tty = sys.stderr.isatty()
     try:
         if mapper is not None:

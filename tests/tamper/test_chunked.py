@@ -33,6 +33,10 @@ NAMES = (
     "ballot-dropped-naive",
     "head-split-view",
     "entry-backdated-behind-head",
+    # the roll, whose halves the workers check ahead of the rule book
+    "elector-removed-registrar",
+    "issuer-half-rogue",
+    "roll-weight-changed",
 )
 
 

@@ -32,8 +32,8 @@ revocation — and it cannot cast again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from verivote.election.manifest import Manifest, check_id
@@ -101,26 +101,88 @@ def make_halves(
     return secrets, halves
 
 
-def check_half(fingerprint: bytes, role: str, slot: int, obj: Any, extra: Sequence[str]) -> Half:
+def check_half(
+    fingerprint: bytes,
+    role: str,
+    slot: int,
+    obj: Any,
+    extra: Sequence[str],
+    verified: Container[tuple[str, int, bytes, bytes]] = (),
+) -> Half:
     """Strictly decode a half (``half``, ``pop`` and the ``extra`` keys) and verify its
-    proof of possession for ``role`` and ``slot``. Raises DecodeError or
-    InvalidSignature."""
+    proof of possession for ``role`` and ``slot`` — unless ``(role, slot, half, pop)`` is
+    in ``verified`` (proofs already verified, see :class:`Prechecked`). Raises DecodeError
+    or InvalidSignature."""
     if not isinstance(obj, dict) or set(obj) != {"half", "pop", *extra}:
         raise DecodeError(
             f"{role} half: expected exactly half, pop{''.join(', ' + e for e in extra)}"
         )
     key = from_hex(obj["half"], 32, f"{role} half")
     pop = from_hex(obj["pop"], SIGNATURE_SIZE, f"{role} half proof")
-    verify_signature(
-        key, half_message(fingerprint, role, slot), pop, f"{role} half of slot {slot}: proof"
-    )
+    if (role, slot, key, pop) not in verified:
+        verify_signature(
+            key, half_message(fingerprint, role, slot), pop, f"{role} half of slot {slot}: proof"
+        )
     return Half(slot, key, pop)
+
+
+RollItem = tuple[str, int, bytes, bytes, bytes]
+"""``(role, slot, half, pop, other)``: a half to precheck, ``other`` the other party's half
+of the same slot (b"" when it is not known)."""
+
+
+@dataclass
+class Prechecked:
+    """Checks of roll halves already run elsewhere (worker processes reading the record
+    ahead, :func:`precheck_halves`), which :class:`Roll` takes instead of running them
+    again: the proofs of possession that verified, as ``(role, slot, half, pop)``, and the
+    combined keys that passed :func:`~verivote.signatures.combine_public_keys`, by
+    ``(registrar half, issuer half)``. Only successes are listed: whatever is not here —
+    every failure included — the roll checks and names itself, so the verdict and the
+    reasons do not depend on it."""
+
+    halves: set[tuple[str, int, bytes, bytes]] = field(default_factory=set)
+    sums: dict[tuple[bytes, bytes], bytes] = field(default_factory=dict)
+
+    def add(self, items: Sequence[RollItem], checked: tuple[bytes, list[bytes]]) -> None:
+        """Take :func:`precheck_halves`'s answer for ``items``."""
+        verified, sums = checked
+        for (role, slot, half, pop, other), ok, total in zip(items, verified, sums, strict=True):
+            if ok:
+                self.halves.add((role, slot, half, pop))
+            if total:
+                pair = (half, other) if role == "registrar" else (other, half)
+                self.sums[pair] = total
+
+
+def precheck_halves(fingerprint: bytes, items: Sequence[RollItem]) -> tuple[bytes, list[bytes]]:
+    """The state-free checks of roll halves, for :class:`Prechecked`: one byte per item (1
+    when its proof of possession verifies for its role and slot), and per item the
+    combined key of its slot when ``other`` is given, the proof verified and the sum
+    passes :func:`~verivote.signatures.combine_public_keys` (b"" otherwise). Never
+    raises for bad input."""
+    verified = bytearray(len(items))
+    sums: list[bytes] = []
+    for n, (role, slot, half, pop, other) in enumerate(items):
+        total = b""
+        try:
+            verify_signature(half, half_message(fingerprint, role, slot), pop, "half")
+            verified[n] = 1
+            if other:
+                pair = (half, other) if role == "registrar" else (other, half)
+                total = combine_public_keys(*pair, "credential")
+        except (VerivoteError, ValueError):
+            pass
+        sums.append(total)
+    return bytes(verified), sums
 
 
 def _weight(obj: dict[str, Any], manifest: Manifest) -> tuple[str, int]:
     category = obj["category"]
     if category not in manifest.categories:
         raise DecodeError(f"credential: unknown category {category!r}")
+    # the manifest's own string: one object per category, not one per elector
+    category = manifest.categories[manifest.categories.index(category)]
     weight = obj["weight"]
     if not isinstance(weight, int) or isinstance(weight, bool):
         raise DecodeError("credential: weight must be an integer")
@@ -240,6 +302,8 @@ class Roll:
         self._registrar: list[tuple[bytes, str, int]] = []
         self._issuer: list[bytes] = []
         self._halves: set[bytes] = set()
+        self.prechecked: Prechecked | None = None
+        """Checks run elsewhere for the next part (set and cleared by the verifier)."""
 
     def __len__(self) -> int:
         return len(self.records)
@@ -256,8 +320,9 @@ class Roll:
         extra = ("category", "weight") if role == "registrar" else ()
         staged: list[tuple[bytes, str, int]] = []
         seen: set[bytes] = set()
+        verified = () if self.prechecked is None else self.prechecked.halves
         for n, obj in enumerate(objs):
-            half = check_half(self.manifest.fingerprint, role, first + n, obj, extra)
+            half = check_half(self.manifest.fingerprint, role, first + n, obj, extra, verified)
             if half.key in self._halves or half.key in seen:
                 raise ProtocolError(f"{role}: half {half.key.hex()[:16]}… listed twice")
             seen.add(half.key)
@@ -274,6 +339,7 @@ class Roll:
         else:
             after_r, after_i = before_r, before_i + len(staged)
         new: dict[bytes, CredentialRecord] = {}
+        sums = {} if self.prechecked is None else self.prechecked.sums
         for slot in range(min(before_r, before_i), min(after_r, after_i)):
             if role == "registrar":
                 key_r, category, weight = staged[slot - before_r]
@@ -281,10 +347,12 @@ class Roll:
             else:
                 key_r, category, weight = self._registrar[slot]
                 key_i = staged[slot - before_i][0]
-            try:
-                key = combine_public_keys(key_r, key_i, f"credential of slot {slot}")
-            except VerivoteError as exc:
-                raise ProtocolError(str(exc)) from None
+            key = sums.get((key_r, key_i), b"")
+            if not key:
+                try:
+                    key = combine_public_keys(key_r, key_i, f"credential of slot {slot}")
+                except VerivoteError as exc:
+                    raise ProtocolError(str(exc)) from None
             if key in self.records or key in new:
                 raise ProtocolError(f"credential of slot {slot} is already on the roll")
             new[key] = CredentialRecord(key, category, weight)

@@ -321,12 +321,13 @@ class ElectionState:
         return self._on_roll(entry.type, key)
 
     def _on_roll(self, entry_type: str, key: bytes) -> bytes:
+        """``key`` as the roll holds it (the same bytes object, so that the state keeps one
+        copy of each credential); ``*.credential`` unless it may vote."""
         assert self.roll is not None
         try:
-            self.roll.status(key)
+            return self.roll.status(key).key
         except VerivoteError as exc:
             raise _reject(f"{entry_type}.credential", exc) from None
-        return key
 
     def _fresh(self, entry_type: str, tracker: int, alphas: tuple[int, ...]) -> None:
         """``*.duplicate`` unless the tracking code and every ciphertext are new; then
@@ -351,7 +352,7 @@ class ElectionState:
             raise EntryRejected(*result.failure)
         if result.credential != key:
             raise EntryRejected("ballot.decode", "the checked ballot is for another credential")
-        self._count(result)
+        self._count(result, key)
         assert self.roll is not None and self.accumulator is not None
         record = self.roll.records[key]
         self.accumulator.add(record.category, record.weight, selections)
@@ -382,10 +383,10 @@ class ElectionState:
                 )
             if len(result.credential) != 32:
                 raise EntryRejected("ballot.decode", "the ballot names no credential")
-            self._on_roll("ballot", result.credential)
+            key = self._on_roll("ballot", result.credential)
             if result.failure is not None:
                 raise EntryRejected(*result.failure)
-            self._count(result)
+            self._count(result, key)
         except EntryRejected:
             if result.accumulated:
                 self.excluded.add(self.index)
@@ -398,13 +399,14 @@ class ElectionState:
         assert self.accumulator is not None
         self.accumulator.merge(partial)
 
-    def _count(self, result: BallotResult) -> None:
-        """Duplicates, then the last-ballot-counts rule."""
+    def _count(self, result: BallotResult, key: bytes) -> None:
+        """Duplicates, then the last-ballot-counts rule (``key``: the credential, as the
+        roll holds it)."""
         self._fresh("ballot", result.tracker, result.alphas)
-        previous = self.latest.get(result.credential)
+        previous = self.latest.get(key)
         if previous is not None:
             self.excluded.add(previous)
-        self.latest[result.credential] = self.index
+        self.latest[key] = self.index
         self.ballot_entries += 1
 
     def checker(self) -> BallotChecker:

@@ -1,12 +1,15 @@
-"""Verify a record in aligned chunks checked elsewhere (``verivote verify --dask``): the
-reduction, which applies the order-dependent rules.
+"""Verify a record in aligned chunks checked elsewhere (``verivote verify --jobs N`` and
+``--dask``): the reduction, which applies the order-dependent rules.
 
 The main process reads the record index (``index.jsonl``, :mod:`verivote.verify.index`), or
 finds the chunks' offsets with a pass that only looks for newlines when there is none. It
-reads and applies the setup entries itself, up to the first ballot of the voting phase;
-from there on the chunks — including those before it, for their Merkle leaves — go to a
-:class:`ChunkMapper` (a Dask cluster, :mod:`verivote.verify.dask_runner`, or this process),
-whose workers each read their own byte range and return a
+reads and applies the setup entries itself, up to the first ballot of the voting phase
+(the roll's proofs of possession checked a few entries ahead by the mapper's workers,
+:mod:`verivote.verify.setup_scan`); from there on the chunks — including those before it,
+for their Merkle leaves — go to a :class:`ChunkMapper` (a pool of processes of this
+machine, :mod:`verivote.verify.pool_chunks`; a Dask cluster,
+:mod:`verivote.verify.dask_runner`; or this process), whose workers each read their own
+byte range and return a
 :class:`~verivote.verify.chunk_scan.ChunkResult`: the chunk's complete Merkle subtree, its
 entries' offsets, each ballot line's state-free result (credential, index, tracking code and
 ciphertext hashes, the first failed check), a partial tally per run of ballot lines, and
@@ -30,10 +33,12 @@ from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, Protocol
 
 from verivote.board.merkle import EMPTY_ROOT
 from verivote.election.ballot import decode_ballot
+from verivote.election.checker import BallotResult
+from verivote.election.roll import RollItem, precheck_halves
 from verivote.election.state import VOTING, ElectionState
 from verivote.errors import EntryRejected
 from verivote.verify.chunk_scan import BALLOT, LONG, ChunkResult, ChunkTask, scan_chunk
@@ -49,9 +54,8 @@ from verivote.verify.index import (
     read_line,
     scan_offsets,
 )
-from verivote.verify.pipeline import RollRows, new_checker
+from verivote.verify.pipeline import PackedRoll, new_checker
 from verivote.verify.record import (
-    BALLOT_SUFFIX,
     HEADS_FILE,
     MAX_LINE,
     RECORD_FILE,
@@ -64,6 +68,7 @@ from verivote.verify.record import (
     conclude,
     head_claims,
 )
+from verivote.verify.setup_scan import Answer, setup_scan
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,7 @@ class ChunkSetup:
     path: str
     first_ballot: int
     claims: dict[int, str]
-    checker: tuple[dict[str, Any], bytes, RollRows] | None
+    checker: tuple[dict[str, Any], bytes, PackedRoll] | None
 
 
 class ChunkMapper(Protocol):
@@ -88,6 +93,11 @@ class ChunkMapper(Protocol):
 
     def threads(self) -> int:
         """How many chunks can run at once (at least 1)."""
+        ...
+
+    def precheck(self, fingerprint: bytes, items: Sequence[RollItem]) -> Callable[[], Answer]:
+        """Queue :func:`~verivote.election.roll.precheck_halves` on ``items`` (before
+        ``start``); the call returned waits for its answer."""
         ...
 
     def close(self) -> None: ...
@@ -112,6 +122,10 @@ class LocalChunks:
 
     def threads(self) -> int:
         return 1
+
+    def precheck(self, fingerprint: bytes, items: Sequence[RollItem]) -> Callable[[], Answer]:
+        answer = precheck_halves(fingerprint, items)
+        return lambda: answer
 
     def close(self) -> None:
         self.setup = None
@@ -146,29 +160,6 @@ def _raw(lines: _Lines, index: int) -> bytes:
     handle.seek(lines.offsets[index])
     item = read_line(handle, MAX_LINE)
     return b"" if item is None else item[0]
-
-
-def _setup_scan(handle: BinaryIO, state: ElectionState, report: Report, lines: _Lines) -> int:
-    """Apply the entries before the first ballot of the voting phase, as the local
-    verifier does; returns that ballot's index (the number of entries if none)."""
-    index = 0
-    while True:
-        offset = handle.tell()
-        item = read_line(handle, MAX_LINE)
-        if item is None:
-            return index
-        line, long = item
-        if not long and line.endswith(BALLOT_SUFFIX) and state.phase == VOTING:
-            return index
-        lines.offsets.append(offset)
-        if long:
-            report.failures.append(
-                Failure(index, "?", "entry.decode", f"line longer than {MAX_LINE} bytes")
-            )
-            state.skip()
-        else:
-            _apply_line(state, index, line, report)
-        index += 1
 
 
 class _Reduction:
@@ -250,7 +241,7 @@ class _Reduction:
             if kind != BALLOT:
                 _apply_line(state, index, _raw(self.lines, index), report)
                 continue
-            checked = next(ballots)
+            checked = BallotResult(*next(ballots))
             if state.phase != VOTING:
                 _apply_line(state, index, _raw(self.lines, index), report)
                 continue
@@ -289,7 +280,7 @@ def verify_chunked(
 
     The chunks are those of ``path/index.jsonl`` when there is one (checked against the
     log as it is used), else of ``every`` entries (a power of two; by default about four
-    chunks per thread of the mapper, 16 to 1,024 entries) found by a pass over the file
+    chunks per thread of the mapper, 16 to 2,048 entries) found by a pass over the file
     that only looks for newlines. Raises :class:`RecordUnreadable` if it is not a
     record, :class:`~verivote.verify.index.IndexMismatch` when the index is malformed or
     does not describe the log (never a verdict from a wrong index), OSError when a worker
@@ -321,11 +312,13 @@ def _verify_chunked(
         lines = _Lines(handle)
         state = ElectionState(lookup=lines.entry)
         claims = head_claims(board.parent / HEADS_FILE)
-        first_ballot = _setup_scan(handle, state, report, lines)
+        first_ballot = setup_scan(handle, state, report, lines, mapper)
         setup = None
         if first_ballot < index.entries and state.manifest is not None:
             assert state.joint_key is not None
-            setup = (state.manifest.to_dict(), state.joint_key.to_bytes(), state.roll_view())
+            assert state.roll is not None
+            roll = PackedRoll.pack((k, r.category, r.weight) for k, r in state.roll.records.items())
+            setup = (state.manifest.to_dict(), state.joint_key.to_bytes(), roll)
         reduction = _Reduction(index, state, report, lines, first_ballot, claims)
         mapper.start(ChunkSetup(str(board), first_ballot, claims, setup))
         for result in mapper.map(reduction.tasks()):

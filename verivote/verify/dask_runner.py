@@ -30,16 +30,26 @@ import os
 import threading
 import uuid
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from verivote.election.checker import BallotChecker
 from verivote.election.manifest import Manifest
+from verivote.election.roll import RollItem, precheck_halves
 from verivote.errors import VerivoteError
 from verivote.verify.chunk_scan import ChunkResult, ChunkTask, scan_chunk
 from verivote.verify.chunked import ChunkSetup
-from verivote.verify.pipeline import Batch, Outcome, Pending, RollRows, check_batch, new_checker
+from verivote.verify.pipeline import (
+    Batch,
+    Outcome,
+    PackedRoll,
+    Pending,
+    RollRows,
+    check_batch,
+    new_checker,
+)
 from verivote.verify.record import RecordUnreadable
+from verivote.verify.setup_scan import Answer
 
 _local = threading.local()
 
@@ -48,7 +58,7 @@ class DaskUnavailable(VerivoteError):
     """Dask is not installed, or the scheduler cannot be reached."""
 
 
-def _checker(run: str, setup: tuple[dict[str, Any], bytes, RollRows]) -> BallotChecker:
+def _checker(run: str, setup: tuple[dict[str, Any], bytes, RollRows | PackedRoll]) -> BallotChecker:
     """This worker thread's checker for ``run``, built on first use."""
     checkers: dict[str, BallotChecker] = getattr(_local, "checkers", None) or {}
     _local.checkers = checkers
@@ -190,6 +200,11 @@ class DaskChunks:
         """The cluster's threads at the moment (at least 1)."""
         threads: dict[str, int] = self.client.nthreads()
         return max(1, sum(threads.values()))
+
+    def precheck(self, fingerprint: bytes, items: Sequence[RollItem]) -> Callable[[], Answer]:
+        """Queue :func:`~verivote.election.roll.precheck_halves` as a task."""
+        future = self.client.submit(precheck_halves, fingerprint, items, pure=False)
+        return lambda: future.result()
 
     def map(self, tasks: Sequence[ChunkTask]) -> Iterator[ChunkResult]:
         """The chunks' results in the tasks' order."""

@@ -41,6 +41,9 @@ INDEX_FILE = "index.jsonl"
 FORMAT = "verivote/index/v1"
 DEFAULT_EVERY = 1024
 MIN_AUTO_EVERY = 16
+MAX_AUTO_EVERY = 2048
+"""The largest chunk chosen without an index: the ballot checker's batch
+(:data:`verivote.verify.pipeline.BATCH`), so a chunk's ballots are one batch."""
 MAX_EVERY = 1 << 20
 BLOCK = 1 << 20
 
@@ -277,10 +280,10 @@ def scan_offsets(board: Path, every: int) -> RecordIndex:
 
 def auto_every(entries: int, threads: int) -> int:
     """The chunk size for a log of ``entries`` on ``threads`` workers: about four chunks
-    per thread, a power of two from :data:`MIN_AUTO_EVERY` to :data:`DEFAULT_EVERY`."""
+    per thread, a power of two from :data:`MIN_AUTO_EVERY` to :data:`MAX_AUTO_EVERY`."""
     share = max(1, entries // max(1, 4 * threads))
     every = 1 << (share.bit_length() - 1)
-    return min(DEFAULT_EVERY, max(MIN_AUTO_EVERY, every))
+    return min(MAX_AUTO_EVERY, max(MIN_AUTO_EVERY, every))
 
 
 def read_index(directory: Path) -> RecordIndex | None:

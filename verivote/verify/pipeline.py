@@ -17,8 +17,10 @@ rules are applied here, in the main process, whatever ran the checks.
 from __future__ import annotations
 
 import multiprocessing
+from array import array
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from multiprocessing.pool import AsyncResult
 from typing import Any, Protocol
 
@@ -69,11 +71,52 @@ def check_batch(checker: BallotChecker, batch: Batch, added: RollRows) -> Outcom
     return results, checker.take_partial()
 
 
-def new_checker(manifest: dict[str, Any], joint_key: bytes, roll: RollRows) -> BallotChecker:
+@dataclass(frozen=True, slots=True)
+class PackedRoll:
+    """The roll as a worker needs it (each credential's category and weight), in a few
+    objects whatever its size: the 32-byte keys end to end, and for each the index of its
+    ``(category, weight)`` in ``classes`` (4 bytes each, native order: for processes of
+    one machine or cluster of the same build)."""
+
+    keys: bytes
+    which: bytes
+    classes: tuple[tuple[str, int], ...]
+
+    @classmethod
+    def pack(cls, rows: Iterable[tuple[bytes, str, int]]) -> PackedRoll:
+        """Pack ``(key, category, weight)`` rows (keys of 32 bytes; ValueError otherwise)."""
+        keys = bytearray()
+        which = array("I")
+        classes: dict[tuple[str, int], int] = {}
+        for key, category, weight in rows:
+            if len(key) != 32:
+                raise ValueError("a credential is 32 bytes")
+            keys += key
+            which.append(classes.setdefault((category, weight), len(classes)))
+        return cls(bytes(keys), which.tobytes(), tuple(classes))
+
+    def mapping(self) -> dict[bytes, tuple[str, int]]:
+        """Key → ``(category, weight)``, one tuple per class shared by its keys."""
+        which = array("I")
+        which.frombytes(self.which)
+        keys, classes = self.keys, self.classes
+        return {keys[32 * n : 32 * n + 32]: classes[c] for n, c in enumerate(which)}
+
+
+def new_checker(
+    manifest: dict[str, Any], joint_key: bytes, roll: RollRows | PackedRoll
+) -> BallotChecker:
     """A checker built from the plain data a worker receives."""
     m = Manifest.from_dict(manifest)
     key = m.group.decode_element(joint_key)
-    return BallotChecker(m, key, {k: (c, w) for k, c, w in roll})
+    checker = BallotChecker(m, key)
+    # the checker's roll, built here once (not copied): one tuple per (category, weight)
+    if isinstance(roll, PackedRoll):
+        checker.roll = roll.mapping()
+    else:
+        classes: dict[tuple[str, int], tuple[str, int]] = {}
+        checker.roll = {k: classes.setdefault((c, w), (c, w)) for k, c, w in roll}
+    return checker
 
 
 class _Done:

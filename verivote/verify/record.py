@@ -389,13 +389,18 @@ def notices(state: ElectionState) -> list[str]:
     return out
 
 
-def _apply_line(state: ElectionState, index: int, line: bytes, report: Report) -> None:
-    try:
-        entry = entry_from_line(line)
-    except DecodeError as exc:
-        report.failures.append(Failure(index, _entry_type(line), "entry.decode", str(exc)))
-        state.skip()
-        return
+def _apply_line(
+    state: ElectionState, index: int, line: bytes, report: Report, entry: Entry | None = None
+) -> None:
+    """Decode ``line`` (unless ``entry``, its decoding, is given) and apply it, reporting
+    a failure."""
+    if entry is None:
+        try:
+            entry = entry_from_line(line)
+        except DecodeError as exc:
+            report.failures.append(Failure(index, _entry_type(line), "entry.decode", str(exc)))
+            state.skip()
+            return
     report.by_type[entry.type] += 1
     try:
         state.apply(entry)
