@@ -266,15 +266,20 @@ static void ge_to_cached(ge_cached *c, const ge *p) {
 /* r = p + q, or p - q when sub is set: the unified formula of Hisil et al. for a = -1,
  * complete on edwards25519 (d is not a square), so doubling and the identity need no
  * special case. Subtracting negates q = (X, Y, Z, T) into (-X, Y, Z, -T), which swaps
- * Y+X with Y-X and negates 2dT. */
-static void ge_addsub(ge *r, const ge *p, const ge_cached *q, int sub) {
+ * Y+X with Y-X and negates 2dT. With z1 set, q's Z is 1 (a point just decoded): its cached
+ * 2Z is 2, so Z_p * 2Z_q is an addition instead of a multiplication. */
+static inline void ge_addsub_with(ge *r, const ge *p, const ge_cached *q, int sub, int z1) {
     fe a, b, c, d, e, f, g, h;
     fe_sub(a, p->Y, p->X);
     fe_mul(a, a, sub ? q->YpX : q->YmX);
     fe_add(b, p->Y, p->X);
     fe_mul(b, b, sub ? q->YmX : q->YpX);
     fe_mul(c, p->T, q->T2d);
-    fe_mul(d, p->Z, q->Z2);
+    if (z1) {
+        fe_add(d, p->Z, p->Z);
+    } else {
+        fe_mul(d, p->Z, q->Z2);
+    }
     fe_sub(e, b, a);
     if (sub) {
         fe_add(f, d, c);
@@ -290,31 +295,14 @@ static void ge_addsub(ge *r, const ge *p, const ge_cached *q, int sub) {
     fe_mul(r->Z, f, g);
 }
 
+static void ge_addsub(ge *r, const ge *p, const ge_cached *q, int sub) {
+    ge_addsub_with(r, p, q, sub, 0);
+}
+
 static void ge_add(ge *r, const ge *p, const ge_cached *q) { ge_addsub(r, p, q, 0); }
 
-/* ge_addsub for a q whose Z is 1 (a point just decoded): its cached 2Z is 2, so Z_p * 2Z_q
- * is an addition instead of a multiplication. */
 static void ge_addsub_z1(ge *r, const ge *p, const ge_cached *q, int sub) {
-    fe a, b, c, d, e, f, g, h;
-    fe_sub(a, p->Y, p->X);
-    fe_mul(a, a, sub ? q->YpX : q->YmX);
-    fe_add(b, p->Y, p->X);
-    fe_mul(b, b, sub ? q->YmX : q->YpX);
-    fe_mul(c, p->T, q->T2d);
-    fe_add(d, p->Z, p->Z);
-    fe_sub(e, b, a);
-    if (sub) {
-        fe_add(f, d, c);
-        fe_sub(g, d, c);
-    } else {
-        fe_sub(f, d, c);
-        fe_add(g, d, c);
-    }
-    fe_add(h, b, a);
-    fe_mul(r->X, e, f);
-    fe_mul(r->Y, g, h);
-    fe_mul(r->T, e, h);
-    fe_mul(r->Z, f, g);
+    ge_addsub_with(r, p, q, sub, 1);
 }
 
 static void ge_add_ge(ge *r, const ge *p, const ge *q) {
