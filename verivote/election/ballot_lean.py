@@ -45,6 +45,7 @@ from verivote.errors import InvalidElement
 from verivote.groups.base import Element
 from verivote.groups.ristretto255 import BASE, L, Ristretto255Group
 from verivote.proofs.range import MAX_RANGE, PROTOCOL
+from verivote.proofs.range_multi import bisect_failures
 from verivote.proofs.transcript import PREFIX, group_digest
 
 _LEN = struct.Struct(">I").pack
@@ -283,24 +284,6 @@ def _holds(backend: Backend, key: bytes, ballots: Sequence[_Ballot]) -> bool:
     return backend.msm_packed(scalars, points) == bytes(32)
 
 
-def _bisect(
-    holds: Callable[[Sequence[int]], bool], items: list[int], bad: list[int], known_bad: bool
-) -> None:
-    """The items of a failing batch that fail alone: halves re-checked, failing halves
-    split again (as :class:`~verivote.proofs.range_multi.MultiRangeBatch` does)."""
-    if not known_bad and holds(items):
-        return
-    if len(items) == 1:
-        bad.append(items[0])
-        return
-    mid = len(items) // 2
-    left, right = items[:mid], items[mid:]
-    left_ok = holds(left)
-    if not left_ok:
-        _bisect(holds, left, bad, known_bad=True)
-    _bisect(holds, right, bad, known_bad=left_ok)
-
-
 def _sums(backend: Backend, shape: _Shape, ballots: dict[int, _Ballot]) -> list[bytes] | None:
     """Per contest, the packed sums of the selections' α and of their β of every ballot
     (in ``ballots``' order); None when some point is invalid."""
@@ -379,7 +362,7 @@ def check_ballots_lean(
             def holds(items: Sequence[int]) -> bool:
                 return _holds(backend, key, [ballots[i] for i in items])
 
-            _bisect(holds, order, bad, known_bad=True)
+            bisect_failures(holds, order, bad, known_bad=True)
             for i in bad:
                 del ballots[i]
                 retry.add(i)

@@ -37,9 +37,9 @@ subgroup membership first with one batched test (``validate_batch``).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from verivote.elgamal import Ciphertext
 from verivote.errors import InvalidProof, ParameterError
@@ -102,6 +102,29 @@ def _multi_exp(group: Group, elements: Sequence[Element], scalars: Sequence[int]
         raise ParameterError(f"{group.name} has no multi_exp")
     result: Element = fn(elements, scalars)
     return result
+
+
+T = TypeVar("T")
+
+
+def bisect_failures(
+    holds: Callable[[Sequence[T]], bool], items: Sequence[T], bad: list[T], known_bad: bool
+) -> None:
+    """Append to ``bad`` the items of ``items`` that fail alone, where ``holds(subset)``
+    says whether a subset's batch equation holds: the whole (unless ``known_bad``), then
+    halves, only failing halves split again. When the left half holds the right one must
+    fail (its parent failed), so it is split without being checked again."""
+    if not known_bad and holds(items):
+        return
+    if len(items) == 1:
+        bad.append(items[0])
+        return
+    mid = len(items) // 2
+    left, right = items[:mid], items[mid:]
+    left_ok = holds(left)
+    if not left_ok:
+        bisect_failures(holds, left, bad, known_bad=True)
+    bisect_failures(holds, right, bad, known_bad=left_ok)
 
 
 class MultiRangeBatch:
@@ -185,25 +208,11 @@ class MultiRangeBatch:
         if not items:
             return []
         bad: list[_Item] = []
-        self._bisect(items, bad, known_bad=False)
+        bisect_failures(self._holds, items, bad, known_bad=False)
         if not name:
             unnamed = InvalidProof("the batched range equations fail")
             return [Failure(item.key, "", unnamed) for item in bad]
         return [self._name(item) for item in bad]
-
-    def _bisect(self, items: list[_Item], bad: list[_Item], known_bad: bool) -> None:
-        if not known_bad and self._holds(items):
-            return
-        if len(items) == 1:
-            bad.append(items[0])
-            return
-        mid = len(items) // 2
-        left, right = items[:mid], items[mid:]
-        left_ok = self._holds(left)
-        if not left_ok:
-            self._bisect(left, bad, known_bad=True)
-        # When the left half holds, the right half must be the one that fails.
-        self._bisect(right, bad, known_bad=left_ok)
 
     def _name(self, item: _Item) -> Failure:
         for check in item.checks:
