@@ -191,6 +191,13 @@ def test_index_command_refuses_bad_interval(every, demo, tmp_path, capsys):
     assert "power of two" in capsys.readouterr().err
 
 
+def test_jobs_and_dask_together_are_refused(demo, tmp_path, capsys):
+    """--jobs would be ignored on a cluster: the verifier says so instead (exit 2)."""
+    directory = _copy(demo, tmp_path)
+    assert cli.main(["verify", str(directory), "--dask", "local", "--jobs", "2"]) == 2
+    assert "--jobs and --dask: give one" in capsys.readouterr().err
+
+
 def test_index_command_without_record(tmp_path, capsys):
     assert cli.main(["index", str(tmp_path)]) == 2
     assert "no board.jsonl" in capsys.readouterr().err

@@ -279,6 +279,11 @@ def _verify(
 
     if jobs < 1:
         return verify_error("--jobs must be at least 1", as_json)
+    if dask is not None and jobs != 1:
+        return verify_error(
+            "--jobs and --dask: give one (with --dask the cluster's workers do the checks)",
+            as_json,
+        )
     mapper: ChunkMapper | None = None
     if dask is not None:
         try:
