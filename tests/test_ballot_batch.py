@@ -77,22 +77,29 @@ def _raise_or_return(value):
     return value
 
 
+def false_equation(sim, prepared, contest, which):
+    """A copy of the ``prepared`` ballot's body whose first selection proof in ``contest``
+    has its ``which`` equation ("a" or "b") false, its challenge still right: only the
+    proof's equations (or the batch equation) catch it."""
+    m, key = sim.manifest, sim.joint_key
+    group = m.group
+    body = copy.deepcopy(prepared.body)
+    credential = bytes.fromhex(body["credential"])
+    sel = Ciphertext.from_dict(group, body["contests"][contest]["selections"][0])
+    vote, nonce = prepared.votes[contest][0], prepared.nonces[contest][0]
+    ctx = selection_context(m.ballot_context(key), credential, contest, 0)
+    _, proof = false_proof(group, key, vote, 1, ctx, ct=sel, nonce=nonce, which=which)
+    body["contests"][contest]["proofs"][0] = proof.to_dict()
+    return body
+
+
 def _variants(sim, prepared):
     """Ballot bodies, honest and false in every way the proofs can be: the pool the
     property test draws its batches from."""
-    m, key = sim.manifest, sim.joint_key
-    bctx = m.ballot_context(key)
-    group = m.group
+    group = sim.manifest.group
     out = [p.body for p in prepared]
     for which in ("a", "b"):  # an equation false, only the equations catch it
-        body = copy.deepcopy(prepared[1].body)
-        credential = bytes.fromhex(body["credential"])
-        sel = Ciphertext.from_dict(group, body["contests"][0]["selections"][0])
-        vote, nonce = prepared[1].votes[0][0], prepared[1].nonces[0][0]
-        ctx = selection_context(bctx, credential, 0, 0)
-        _, proof = false_proof(group, key, vote, 1, ctx, ct=sel, nonce=nonce, which=which)
-        body["contests"][0]["proofs"][0] = proof.to_dict()
-        out.append(body)
+        out.append(false_equation(sim, prepared[1], 0, which))
     swapped = copy.deepcopy(prepared[2].body)  # the challenge no longer matches
     a = swapped["contests"][0]["limit_proof"]["a"]
     a[0], a[1] = a[1], a[0]

@@ -9,16 +9,15 @@ import copy
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_range_multi import false_proof
+from test_ballot_batch import false_equation
 
 from verivote.demo import SimulatedElection
 from verivote.election import ballot_lean
-from verivote.election.ballot import check_ballot_one_by_one, selection_context
+from verivote.election.ballot import check_ballot_one_by_one
 from verivote.election.ballot_batch import check_ballots
 from verivote.election.checker import BallotChecker
 from verivote.election.entries import sign_entry
 from verivote.election.manifest import Candidate, Contest
-from verivote.elgamal import Ciphertext
 from verivote.groups.ristretto255 import L
 
 NON_SQUARE = "26948d35ca62e643e26a83177332e6b6afeb9d08e4268b650f1f5bbd8d81d371"
@@ -111,23 +110,13 @@ MUTATIONS = {
 
 
 def _variants(sim, prepared):
-    m, key = sim.manifest, sim.joint_key
-    bctx = m.ballot_context(key)
-    group = m.group
     out = [p.body for p in prepared]
     for change in MUTATIONS.values():
         body = copy.deepcopy(prepared[1].body)
         change(body)
         out.append(body)
     for which in ("a", "b"):  # one equation false: only the batch equation catches it
-        body = copy.deepcopy(prepared[2].body)
-        credential = bytes.fromhex(body["credential"])
-        sel = Ciphertext.from_dict(group, body["contests"][1]["selections"][0])
-        vote, nonce = prepared[2].votes[1][0], prepared[2].nonces[1][0]
-        ctx = selection_context(bctx, credential, 1, 0)
-        _, proof = false_proof(group, key, vote, 1, ctx, ct=sel, nonce=nonce, which=which)
-        body["contests"][1]["proofs"][0] = proof.to_dict()
-        out.append(body)
+        out.append(false_equation(sim, prepared[2], 1, which))
     moved = copy.deepcopy(prepared[0].body)  # a selection from another ballot
     moved["contests"][0]["selections"][0] = prepared[3].body["contests"][0]["selections"][0]
     out.append(moved)
