@@ -108,6 +108,28 @@ def test_verify_text_prints_the_verified_result(record, capsys):
     assert "members" in text and "decrypted by trustees 1, 2; absent: 3" in text
 
 
+def test_verify_default_jobs_follow_the_size_of_the_log(tmp_path, monkeypatch):
+    """Without --jobs, a log of AUTO_JOBS_MIB MiB or more is checked on one worker per
+    core, a smaller one (or one that cannot be read) in this process."""
+    from verivote import cli
+
+    monkeypatch.setattr(cli.os, "sched_getaffinity", lambda _: {0, 1, 2}, raising=False)
+    board = tmp_path / "board.jsonl"
+    assert cli.auto_jobs(tmp_path) == 1  # no log: the verifier says why later
+    board.write_bytes(b"x")
+    assert cli.auto_jobs(tmp_path) == 1
+    with board.open("r+b") as f:  # sparse: the size without the bytes
+        f.truncate(cli.AUTO_JOBS_MIB * 2**20)
+    assert cli.auto_jobs(tmp_path) == 3
+    assert cli.auto_jobs(board) == 3
+    used: list[int] = []
+    monkeypatch.setattr(cli, "auto_jobs", lambda path: used.append(1) or 1)
+    main(["verify", str(tmp_path), "--json"])
+    assert used == [1]  # asked only when --jobs is not given
+    main(["verify", str(tmp_path), "--json", "--jobs", "1"])
+    assert used == [1]
+
+
 def test_verify_invalid_record_prints_no_result(record, tmp_path, capsys):
     out, _ = record
     bad = tmp_path / "bad"

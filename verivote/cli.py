@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,9 @@ from verivote.groups import DEFAULT_GROUP, GROUP_NAMES
 if TYPE_CHECKING:
     from verivote.verify.record import Report
 
+AUTO_JOBS_MIB = 16
+"""From this size of ``board.jsonl`` (about 4,000 ballots) ``verify`` checks the log on one
+worker process per core unless ``--jobs`` says otherwise."""
 DEMO_EPILOG = """exit status: 0 the record verifies and the decrypted result equals the votes
 cast; 1 it does not; 2 --out cannot take the record (a file, a directory holding other
 files, or a place where nothing can be written)."""
@@ -126,9 +130,11 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument(
         "--jobs",
         type=int,
-        default=1,
-        help="processes that read and check the log (default 1: all in this process; "
-        "from 2 on, worker processes each read and check their own chunks of the log)",
+        default=None,
+        help="processes that read and check the log: 1 checks it all in this process; from "
+        "2 on, worker processes each read and check their own chunks of the log (default: "
+        f"one per core for a log of {AUTO_JOBS_MIB} MiB or more, about 4,000 ballots; 1 "
+        "below that, where starting workers costs more than it saves)",
     )
     verify.add_argument(
         "--dask",
@@ -266,8 +272,30 @@ def result_text(path: Path, report: Report) -> str:
     return "result       decrypted and checked\n\n" + render_result(manifest, report.result)
 
 
+def auto_jobs(path: Path) -> int:
+    """``verify``'s default ``--jobs`` for the record at ``path``: the cores this process
+    may run on when the log is at least :data:`AUTO_JOBS_MIB` MiB, else 1 (also when the
+    log cannot be read: the verifier then says why)."""
+    board = path / "board.jsonl" if path.is_dir() else path
+    try:
+        size = board.stat().st_size
+    except OSError:
+        return 1
+    if size < AUTO_JOBS_MIB * 2**20:
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, cores)
+
+
 def _verify(
-    path: Path, as_json: bool, jobs: int = 1, html: Path | None = None, dask: str | None = None
+    path: Path,
+    as_json: bool,
+    jobs: int | None = None,
+    html: Path | None = None,
+    dask: str | None = None,
 ) -> int:
     from verivote.errors import VerivoteError
     from verivote.verify.chunked import ChunkMapper, verify_chunked
@@ -277,9 +305,9 @@ def _verify(
     from verivote.verify.record import RecordUnreadable, verify_record
     from verivote.verify.report import render
 
-    if jobs < 1:
+    if jobs is not None and jobs < 1:
         return verify_error("--jobs must be at least 1", as_json)
-    if dask is not None and jobs != 1:
+    if dask is not None and jobs not in (None, 1):
         return verify_error(
             "--jobs and --dask: give one (with --dask the cluster's workers do the checks)",
             as_json,
@@ -290,14 +318,16 @@ def _verify(
             mapper = DaskChunks(dask)
         except DaskUnavailable as exc:
             return verify_error(str(exc), as_json)
-    elif jobs > 1:
-        mapper = PoolChunks(jobs)
+    else:
+        jobs = auto_jobs(path) if jobs is None else jobs
+        if jobs > 1:
+            mapper = PoolChunks(jobs)
     tty = sys.stderr.isatty()
     try:
         if mapper is not None:
             report = verify_chunked(path, mapper, progress=_progress if tty else None)
         else:
-            report = verify_record(path, jobs=jobs, progress=_progress if tty else None)
+            report = verify_record(path, progress=_progress if tty else None)
     except (RecordUnreadable, IndexMismatch, DaskUnavailable, OSError) as exc:
         return verify_error(str(exc), as_json)
     finally:
