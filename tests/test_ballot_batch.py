@@ -77,6 +77,14 @@ def _raise_or_return(value):
     return value
 
 
+def one_by_one(sim, bodies):
+    """Each body's outcome checked alone (``check_ballot_one_by_one``): the reference every
+    batched path must reproduce."""
+    m, key = sim.manifest, sim.joint_key
+    bctx = m.ballot_context(key)
+    return [outcome(lambda b=b: check_ballot_one_by_one(m, key, bctx, b)) for b in bodies]
+
+
 def false_equation(sim, prepared, contest, which):
     """A copy of the ``prepared`` ballot's body whose first selection proof in ``contest``
     has its ``which`` equation ("a" or "b") false, its challenge still right: only the
@@ -120,10 +128,8 @@ def _variants(sim, prepared):
 @pytest.fixture(scope="module")
 def variants(election):
     sim, prepared = election
-    m, key = sim.manifest, sim.joint_key
-    bctx = m.ballot_context(key)
     bodies = _variants(sim, prepared)
-    reference = [outcome(lambda b=b: check_ballot_one_by_one(m, key, bctx, b)) for b in bodies]
+    reference = one_by_one(sim, bodies)
     assert [r[0] for r in reference] == ["ok"] * len(prepared) + ["error"] * 6
     return bodies, reference
 

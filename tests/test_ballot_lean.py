@@ -9,11 +9,10 @@ import copy
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_ballot_batch import false_equation
+from test_ballot_batch import false_equation, one_by_one, outcome
 
 from verivote.demo import SimulatedElection
 from verivote.election import ballot_lean
-from verivote.election.ballot import check_ballot_one_by_one
 from verivote.election.ballot_batch import check_ballots
 from verivote.election.checker import BallotChecker
 from verivote.election.entries import sign_entry
@@ -21,14 +20,6 @@ from verivote.election.manifest import Candidate, Contest
 from verivote.groups.ristretto255 import L
 
 NON_SQUARE = "26948d35ca62e643e26a83177332e6b6afeb9d08e4268b650f1f5bbd8d81d371"
-
-
-def outcome(fn):
-    try:
-        credential, selections = fn()
-    except Exception as exc:
-        return ("error", type(exc).__name__, str(exc))
-    return ("ok", credential, [[ct.to_dict() for ct in cts] for cts in selections])
 
 
 @pytest.fixture(scope="module")
@@ -126,10 +117,8 @@ def _variants(sim, prepared):
 @pytest.fixture(scope="module")
 def variants(election):
     sim, prepared = election
-    m, key = sim.manifest, sim.joint_key
-    bctx = m.ballot_context(key)
     bodies = _variants(sim, prepared)
-    reference = [outcome(lambda b=b: check_ballot_one_by_one(m, key, bctx, b)) for b in bodies]
+    reference = one_by_one(sim, bodies)
     kinds = [r[0] for r in reference]
     assert kinds[: len(prepared)] == ["ok"] * len(prepared)
     # every mutation is refused (an identity a_j too: its challenge no longer matches)

@@ -276,7 +276,9 @@ def auto_jobs(path: Path) -> int:
     """``verify``'s default ``--jobs`` for the record at ``path``: the cores this process
     may run on when the log is at least :data:`AUTO_JOBS_MIB` MiB, else 1 (also when the
     log cannot be read: the verifier then says why)."""
-    board = path / "board.jsonl" if path.is_dir() else path
+    from verivote.verify.record import RECORD_FILE
+
+    board = path / RECORD_FILE if path.is_dir() else path
     try:
         size = board.stat().st_size
     except OSError:

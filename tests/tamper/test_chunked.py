@@ -15,6 +15,9 @@ from verivote.verify.record import MAX_LINE, verify_record
 from .catalogue import CASES
 from .forge import Forge, build_base
 
+ROLL_AHEAD = ("elector-removed-registrar", "issuer-half-rogue", "roll-weight-changed")
+"""Tampering with the roll, whose halves the workers check ahead of the rule book."""
+
 NAMES = (
     # ballots: what the workers check, and what the rule book decides after them
     "selection-proof-flipped",
@@ -33,10 +36,7 @@ NAMES = (
     "ballot-dropped-naive",
     "head-split-view",
     "entry-backdated-behind-head",
-    # the roll, whose halves the workers check ahead of the rule book
-    "elector-removed-registrar",
-    "issuer-half-rogue",
-    "roll-weight-changed",
+    *ROLL_AHEAD,
 )
 
 

@@ -19,6 +19,7 @@ from verivote.verify.record import MAX_LINE, verify_record
 
 from .catalogue import CASES
 from .forge import Forge, build_base
+from .test_chunked import ROLL_AHEAD
 
 # What the workers decide (a false proof, a ballot signed by another credential), what
 # the reduction decides after them (a ballot repeated, re-votes re-ordered, a revoked
@@ -33,10 +34,7 @@ NAMES = (
     "ballot-after-closing",
     "roll-credential-twice",
     "entry-retimed-naive",
-    # the roll, whose halves the workers check ahead of the rule book
-    "elector-removed-registrar",
-    "issuer-half-rogue",
-    "roll-weight-changed",
+    *ROLL_AHEAD,
 )
 
 
